@@ -1,0 +1,152 @@
+// A run folder data/runs/<experiment>/<run-id>/ as collectors and the simulator write it:
+// manifest.json (atomic), raw/<table>[-<shard>].jsonl writers, and the final status.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { JsonlWriter, writeFileAtomic } from './jsonl-writer.ts';
+import type { RecordOf, RunManifest, TableName } from './schema.ts';
+
+export const DEFAULT_DATA_DIR = 'data';
+
+export function runsRoot(dataDir = process.env.SERVELAB_DATA ?? DEFAULT_DATA_DIR): string {
+  return path.join(dataDir, 'runs');
+}
+
+/** A sortable, readable run id: 20261123-045101-a1b2. */
+export function newRunId(now = new Date()): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
+  return `${stamp}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+export interface CreateRunOptions {
+  experiment: string;
+  runId?: string;
+  dataDir?: string;
+  /** A run folder to use as is (overrides dataDir/experiment/runId placement). */
+  dir?: string;
+  config?: unknown;
+  servers?: unknown;
+  command?: string;
+  shard?: number;
+  /** Reopen an existing run (resume) instead of failing when it exists. */
+  resume?: boolean;
+}
+
+const pkgVersion = (() => {
+  try {
+    const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', 'HEAD'], { cwd: path.dirname(new URL(import.meta.url).pathname), stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return null;
+  }
+}
+
+export class RunHandle {
+  readonly dir: string;
+  readonly id: string;
+  readonly experiment: string;
+  readonly shard: number;
+  manifest: RunManifest;
+  private writers = new Map<string, JsonlWriter>();
+
+  constructor(dir: string, manifest: RunManifest, shard: number) {
+    this.dir = dir;
+    this.id = manifest.run;
+    this.experiment = manifest.experiment;
+    this.manifest = manifest;
+    this.shard = shard;
+  }
+
+  /** The raw JSONL file of a table for this shard (gate logs go to raw/gates/<name>.jsonl). */
+  rawFile(table: TableName, name?: string): string {
+    if (table === 'gate_loads') return path.join(this.dir, 'raw', 'gates', `${name ?? `gates-${this.shard}`}.jsonl`);
+    const suffix = this.shard === 0 ? '' : `-${this.shard}`;
+    return path.join(this.dir, 'raw', `${table}${suffix}.jsonl`);
+  }
+
+  writer(table: TableName, name?: string): JsonlWriter {
+    const file = this.rawFile(table, name);
+    let w = this.writers.get(file);
+    if (!w) {
+      w = new JsonlWriter(file);
+      this.writers.set(file, w);
+    }
+    return w;
+  }
+
+  /** Appends a record, filling run and shard. */
+  append<T extends TableName>(table: T, record: Omit<RecordOf<T>, 'run' | 'shard'> & { run?: string; shard?: number }, name?: string): void {
+    this.writer(table, name).write({ run: this.id, shard: this.shard, ...record });
+  }
+
+  flush(): void {
+    for (const w of this.writers.values()) w.flush();
+  }
+
+  counts(): Record<string, number> {
+    const c: Record<string, number> = {};
+    for (const [file, w] of this.writers) c[path.relative(this.dir, file)] = w.count;
+    return c;
+  }
+
+  updateManifest(patch: Partial<RunManifest>): void {
+    this.manifest = { ...this.manifest, ...patch };
+    writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest, null, 2) + '\n');
+  }
+
+  /** Closes every writer (fsync) and records the final status. */
+  finish(status: 'complete' | 'incomplete' | 'failed', error?: string): void {
+    for (const w of this.writers.values()) w.close();
+    this.updateManifest({
+      status,
+      finished_unix_ms: Date.now(),
+      counts: { ...((this.manifest.counts as object | null) ?? {}), ...this.counts() },
+      ...(error ? { error } : {}),
+    });
+  }
+}
+
+export function createRun(opts: CreateRunOptions): RunHandle {
+  const id = opts.runId ?? (opts.dir ? path.basename(opts.dir) : newRunId());
+  const dir = opts.dir ?? path.join(runsRoot(opts.dataDir), opts.experiment, id);
+  const manifestFile = path.join(dir, 'manifest.json');
+  const shard = opts.shard ?? 0;
+  if (fs.existsSync(manifestFile)) {
+    if (!opts.resume && shard === 0) throw new Error(`${dir}: run already exists (use a new run id, or resume)`);
+    const prior = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as RunManifest;
+    const h = new RunHandle(dir, prior, shard);
+    if (shard === 0) h.updateManifest({ status: 'running', finished_unix_ms: null });
+    return h;
+  }
+  fs.mkdirSync(path.join(dir, 'raw'), { recursive: true });
+  const manifest: RunManifest = {
+    run: id,
+    experiment: opts.experiment,
+    status: 'running',
+    started_unix_ms: Date.now(),
+    finished_unix_ms: null,
+    tool_version: pkgVersion,
+    git_commit: gitCommit(),
+    host: os.hostname(),
+    command: opts.command ?? process.argv.slice(1).join(' '),
+    config: (opts.config ?? null) as RunManifest['config'],
+    servers: (opts.servers ?? null) as RunManifest['servers'],
+    counts: null,
+    error: null,
+  };
+  const h = new RunHandle(dir, manifest, shard);
+  h.updateManifest({});
+  return h;
+}
