@@ -1,6 +1,53 @@
-// Placeholder: this subcommand is being built.
-import { CliError } from '../core/errors.ts';
+// `servelab stages <run-dir>…`: builds the analysis stages (analysis/<stage>.sql) of a run into
+// <run>/derived/, or of several runs together into --out, printing one line per stage.
+import { helpText, opt, parseArgs, type CommandSpec } from '../core/args.ts';
+import { choiceList, usageError } from '../core/errors.ts';
+import { loadStages, runStages } from './stages.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new CliError('this command is not available yet');
+export const spec: CommandSpec = {
+  name: 'stages',
+  summary: 'build the analysis stages of a run into derived/ (only those whose inputs changed)',
+  description:
+    'Each stage is analysis/<stage>.sql; its header names the tables it reads (inputs) and the stages it needs (depends). ' +
+    'A stage is rebuilt when its SQL file, its input files or a dependency output is newer than derived/<stage>.parquet.',
+  options: {
+    only: { type: 'list', help: 'build only these stages (and what they depend on)', metavar: 'A,B' },
+    force: { type: 'boolean', help: 'rebuild even when outputs are fresh' },
+    out: { type: 'string', help: 'output folder (required with several runs; default <run>/derived)', metavar: 'DIR' },
+    list: { type: 'boolean', help: 'list the stages with their inputs, depends and grain, and exit' },
+  },
+  positionals: [{ name: 'run-dir', help: 'run folder(s) (data/runs/<experiment>/<run-id>)', variadic: true }],
+  examples: [
+    'servelab stages data/samples/runs/latency/sample-001',
+    'servelab stages data/runs/loadtest/20261123-045101-a1b2 --only latency_summary --force',
+    'servelab stages data/runs/moe/r1 data/runs/moe/r2 --out /tmp/moe-derived',
+    'servelab stages --list',
+  ],
+};
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs(spec, argv);
+  if (p.help) {
+    process.stdout.write(helpText(spec) + '\n');
+    return 0;
+  }
+  if (opt.bool(p, 'list')) {
+    for (const s of loadStages().values()) {
+      process.stdout.write(`${s.name}\n  inputs: ${s.inputs.join(', ')}\n  depends: ${s.depends.join(', ') || '(none)'}\n  grain: ${s.grain}\n`);
+    }
+    return 0;
+  }
+  if (p.positionals.length === 0) throw usageError('stages: missing RUN-DIR', [`usage: servelab stages RUN-DIR... [--only A,B] [--force]`]);
+  const only = opt.list(p, 'only');
+  const known = [...loadStages().keys()];
+  for (const name of only) if (!known.includes(name)) throw usageError(`--only: ${choiceList(name, known)}`);
+  const results = await runStages({
+    runDirs: p.positionals,
+    outDir: opt.str(p, 'out'),
+    stages: only.length ? only : undefined,
+    force: opt.bool(p, 'force'),
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  if (results.length === 0) process.stdout.write('no stages\n');
+  return 0;
 }

@@ -1,0 +1,84 @@
+-- latency_summary: request counts and latency statistics of each endpoint and phase of a run.
+-- inputs: requests, chunks
+-- depends: (none)
+-- grain: run × endpoint × phase
+-- formulas: TTFT = first_token_ns - sent_ns; TPOT = (last_token_ns - first_token_ns) / (output_tokens - 1), only output_tokens > 1;
+--   ITL = t_ns[idx] - t_ns[idx-1] over the chunks of a request (ordered by idx); E2E = last_token_ns - sent_ns;
+--   send lag = sent_ns - scheduled_ns (every request that was sent); user-visible latency = last_token_ns - scheduled_ns;
+--   latencies count ok requests only; mean, std = stddev_pop, pNN = quantile_cont (linear interpolation);
+--   duration_s = (max(coalesce(done_ns, last_token_ns)) - min(sent_ns)) / 1e9 over the phase's requests;
+--   request_throughput = ok / duration_s; output_throughput = sum(output_tokens of ok) / duration_s.
+-- units: *_ms milliseconds, duration_s seconds, *_throughput per second, counts in requests, itl_n in gaps.
+WITH req AS (
+  SELECT
+    run, endpoint, phase, request_id, status, output_tokens, prompt_tokens_server, prompt_tokens_client,
+    sent_ns, coalesce(done_ns, last_token_ns) AS end_ns,
+    (first_token_ns - sent_ns) / 1e6 AS ttft_ms,
+    CASE WHEN output_tokens > 1 THEN (last_token_ns - first_token_ns) / 1e6 / (output_tokens - 1) END AS tpot_ms,
+    (last_token_ns - sent_ns) / 1e6 AS e2e_ms,
+    (sent_ns - scheduled_ns) / 1e6 AS send_lag_ms,
+    (last_token_ns - scheduled_ns) / 1e6 AS user_latency_ms
+  FROM requests
+),
+per_request AS (
+  SELECT
+    run, endpoint, phase,
+    count(*) AS requests,
+    count(*) FILTER (WHERE status = 'ok') AS ok,
+    count(*) FILTER (WHERE status <> 'ok') AS failed,
+    count(*) FILTER (WHERE status = 'timeout') AS timeouts,
+    sum(output_tokens) FILTER (WHERE status = 'ok') AS output_tokens,
+    avg(coalesce(prompt_tokens_server, prompt_tokens_client)) FILTER (WHERE status = 'ok') AS prompt_tokens_mean,
+    avg(output_tokens) FILTER (WHERE status = 'ok') AS output_tokens_mean,
+    (max(end_ns) - min(sent_ns)) / 1e9 AS duration_s,
+    avg(ttft_ms) FILTER (WHERE status = 'ok') AS ttft_ms_mean,
+    stddev_pop(ttft_ms) FILTER (WHERE status = 'ok') AS ttft_ms_std,
+    quantile_cont(ttft_ms, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok') AS ttft_q,
+    avg(tpot_ms) FILTER (WHERE status = 'ok') AS tpot_ms_mean,
+    stddev_pop(tpot_ms) FILTER (WHERE status = 'ok') AS tpot_ms_std,
+    quantile_cont(tpot_ms, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok') AS tpot_q,
+    avg(e2e_ms) FILTER (WHERE status = 'ok') AS e2e_ms_mean,
+    stddev_pop(e2e_ms) FILTER (WHERE status = 'ok') AS e2e_ms_std,
+    quantile_cont(e2e_ms, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok') AS e2e_q,
+    avg(user_latency_ms) FILTER (WHERE status = 'ok') AS user_latency_ms_mean,
+    quantile_cont(user_latency_ms, [0.5, 0.99]) FILTER (WHERE status = 'ok') AS user_q,
+    avg(send_lag_ms) AS send_lag_ms_mean,
+    quantile_cont(send_lag_ms, [0.5, 0.99]) AS send_lag_q,
+    max(send_lag_ms) AS send_lag_ms_max
+  FROM req
+  GROUP BY ALL
+),
+gaps AS (
+  SELECT c.run, c.request_id,
+    (c.t_ns - lag(c.t_ns) OVER (PARTITION BY c.run, c.request_id ORDER BY c.idx)) / 1e6 AS itl_ms
+  FROM chunks c
+  SEMI JOIN req r ON r.run = c.run AND r.request_id = c.request_id AND r.status = 'ok'
+),
+per_gap AS (
+  SELECT r.run, r.endpoint, r.phase,
+    count(g.itl_ms) AS itl_n,
+    avg(g.itl_ms) AS itl_ms_mean,
+    stddev_pop(g.itl_ms) AS itl_ms_std,
+    quantile_cont(g.itl_ms, [0.5, 0.9, 0.95, 0.99]) AS itl_q
+  FROM gaps g
+  JOIN req r ON r.run = g.run AND r.request_id = g.request_id
+  WHERE g.itl_ms IS NOT NULL
+  GROUP BY ALL
+)
+SELECT
+  p.run, p.endpoint, p.phase,
+  p.requests::BIGINT AS requests, p.ok::BIGINT AS ok, p.failed::BIGINT AS failed, p.timeouts::BIGINT AS timeouts,
+  p.duration_s,
+  p.ok / nullif(p.duration_s, 0) AS request_throughput,
+  p.output_tokens / nullif(p.duration_s, 0) AS output_throughput,
+  p.output_tokens::BIGINT AS output_tokens, p.prompt_tokens_mean, p.output_tokens_mean,
+  p.ttft_ms_mean, p.ttft_ms_std, p.ttft_q[1] AS ttft_ms_p50, p.ttft_q[2] AS ttft_ms_p90, p.ttft_q[3] AS ttft_ms_p95, p.ttft_q[4] AS ttft_ms_p99,
+  p.tpot_ms_mean, p.tpot_ms_std, p.tpot_q[1] AS tpot_ms_p50, p.tpot_q[2] AS tpot_ms_p90, p.tpot_q[3] AS tpot_ms_p95, p.tpot_q[4] AS tpot_ms_p99,
+  coalesce(g.itl_n, 0)::BIGINT AS itl_n,
+  g.itl_ms_mean, g.itl_ms_std, g.itl_q[1] AS itl_ms_p50, g.itl_q[2] AS itl_ms_p90, g.itl_q[3] AS itl_ms_p95, g.itl_q[4] AS itl_ms_p99,
+  p.e2e_ms_mean, p.e2e_ms_std, p.e2e_q[1] AS e2e_ms_p50, p.e2e_q[2] AS e2e_ms_p90, p.e2e_q[3] AS e2e_ms_p95, p.e2e_q[4] AS e2e_ms_p99,
+  p.user_latency_ms_mean, p.user_q[1] AS user_latency_ms_p50, p.user_q[2] AS user_latency_ms_p99,
+  p.send_lag_ms_mean, p.send_lag_q[1] AS send_lag_ms_p50, p.send_lag_q[2] AS send_lag_ms_p99, p.send_lag_ms_max
+FROM per_request p
+LEFT JOIN per_gap g USING (run, endpoint, phase)
+ORDER BY p.run, p.endpoint, p.phase
