@@ -1,0 +1,303 @@
+// The step-time cost model: a per-operation roofline (max of compute and memory time, joined
+// by a calibrated knee) with TP/EP communication, MoE, LoRA and overheads, O(1) per step.
+import { CliError, ExitCode } from '../core/errors.ts';
+import { type Coefficients, type OpFamily, defaultCoefficients } from './coefficients.ts';
+import { type GpuSpec, peakFlops } from './hardware.ts';
+import { type ModelSpec, checkTp, derive, kvHeadsPerGpu } from './models.ts';
+import { type Explanation, explainStep } from './explain.ts';
+import type { BatchShape, Bottleneck, CostModel, StepCost } from './types.ts';
+
+export type Dtype = 'bf16' | 'fp8';
+export const EP_BACKENDS = ['all2all', 'allgather'] as const;
+export type EpBackend = (typeof EP_BACKENDS)[number];
+
+export interface CostModelOptions {
+  gpu: GpuSpec;
+  model: ModelSpec;
+  tp?: number;
+  /** Expert-parallel degree for MoE models (experts split over ep GPUs, not TP-sharded). */
+  ep?: number;
+  epBackend?: EpBackend;
+  /** Weight dtype (fp8: 1 byte per weight and FP8 peak for the GEMMs). */
+  dtype?: Dtype;
+  /** KV-cache dtype (default bf16). */
+  kvDtype?: Dtype;
+  coefficients?: Coefficients;
+  /** Bytes per GPU kept aside for activations and the CUDA graph pool (default 1 GiB). */
+  activationReserveBytes?: number;
+}
+
+/** One priced operation, for explain. */
+export interface OpDetail {
+  component: string;
+  family: OpFamily | 'tp_allreduce' | 'ep_all2all' | 'overhead';
+  calls: number;
+  flops: number;
+  bytes: number;
+  /** Seconds if compute-bound / memory-bound (all calls), before latency and scale. */
+  computeSeconds: number;
+  memorySeconds: number;
+  seconds: number;
+  bound: Bottleneck;
+}
+
+export interface MemoryPlan {
+  weightBytesPerGpu: number;
+  kvBytesPerTokenPerGpu: number;
+  /** KV blocks that fit at the given HBM utilization; throws when the weights leave no room. */
+  kvBlocks(gpuMemoryUtilization: number, blockSize?: number): number;
+}
+
+export interface FullCostModel extends CostModel {
+  readonly gpu: GpuSpec;
+  readonly model: ModelSpec;
+  readonly tp: number;
+  readonly ep: number;
+  readonly coefficients: Coefficients;
+  memory: MemoryPlan;
+  /** Per-operation detail of a step (slower than stepTime; for explain and fitting). */
+  details(shape: BatchShape): { cost: StepCost; ops: OpDetail[] };
+  /** The per-component breakdown, the bottleneck, and a readable table. */
+  explain(shape: BatchShape): Explanation;
+  prefillSeconds(tokens: number): number;
+  decodeStepSeconds(batch: number, ctx: number): number;
+}
+
+const BYTES: Record<Dtype, number> = { bf16: 2, fp8: 1 };
+const ACT = 2;
+
+export function createCostModel(opts: CostModelOptions): FullCostModel {
+  const { gpu, model: m } = opts;
+  const tp = opts.tp ?? 1;
+  const ep = opts.ep ?? 1;
+  checkTp(m, tp);
+  if (!Number.isInteger(ep) || ep < 1) throw new CliError(`--ep: ${ep} is not a positive whole number`, ExitCode.usage);
+  if (ep > 1) {
+    if (!m.moe) throw new CliError(`--ep ${ep}: ${m.name} is not a MoE model; use --tp`, ExitCode.usage);
+    if (m.moe.experts % ep !== 0) {
+      const valid = [...Array(m.moe.experts).keys()].map((i) => i + 1).filter((d) => m.moe!.experts % d === 0);
+      throw new CliError(`--ep ${ep} does not divide ${m.name}'s ${m.moe.experts} experts: valid EP degrees are ${valid.join(', ')}`, ExitCode.usage);
+    }
+  }
+  const dtype = opts.dtype ?? 'bf16';
+  const kvDtype = opts.kvDtype ?? 'bf16';
+  const c = opts.coefficients ?? defaultCoefficients();
+  const epBackend = opts.epBackend ?? 'all2all';
+  const wB = BYTES[dtype];
+  const kvB = BYTES[kvDtype];
+  const P = peakFlops(gpu, dtype);
+  const Pattn = gpu.bf16Tflops * 1e12;
+  const BW = gpu.hbmTBps * 1e12;
+  const linkBw = (gpu.nvlinkGBps / 2) * 1e9;
+  const d = derive(m, wB, kvB);
+
+  // Per-GPU shapes.
+  const h = m.hidden;
+  const L = m.layers;
+  const moeLayers = m.moe?.moeLayers ?? 0;
+  const denseLayers = L - moeLayers;
+  const nq = m.heads / tp;
+  const nkv = kvHeadsPerGpu(m, tp);
+  const hd = m.headDim;
+  const qkvOut = (nq + 2 * nkv) * hd;
+  const oIn = nq * hd;
+  const ffnOut = ((m.gatedFfn ? 2 : 1) * m.intermediate) / tp;
+  const ffnIn = m.intermediate / tp;
+  const vocabP = m.vocab / tp;
+  const E = m.moe?.experts ?? 0;
+  const K = m.moe?.topK ?? 0;
+  const Ie = m.moe?.expertIntermediate ?? 0;
+  const expertShard = ep > 1 ? 1 : tp;
+  const expertWeightBytes = (3 * h * Ie * wB) / expertShard;
+  const loraDims = (3 * h + (m.heads + 2 * m.kvHeads) * hd + m.heads * hd + h + (m.moe ? 0 : 3 * h + 3 * m.intermediate)) / tp;
+
+  const nonExpertParams = d.totalParams - moeLayers * d.expertParamsPerLayer;
+  const weightBytesPerGpu = (nonExpertParams * wB) / tp + (moeLayers * d.expertParamsPerLayer * wB) / (ep > 1 ? ep : tp);
+  const kvBytesPerTokenPerGpu = 2 * L * nkv * hd * kvB;
+  const hbm = gpu.hbmGB * 1e9;
+  if (weightBytesPerGpu >= hbm) {
+    const need = Math.ceil(weightBytesPerGpu / hbm);
+    const suggest = d.validTp.find((p) => p >= need * tp);
+    throw new CliError(
+      `${m.name} does not fit on ${gpu.name}: weights need ${(weightBytesPerGpu / 1e9).toFixed(1)} GB per GPU at TP ${tp}${ep > 1 ? `, EP ${ep}` : ''}, ` +
+        `the GPU has ${gpu.hbmGB} GB (short by ${((weightBytesPerGpu - hbm) / 1e9).toFixed(1)} GB)` +
+        (suggest ? `; try --tp ${suggest}` : ''),
+    );
+  }
+  const reserve = opts.activationReserveBytes ?? 2 ** 30;
+
+  const ops = c.ops;
+  const scale = c.scale;
+  const knee = c.knee;
+  // (tc^p + tm^p)^(1/p) = hi·g(lo/hi) with g(r) = (1 + r^p)^(1/p), tabulated: Math.pow is too slow
+  // for a function called millions of times.
+  const KNEE_N = 512;
+  const kneeTable = new Float64Array(KNEE_N + 2);
+  for (let i = 0; i <= KNEE_N + 1; i++) kneeTable[i] = Number.isFinite(knee) ? Math.pow(1 + Math.pow(Math.min(1, i / KNEE_N), knee), 1 / knee) : 1;
+  const joinTimes = (tc: number, tm: number): number => {
+    const hi = tc > tm ? tc : tm;
+    if (hi === 0) return 0;
+    const x = ((tc > tm ? tm : tc) / hi) * KNEE_N;
+    const i = x | 0;
+    const f = x - i;
+    return hi * (kneeTable[i]! * (1 - f) + kneeTable[i + 1]! * f);
+  };
+  const arBusBw = linkBw * c.comm.allreduceBwFraction;
+  const a2aBw = linkBw * c.comm.all2allBwFraction;
+
+  // Accumulators of the step being priced (price is not re-entrant; JS runs it to completion).
+  let compute = 0;
+  let memory = 0;
+  let latencyTotal = 0;
+  let sink: OpDetail[] | undefined;
+  const op = (fam: OpFamily, component: string, calls: number, flops: number, bytes: number, peak: number): number => {
+    const k = ops[fam];
+    const f = scale[fam];
+    const tc = flops / (k.etaFlop * peak);
+    const tm = bytes / (k.etaMem * BW);
+    const roof = joinTimes(tc, tm) * f;
+    const lat = k.latency * f;
+    if (tc > tm) compute += calls * roof;
+    else memory += calls * roof;
+    latencyTotal += calls * lat;
+    const t = calls * (roof + lat);
+    if (sink) sink.push({ component, family: fam, calls, flops: calls * flops, bytes: calls * bytes, computeSeconds: calls * tc, memorySeconds: calls * tm, seconds: t, bound: tc > tm ? 'compute' : 'memory' });
+    return t;
+  };
+
+  /** Prices a step; pushes op details when `detailSink` is given. */
+  function price(s: BatchShape, detailSink?: OpDetail[]): StepCost {
+    const T = s.prefillTokens + s.decodeSeqs;
+    const R = s.prefillSeqs + s.decodeSeqs;
+    if (T <= 0) return { seconds: 0, breakdown: {}, bottleneck: 'overhead' };
+    compute = 0;
+    memory = 0;
+    latencyTotal = 0;
+    sink = detailSink;
+    // Linear layers of every layer (attention projections), dense FFN layers, LM head.
+    let gemm = op('gemm_qkv', 'qkv_proj', L, 2 * T * h * qkvOut, wB * h * qkvOut + ACT * T * (h + qkvOut), P);
+    gemm += op('gemm_o', 'o_proj', L, 2 * T * oIn * h, wB * oIn * h + ACT * T * (oIn + h), P);
+    if (denseLayers > 0) {
+      gemm += op('gemm_gate_up', m.gatedFfn ? 'gate_up_proj' : 'fc1', denseLayers, 2 * T * h * ffnOut, wB * h * ffnOut + ACT * T * (h + ffnOut), P);
+      gemm += op('gemm_down', m.gatedFfn ? 'down_proj' : 'fc2', denseLayers, 2 * T * ffnIn * h, wB * ffnIn * h + ACT * T * (ffnIn + h), P);
+    }
+    const lmHead = op('lm_head', 'lm_head', 1, 2 * R * h * vocabP, wB * h * vocabP + ACT * R * (h + vocabP), P);
+    // Attention: decode reads each sequence's KV; prefill is quadratic in the chunk.
+    let attnDecode = 0;
+    if (s.decodeSeqs > 0) {
+      const flops = 4 * nq * hd * s.decodeCtxSum;
+      const bytes = kvB * 2 * nkv * hd * (s.decodeCtxSum + s.decodeSeqs) + ACT * 2 * s.decodeSeqs * nq * hd;
+      attnDecode = op('attn_decode', 'attn_decode', L, flops, bytes, Pattn);
+    }
+    let attnPrefill = 0;
+    if (s.prefillTokens > 0) {
+      const flops = 4 * nq * hd * s.prefillAttnWork;
+      const bytes = ACT * 2 * s.prefillTokens * nq * hd + kvB * 2 * nkv * hd * s.prefillTokens;
+      attnPrefill = op('attn_prefill', 'attn_prefill', L, flops, bytes, Pattn);
+    }
+    // MoE experts: weight reads by distinct experts hit; under EP the most loaded rank governs.
+    let moe = 0;
+    let epComm = 0;
+    if (moeLayers > 0) {
+      const distinct = s.moe?.distinctExperts ?? E * (1 - Math.pow(1 - K / E, T));
+      const assignments = T * K;
+      let tokens: number;
+      let expertsRead: number;
+      if (ep > 1) {
+        tokens = s.moe?.maxRankTokens ?? assignments / ep;
+        expertsRead = Math.min(E / ep, Math.max(distinct / ep, tokens > 0 ? 1 : 0));
+      } else {
+        tokens = assignments;
+        expertsRead = distinct;
+      }
+      const flops = (6 * tokens * h * Ie) / expertShard;
+      const bytes = expertsRead * expertWeightBytes + ACT * tokens * (2 * h + (6 * Ie) / expertShard);
+      moe = op('moe_expert', 'moe_experts', moeLayers, flops, bytes, P);
+      if (ep > 1) {
+        const sendBytes = epBackend === 'all2all' ? tokens * h * ACT * ((ep - 1) / ep) : T * h * ACT * ((ep - 1) / ep);
+        const perCall = c.comm.all2allAlpha + sendBytes / a2aBw;
+        epComm = 2 * moeLayers * perCall * scale.ep_all2all;
+        if (sink) sink.push({ component: `ep_${epBackend}`, family: 'ep_all2all', calls: 2 * moeLayers, flops: 0, bytes: 2 * moeLayers * sendBytes, computeSeconds: 0, memorySeconds: 0, seconds: epComm, bound: 'ep_comm' });
+      }
+    }
+    let lora = 0;
+    if (s.lora && s.lora.tokens > 0 && s.lora.rank > 0) {
+      const r = s.lora.rank;
+      const flops = 2 * s.lora.tokens * r * loraDims;
+      const bytes = s.lora.adapters * r * loraDims * wB + ACT * s.lora.tokens * r * 14;
+      lora = op('lora', 'lora_shrink_expand', 2 * L, flops / 2, bytes / 2, P);
+    }
+    let tpComm = 0;
+    if (tp > 1) {
+      const bytes = T * h * ACT;
+      const perCall = c.comm.allreduceAlpha + ((2 * (tp - 1)) / tp) * (bytes / arBusBw);
+      tpComm = 2 * L * perCall * scale.tp_allreduce;
+      if (sink) sink.push({ component: 'tp_allreduce', family: 'tp_allreduce', calls: 2 * L, flops: 0, bytes: 2 * L * bytes, computeSeconds: 0, memorySeconds: 0, seconds: tpComm, bound: 'tp_comm' });
+    }
+    const o = c.overhead;
+    const overhead = L * o.perLayer + o.perStep + R * o.perRequest + (moeLayers > 0 ? o.perMoeStep : 0);
+    if (sink) sink.push({ component: 'overhead', family: 'overhead', calls: 1, flops: 0, bytes: 0, computeSeconds: 0, memorySeconds: 0, seconds: overhead, bound: 'overhead' });
+    const seconds = gemm + lmHead + attnDecode + attnPrefill + moe + lora + tpComm + epComm + overhead;
+    const over = overhead + latencyTotal;
+    let bottleneck: Bottleneck = compute >= memory ? 'compute' : 'memory';
+    let top = Math.max(compute, memory);
+    if (tpComm > top) { bottleneck = 'tp_comm'; top = tpComm; }
+    if (epComm > top) { bottleneck = 'ep_comm'; top = epComm; }
+    if (over > top) bottleneck = 'overhead';
+    return {
+      seconds,
+      breakdown: { gemm, lm_head: lmHead, attn_prefill: attnPrefill, attn_decode: attnDecode, moe, lora, tp_allreduce: tpComm, ep_all2all: epComm, overhead },
+      bottleneck,
+    };
+  }
+
+  const memoryPlan: MemoryPlan = {
+    weightBytesPerGpu,
+    kvBytesPerTokenPerGpu,
+    kvBlocks(util: number, blockSize = 16): number {
+      if (!(util > 0 && util <= 1)) throw new CliError(`--gpu-memory-utilization: ${util} is not in (0, 1]`, ExitCode.usage);
+      const free = hbm * util - weightBytesPerGpu - reserve;
+      const blocks = Math.floor(free / (blockSize * kvBytesPerTokenPerGpu));
+      if (blocks < 1) {
+        throw new CliError(
+          `${m.name} does not fit on ${gpu.name} at TP ${tp}: weights ${(weightBytesPerGpu / 1e9).toFixed(1)} GB + reserve ${(reserve / 1e9).toFixed(1)} GB ` +
+            `exceed ${util} × ${gpu.hbmGB} GB by ${(-free / 1e9 + (blockSize * kvBytesPerTokenPerGpu) / 1e9).toFixed(2)} GB (no room for one KV block); ` +
+            `raise --gpu-memory-utilization or --tp (valid: ${d.validTp.join(', ')})`,
+        );
+      }
+      return blocks;
+    },
+  };
+
+  return {
+    gpu,
+    model: m,
+    tp,
+    ep,
+    coefficients: c,
+    memory: memoryPlan,
+    stepTime: (shape) => price(shape),
+    details(shape) {
+      const sink: OpDetail[] = [];
+      const cost = price(shape, sink);
+      return { cost, ops: sink };
+    },
+    explain(shape) {
+      const sink: OpDetail[] = [];
+      const cost = price(shape, sink);
+      return explainStep(cost, sink, `${m.name} on ${gpu.name} TP ${tp}${ep > 1 ? ` EP ${ep}` : ''} (${dtype}; ${c.source})`);
+    },
+    prefillSeconds: (tokens) => price(prefillShape(tokens)).seconds,
+    decodeStepSeconds: (batch, ctx) => price(decodeShape(batch, ctx)).seconds,
+  };
+}
+
+/** One sequence's whole prompt in one step, no cached prefix. */
+export function prefillShape(tokens: number, cached = 0): BatchShape {
+  return { prefillSeqs: tokens > 0 ? 1 : 0, prefillTokens: tokens, prefillAttnWork: tokens * (cached + tokens / 2), decodeSeqs: 0, decodeCtxSum: 0 };
+}
+
+/** `batch` sequences decoding one token each with `ctx` cached tokens. */
+export function decodeShape(batch: number, ctx: number): BatchShape {
+  return { prefillSeqs: 0, prefillTokens: 0, prefillAttnWork: 0, decodeSeqs: batch, decodeCtxSum: batch * ctx };
+}
