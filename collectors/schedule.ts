@@ -1,0 +1,93 @@
+// Arrival schedules precomputed as absolute times (ns from the load start), never as
+// sleeps between sends, so lag never accumulates (vLLM's under-delivery at high rates).
+// A unit-rate process (exp, gamma or constant gaps) is mapped through the inverse of the
+// cumulative rate Λ(t), which gives ramps and stages for free.
+import type { Rng } from './rng.ts';
+
+export const ARRIVALS = ['poisson', 'gamma', 'constant'] as const;
+export type Arrival = (typeof ARRIVALS)[number];
+
+/** A stretch of the rate profile: the rate goes linearly from `from` to `to` req/s. */
+export interface RateStage {
+  durationS: number;
+  from: number;
+  to: number;
+}
+
+export interface ScheduleSpec {
+  /** Steady rate after the stages (req/s); Infinity sends everything at t=0. */
+  rate: number;
+  /** Gamma shape; 1 = Poisson, ∞ = constant (vLLM's --burstiness). */
+  burstiness?: number;
+  arrival?: Arrival;
+  stages?: RateStage[];
+  count?: number;
+  durationS?: number;
+}
+
+/** The gaps of the unit-rate process in "operational time" (mean 1). */
+function unitGap(spec: ScheduleSpec, rng: Rng): () => number {
+  const b = spec.burstiness ?? 1;
+  const kind: Arrival = spec.arrival ?? (b === Infinity ? 'constant' : b === 1 ? 'poisson' : 'gamma');
+  const table: { [K in Arrival]: () => number } = {
+    poisson: () => rng.exp(),
+    gamma: () => rng.gamma(b) / b,
+    constant: () => 1,
+  };
+  return table[kind];
+}
+
+/** Times where Λ(t) (expected arrivals by t) reaches each target; segments are linear in rate. */
+function inverter(spec: ScheduleSpec): (lambda: number) => number {
+  const segs = (spec.stages ?? []).map((s) => ({ ...s }));
+  return (lambda: number) => {
+    let t0 = 0;
+    let acc = 0;
+    for (const s of segs) {
+      const area = ((s.from + s.to) / 2) * s.durationS;
+      if (acc + area >= lambda) {
+        const need = lambda - acc;
+        const slope = (s.to - s.from) / s.durationS;
+        // solve from·x + slope·x²/2 = need
+        const x = Math.abs(slope) < 1e-12 ? need / s.from : (-s.from + Math.sqrt(s.from * s.from + 2 * slope * need)) / slope;
+        return t0 + x;
+      }
+      acc += area;
+      t0 += s.durationS;
+    }
+    return t0 + (lambda - acc) / spec.rate;
+  };
+}
+
+/** Absolute send times in ns, bounded by count and/or duration. */
+export function buildSchedule(spec: ScheduleSpec, rng: Rng): Float64Array {
+  if (spec.count === undefined && spec.durationS === undefined) throw new Error('schedule needs a count or a duration');
+  const limit = spec.count ?? Number.MAX_SAFE_INTEGER;
+  const endS = spec.durationS ?? Infinity;
+  if (spec.rate === Infinity && !spec.stages?.length) {
+    if (spec.count === undefined) throw new Error('an infinite rate needs a request count');
+    return new Float64Array(spec.count);
+  }
+  const gap = unitGap(spec, rng);
+  const at = inverter(spec);
+  const out: number[] = [];
+  let lambda = 0;
+  // vLLM's first request goes at t=0; later ones follow the process
+  for (let i = 0; i < limit; i++) {
+    const t = i === 0 ? 0 : at(lambda);
+    if (!(t < endS)) break;
+    out.push(Math.round(t * 1e9));
+    lambda += gap();
+  }
+  return Float64Array.from(out);
+}
+
+/** Parses stages 'DUR:RATE[-RATE],…' e.g. '10:0-50,60:50' (linear 0→50 over 10 s, then 50 for 60 s). */
+export function parseStages(text: string): RateStage[] {
+  return text.split(',').map((part) => {
+    const m = /^\s*([\d.]+)s?:([\d.]+)(?:-([\d.]+))?\s*$/.exec(part);
+    if (!m) throw new Error(`stage '${part}': expected DURATION:RATE or DURATION:FROM-TO (e.g. 10:0-50)`);
+    const from = Number(m[2]);
+    return { durationS: Number(m[1]), from, to: m[3] === undefined ? from : Number(m[3]) };
+  });
+}
