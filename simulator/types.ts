@@ -65,11 +65,26 @@ export interface EngineListener {
   onScheduled?(id: string, t: number): void;
   /** `n` tokens of request `id` became available at time `t` (n ≥ 1). */
   onTokens(id: string, t: number, n: number): void;
-  onFinish(id: string, t: number, reason: FinishReason): void;
+  /** `info` (added by the token-level engine) summarizes the request, so a driver need not count tokens. */
+  onFinish(id: string, t: number, reason: FinishReason, info?: FinishInfo): void;
   onPreempt?(id: string, t: number): void;
   /** Per-step MoE gate counts: counts[layer][expert], and the step's total tokens. */
   onGates?(step: number, t: number, counts: number[][], stepTokens: number): void;
-  onStep?(info: { step: number; start: number; end: number; batchSize: number; prefillTokens: number; decodeTokens: number; kvUsage: number; waiting: number; bottleneck: Bottleneck }): void;
+  /** One call per step, or per closed-form decode stretch with `steps` > 1 (sizes are per iteration). */
+  onStep?(info: { step: number; start: number; end: number; batchSize: number; prefillTokens: number; decodeTokens: number; kvUsage: number; waiting: number; bottleneck: Bottleneck; steps?: number; preempted?: number; swapSeconds?: number }): void;
+}
+
+/** What the engine knows of a request when it finishes (times in simulated seconds; NaN when none). */
+export interface FinishInfo {
+  outputTokens: number;
+  firstToken: number;
+  lastToken: number;
+  /** Start of the step that first scheduled it. */
+  scheduled: number;
+  preemptions: number;
+  promptTokens: number;
+  /** Why it was aborted by the engine itself (e.g. does not fit in the KV cache). */
+  error?: string;
 }
 
 export interface EngineStats {

@@ -1,0 +1,489 @@
+// The token-level engine of one replica, vLLM-V1-like: a token budget per step, chunked
+// prefill (running first, then waiting), paged KV with recompute preemption, LoRA slots, MoE
+// routing, and closed-form decode stretches. Event-driven: its driver calls advanceTo(t).
+import type { BatchShape, Bottleneck, EngineListener, EngineRequest, EngineStats, FinishInfo, FinishReason, OnlineEngine } from '../types.ts';
+import { type EngineConfig, type ResolvedConfig, resolveConfig } from './config.ts';
+import { BlockManager } from './kv.ts';
+import { LoraManager } from './lora.ts';
+import { type MoeRouter, createMoeRouter } from './moe-router.ts';
+import { FifoQueue, OrderedQueue, Seq, type WaitQueue, byPriority } from './seq.ts';
+
+export interface Engine extends OnlineEngine {
+  readonly config: ResolvedConfig;
+  readonly kv: BlockManager;
+  readonly lora: LoraManager | undefined;
+  readonly moe: MoeRouter | undefined;
+  /** Requests in the replica (waiting + running). */
+  outstanding(): number;
+  /** Σ over its requests of uncomputed tokens + output tokens still allowed (JSQ by tokens). */
+  outstandingTokens(): number;
+  /** The engine's clock: the latest of advanceTo's t and the arrivals added. */
+  now(): number;
+}
+
+export function createEngine(config: EngineConfig, listener: EngineListener): Engine {
+  return new TokenEngine(config, listener);
+}
+
+class TokenEngine implements Engine {
+  readonly config: ResolvedConfig;
+  readonly kv: BlockManager;
+  readonly lora: LoraManager | undefined;
+  readonly moe: MoeRouter | undefined;
+  private readonly L: EngineListener;
+  private readonly waiting: WaitQueue;
+  private running: Seq[] = [];
+  private byId = new Map<string, Seq>();
+  private seqNo = 0;
+  private clock = 0;
+  private lastEnd = 0;
+  private pending = 0;
+  private readonly st: EngineStats = { running: 0, waiting: 0, kvUsage: 0, preemptions: 0, promptTokens: 0, generationTokens: 0, steps: 0 };
+  // The step in flight.
+  private cur = false;
+  private curStart = 0;
+  private curEnd = 0;
+  private curBatch = 0;
+  private curPrefill = 0;
+  private curDecode = 0;
+  private curCtx = 0;
+  private curLoraTokens = 0;
+  private curPreempted = 0;
+  private curSwap = 0;
+  private curBottleneck: Bottleneck = 'overhead';
+  private curGates: number[][] | null = null;
+  private ends = new Float64Array(64);
+  private readonly shape: BatchShape = { prefillSeqs: 0, prefillTokens: 0, prefillAttnWork: 0, decodeSeqs: 0, decodeCtxSum: 0 };
+
+  constructor(config: EngineConfig, listener: EngineListener) {
+    this.config = resolveConfig(config);
+    this.L = listener;
+    this.kv = new BlockManager(config.kvBlocks, this.config.blockSize, this.config.watermark);
+    this.lora = config.lora ? new LoraManager(config.lora) : undefined;
+    this.moe = config.moe ? ('route' in config.moe ? config.moe : createMoeRouter(config.moe)) : undefined;
+    const order = this.config.order ?? (this.config.policy === 'priority' ? byPriority : undefined);
+    this.waiting = order ? new OrderedQueue(order) : new FifoQueue();
+  }
+
+  now(): number {
+    return this.clock;
+  }
+  outstanding(): number {
+    return this.byId.size;
+  }
+  outstandingTokens(): number {
+    return this.pending;
+  }
+
+  stats(): EngineStats {
+    return { ...this.st, running: this.running.length, waiting: this.waiting.size, kvUsage: this.kv.usage() };
+  }
+
+  add(req: EngineRequest): void {
+    const { id, promptTokens: p, maxTokens: m } = req;
+    if (this.byId.has(id)) throw new Error(`request ${id}: id already in the engine`);
+    if (!Number.isInteger(p) || p < 1) throw new Error(`request ${id}: promptTokens ${p} must be a whole number ≥ 1`);
+    if (!Number.isInteger(m) || m < 1) throw new Error(`request ${id}: maxTokens ${m} must be a whole number ≥ 1`);
+    if (!Number.isFinite(req.arrival)) throw new Error(`request ${id}: arrival ${req.arrival} is not a finite time`);
+    if (req.arrival > this.clock) this.clock = req.arrival;
+    // vLLM's stop check: min_tokens first, then EOS ('stop'), then max_tokens ('length').
+    const eosAt = Math.max(1, req.naturalTokens ?? m, req.minTokens ?? 0);
+    let target = !req.ignoreEos && eosAt <= m ? eosAt : m;
+    let reason: FinishReason = !req.ignoreEos && eosAt <= m ? 'stop' : 'length';
+    const capacity = this.kv.total * this.kv.blockSize;
+    if (p + 1 > capacity) {
+      const info: FinishInfo = { outputTokens: 0, firstToken: NaN, lastToken: NaN, scheduled: NaN, preemptions: 0, promptTokens: p, error: `prompt of ${p} tokens does not fit in the KV cache (${capacity} tokens)` };
+      this.L.onFinish(id, req.arrival, 'abort', info);
+      return;
+    }
+    if (p + target > capacity) {
+      target = capacity - p;
+      reason = 'length';
+    }
+    const s = new Seq(req, this.seqNo++, target, reason);
+    this.byId.set(id, s);
+    this.waiting.push(s);
+    this.pending += p + m;
+  }
+
+  abort(id: string): void {
+    const s = this.byId.get(id);
+    if (!s) return;
+    if (s.state === 0) {
+      this.waiting.remove(s);
+      this.finish(s, this.clock, 'abort');
+    } else if (s.sched > 0 && this.cur) {
+      s.aborted = true; // leaves at the end of the step in flight
+    } else {
+      const i = this.running.indexOf(s);
+      if (i >= 0) this.running.splice(i, 1);
+      this.finish(s, this.clock, 'abort');
+    }
+  }
+
+  nextEventTime(): number | undefined {
+    if (!this.cur) {
+      const start = this.nextStart();
+      if (start === undefined || !this.formStep(start)) return undefined;
+    }
+    return this.curEnd;
+  }
+
+  advanceTo(t: number): void {
+    if (t > this.clock) this.clock = t;
+    for (;;) {
+      if (!this.cur) {
+        const start = this.nextStart();
+        // A step starting exactly at t is left open so that requests added at t join it.
+        if (start === undefined || start >= t) return;
+        if (!this.formStep(start)) return;
+        if (this.curEnd <= t && this.stretchable() && this.stretch(t)) continue;
+      }
+      if (this.curEnd > t) return;
+      this.completeStep();
+    }
+  }
+
+  // ---- scheduling ----
+
+  private nextStart(): number | undefined {
+    if (this.running.length > 0) return this.lastEnd;
+    const head = this.waiting.peek();
+    return head ? Math.max(this.lastEnd, head.req.arrival) : undefined;
+  }
+
+  /** vLLM V1: newest running under FCFS; the lowest priority (then latest arrival) otherwise. */
+  private victimIndex(): number {
+    const run = this.running;
+    if (this.config.policy === 'fcfs' && !this.config.order) return run.length - 1;
+    const order = this.config.order ?? byPriority;
+    let best = 0;
+    for (let i = 1; i < run.length; i++) {
+      const a = run[i]!;
+      const b = run[best]!;
+      const c = order(a.req, b.req);
+      if (c > 0 || (c === 0 && (a.req.arrival > b.req.arrival || (a.req.arrival === b.req.arrival && a.seqNo > b.seqNo)))) best = i;
+    }
+    return best;
+  }
+
+  private preempt(v: Seq, vi: number, t: number): void {
+    this.running.splice(vi, 1);
+    this.kv.release(v.blocks);
+    v.blocks = 0;
+    this.pending += v.numComputed;
+    v.numComputed = 0;
+    v.sched = 0;
+    v.state = 0;
+    v.preemptions++;
+    this.st.preemptions++;
+    if (this.lora && v.req.adapter) this.lora.release(v.req.adapter);
+    this.waiting.pushFront(v);
+    this.L.onPreempt?.(v.req.id, t);
+  }
+
+  /** Forms the batch of a step starting at `start`; false when nothing can run. */
+  private formStep(start: number): boolean {
+    const { kv, running, lora, moe } = this;
+    const bs = kv.blockSize;
+    let budget = this.config.maxNumBatchedTokens;
+    let preempted = 0;
+    for (let i = 0; i < running.length; i++) {
+      if (budget <= 0) break;
+      const r = running[i]!;
+      let n = r.numTokens - r.numComputed;
+      if (n > budget) n = budget;
+      const need = Math.ceil((r.numComputed + n) / bs) - r.blocks;
+      let self = false;
+      while (need > kv.free) {
+        const vi = this.victimIndex();
+        const v = running[vi]!;
+        budget += v.sched;
+        this.preempt(v, vi, start);
+        preempted++;
+        if (v === r) {
+          self = true;
+          break;
+        }
+        if (vi < i) i--;
+      }
+      if (self) {
+        i--;
+        continue;
+      }
+      if (need > 0) {
+        kv.allocate(need);
+        r.blocks += need;
+      }
+      r.sched = n;
+      budget -= n;
+    }
+    let swap = 0;
+    if (preempted === 0 || running.length === 0) {
+      const w = this.waiting;
+      let skipped: Seq[] | null = null;
+      const maxSeqs = this.config.maxNumSeqs;
+      while (w.size > 0 && budget > 0 && running.length < maxSeqs) {
+        const s = w.peek()!;
+        if (s.req.arrival > start) break;
+        const total = s.numTokens - s.numComputed;
+        if (!this.config.chunkedPrefill && total > budget) break;
+        const n = total < budget ? total : budget;
+        const ad = lora ? s.req.adapter : null;
+        if (ad && !lora!.canJoin(ad)) {
+          (skipped ??= []).push(w.pop()!);
+          continue;
+        }
+        if (!kv.canAdmit(Math.ceil(s.numTokens / bs), running.length > 0)) break;
+        w.pop();
+        const need = Math.ceil(n / bs);
+        kv.allocate(need);
+        s.blocks = need;
+        if (ad) swap += lora!.acquire(ad);
+        s.state = 1;
+        s.sched = n;
+        s.prefillEnd = s.numTokens;
+        budget -= n;
+        running.push(s);
+        if (moe && !s.routing) s.routing = moe.profile(s.req.content ?? s.req.id);
+        if (Number.isNaN(s.scheduledAt)) {
+          s.scheduledAt = start;
+          this.L.onScheduled?.(s.req.id, start);
+        }
+      }
+      if (skipped) for (let j = skipped.length - 1; j >= 0; j--) w.pushFront(skipped[j]!);
+    }
+    let batch = 0;
+    let pS = 0;
+    let pT = 0;
+    let pW = 0;
+    let dS = 0;
+    let dC = 0;
+    let loraTok = 0;
+    if (moe) moe.beginStep();
+    for (let i = 0; i < running.length; i++) {
+      const r = running[i]!;
+      const n = r.sched;
+      if (n === 0) continue;
+      batch++;
+      if (r.numComputed >= r.prefillEnd) {
+        dS++;
+        dC += r.numComputed;
+      } else {
+        pS++;
+        pT += n;
+        pW += n * (r.numComputed + n / 2);
+      }
+      if (lora && r.req.adapter) loraTok += n;
+      if (moe) moe.route(r.routing!, n);
+    }
+    if (batch === 0) return false;
+    let moeShape: BatchShape['moe'];
+    this.curGates = null;
+    if (moe) {
+      const load = moe.endStep();
+      moeShape = { distinctExperts: load.distinctExperts, maxRankTokens: load.maxRankTokens, maxExpertTokens: load.maxExpertTokens };
+      this.curGates = load.counts;
+    }
+    const cost = this.price(pS, pT, pW, dS, dC, loraTok, moeShape);
+    this.cur = true;
+    this.curStart = start;
+    this.curEnd = start + (cost.seconds + swap);
+    this.curBatch = batch;
+    this.curPrefill = pT;
+    this.curDecode = dS;
+    this.curCtx = dC;
+    this.curLoraTokens = loraTok;
+    this.curPreempted = preempted;
+    this.curSwap = swap;
+    this.curBottleneck = cost.bottleneck;
+    this.st.promptTokens += pT;
+    return true;
+  }
+
+  private price(pS: number, pT: number, pW: number, dS: number, dC: number, loraTok: number, moe: BatchShape['moe']) {
+    const s = this.shape;
+    s.prefillSeqs = pS;
+    s.prefillTokens = pT;
+    s.prefillAttnWork = pW;
+    s.decodeSeqs = dS;
+    s.decodeCtxSum = dC;
+    s.lora = this.lora && loraTok > 0 ? { adapters: this.lora.activeCount(), tokens: loraTok, rank: this.lora.config.rank } : undefined;
+    s.moe = moe;
+    return this.config.cost.stepTime(s);
+  }
+
+  private completeStep(): void {
+    const te = this.curEnd;
+    const { running, L } = this;
+    const tokenEvents = this.config.tokenEvents;
+    const step = this.st.steps++;
+    let w = 0;
+    for (let i = 0; i < running.length; i++) {
+      const r = running[i]!;
+      if (r.sched > 0) {
+        r.numComputed += r.sched;
+        this.pending -= r.sched;
+        r.sched = 0;
+        if (r.aborted) {
+          this.finish(r, te, 'abort');
+          continue;
+        }
+        if (r.numComputed === r.numTokens) {
+          r.numTokens++;
+          r.generated++;
+          this.st.generationTokens++;
+          if (Number.isNaN(r.firstToken)) r.firstToken = te;
+          r.lastToken = te;
+          if (tokenEvents) L.onTokens(r.req.id, te, 1);
+          if (r.generated >= r.target) {
+            this.finish(r, te, r.reason);
+            continue;
+          }
+        }
+      }
+      running[w++] = r;
+    }
+    running.length = w;
+    this.cur = false;
+    this.lastEnd = te;
+    if (this.curGates) L.onGates?.(step, te, this.curGates, this.curPrefill + this.curDecode);
+    L.onStep?.({
+      step,
+      start: this.curStart,
+      end: te,
+      batchSize: this.curBatch,
+      prefillTokens: this.curPrefill,
+      decodeTokens: this.curDecode,
+      kvUsage: this.kv.usage(),
+      waiting: this.waiting.size,
+      bottleneck: this.curBottleneck,
+      steps: 1,
+      preempted: this.curPreempted,
+      swapSeconds: this.curSwap,
+    });
+  }
+
+  private finish(s: Seq, t: number, reason: FinishReason): void {
+    this.kv.release(s.blocks);
+    s.blocks = 0;
+    if (this.lora && s.req.adapter && s.state === 1) this.lora.release(s.req.adapter);
+    s.state = 2;
+    this.byId.delete(s.req.id);
+    this.pending -= s.numTokens - s.numComputed + (s.req.maxTokens - s.generated);
+    this.L.onFinish(s.req.id, t, reason, {
+      outputTokens: s.generated,
+      firstToken: s.firstToken,
+      lastToken: s.lastToken,
+      scheduled: s.scheduledAt,
+      preemptions: s.preemptions,
+      promptTokens: s.req.promptTokens,
+    });
+  }
+
+  // ---- closed-form decode stretches ----
+
+  /** The step just formed is pure decode of every running request, with nothing that could change. */
+  private stretchable(): boolean {
+    if (!this.config.closedForm || this.moe) return false;
+    if (this.curPrefill > 0 || this.curPreempted > 0 || this.curSwap > 0 || this.curBatch !== this.running.length) return false;
+    const head = this.waiting.peek();
+    return !head || head.req.arrival <= this.curStart;
+  }
+
+  /**
+   * Runs q ≥ 2 decode steps at once: steps that end by t, before any request finishes, whose
+   * block allocations all fit (so no preemption). Per-request work is O(batch) for the whole
+   * stretch; step times come from the same cost calls, in the same order, as step by step.
+   */
+  private stretch(t: number): boolean {
+    const run = this.running;
+    const B = run.length;
+    const bs = this.kv.blockSize;
+    let minRem = Infinity;
+    for (let i = 0; i < B; i++) {
+      const r = run[i]!;
+      const rem = r.target - r.generated;
+      if (rem < minRem) minRem = rem;
+    }
+    let q = minRem - 1;
+    if (q < 2) return false;
+    // Largest q whose extra blocks (for steps 2..q) fit in the free blocks.
+    const needFor = (k: number): number => {
+      let n = 0;
+      for (let i = 0; i < B; i++) {
+        const r = run[i]!;
+        n += Math.ceil((r.numComputed + k) / bs) - r.blocks;
+      }
+      return n;
+    };
+    if (needFor(q) > this.kv.free) {
+      let lo = 1;
+      let hi = q;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (needFor(mid) <= this.kv.free) lo = mid;
+        else hi = mid - 1;
+      }
+      q = lo;
+      if (q < 2) return false;
+    }
+    if (this.ends.length < q) this.ends = new Float64Array(Math.max(q, this.ends.length * 2));
+    const ends = this.ends;
+    ends[0] = this.curEnd;
+    let bottleneck = this.curBottleneck;
+    for (let j = 1; j < q; j++) {
+      const c = this.price(0, 0, 0, B, this.curCtx + j * B, this.curLoraTokens, undefined);
+      const e = ends[j - 1]! + c.seconds;
+      if (e > t) {
+        q = j;
+        break;
+      }
+      ends[j] = e;
+      bottleneck = c.bottleneck;
+    }
+    if (q < 2) return false;
+    const { L } = this;
+    if (this.config.tokenEvents) {
+      for (let j = 0; j < q; j++) {
+        const te = ends[j]!;
+        for (let i = 0; i < B; i++) L.onTokens(run[i]!.req.id, te, 1);
+      }
+    }
+    const last = ends[q - 1]!;
+    let alloc = 0;
+    for (let i = 0; i < B; i++) {
+      const r = run[i]!;
+      r.numComputed += q;
+      r.numTokens += q;
+      r.generated += q;
+      const b = Math.ceil(r.numComputed / bs);
+      alloc += b - r.blocks;
+      r.blocks = b;
+      r.sched = 0;
+      r.lastToken = last;
+    }
+    this.kv.allocate(alloc);
+    this.pending -= q * B;
+    const step = this.st.steps;
+    this.st.steps += q;
+    this.st.generationTokens += q * B;
+    this.cur = false;
+    this.lastEnd = last;
+    L.onStep?.({
+      step,
+      start: this.curStart,
+      end: last,
+      batchSize: B,
+      prefillTokens: 0,
+      decodeTokens: B,
+      kvUsage: this.kv.usage(),
+      waiting: this.waiting.size,
+      bottleneck,
+      steps: q,
+      preempted: 0,
+      swapSeconds: 0,
+    });
+    return true;
+  }
+}

@@ -1,0 +1,227 @@
+// A seeded MoE router whose choices depend on the prompt's content: words map to topics (a
+// built-in lexicon, else a hash), a prompt's topic vector mixes per-topic expert preferences.
+// Prompts from one domain share topics and so load the same experts; mixed datasets spread.
+import { createRng, hashString, type Rng } from '../rng.ts';
+
+export interface MoeRouterConfig {
+  /** MoE layers routed (the model's moeLayers). */
+  layers: number;
+  experts: number;
+  topK: number;
+  /** Expert-parallel ranks (experts split in contiguous blocks); 1 = no EP. */
+  epRanks?: number;
+  /** 0 = uniform routing, 1 = all mass on the topics' preferences. Default 0.7. */
+  skew?: number;
+  /** Zipf exponent of a topic's preference over experts (higher = more concentrated). Default 1.1. */
+  zipf?: number;
+  /** Topics; default 8 (the built-in lexicon's domains; hashed words spread over all of them). */
+  topics?: number;
+  /** Sharpness of a prompt's topic vector (softmax temperature inverse). Default 4. */
+  sharpness?: number;
+  /** Extra words per topic index, added to the built-in lexicon. */
+  lexicon?: Record<number, readonly string[]>;
+  seed: number;
+}
+
+/** Built-in domain words (topic index = position): code, math, medicine, law, finance, science, creative, chat. */
+const LEXICON: readonly string[] = [
+  'code function python javascript class variable bug compile error api array loop return import typescript java rust sql query database debug',
+  'math equation integral derivative solve prove theorem matrix probability algebra calculus number sum prime geometry vector compute formula',
+  'patient symptoms treatment disease doctor medical diagnosis drug dose clinical pain therapy infection blood health hospital cancer',
+  'law legal court contract rights attorney judge statute liability tenant lawsuit plaintiff defendant regulation clause agreement',
+  'market stock price invest finance bank loan interest tax revenue profit budget money economy trading portfolio inflation',
+  'physics chemistry biology cell energy atom molecule quantum experiment species evolution climate planet reaction protein gene',
+  'story poem write character novel fiction plot scene dialogue creative imagine fantasy dragon hero verse song',
+  'hello thanks please help chat friend weekend feel recommend favorite movie travel recipe food music game',
+];
+
+const STOP = new Set('the a an of to and or in on for is are was were be it this that with as at by from you i we my your what how why can do does not'.split(' '));
+
+export interface RequestRouting {
+  /** Per layer, the cumulative distribution over experts (layers × experts). */
+  cdf: Float64Array;
+}
+
+export interface MoeStepLoad {
+  counts: number[][];
+  distinctExperts: number;
+  maxRankTokens: number;
+  maxExpertTokens: number;
+}
+
+export interface MoeRouter {
+  readonly config: Required<Omit<MoeRouterConfig, 'lexicon'>>;
+  /** The topic vector of a text (sums to 1). */
+  topicVector(content: string): Float64Array;
+  /** The routing distribution of a request, from its content. */
+  profile(content: string): RequestRouting;
+  /** Starts a step: fresh counts. */
+  beginStep(): void;
+  /** Routes `tokens` tokens of a request in the current step. */
+  route(r: RequestRouting, tokens: number): void;
+  /** Ends the step: the counts and their aggregates. */
+  endStep(): MoeStepLoad;
+}
+
+export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
+  const c = {
+    layers: cfg.layers,
+    experts: cfg.experts,
+    topK: cfg.topK,
+    epRanks: cfg.epRanks ?? 1,
+    skew: cfg.skew ?? 0.7,
+    zipf: cfg.zipf ?? 1.1,
+    topics: cfg.topics ?? LEXICON.length,
+    sharpness: cfg.sharpness ?? 4,
+    seed: cfg.seed,
+  };
+  const { layers: L, experts: E, topK: K, topics: D } = c;
+  if (!Number.isInteger(L) || L < 1) throw new Error(`moe.layers: ${L} must be a whole number ≥ 1`);
+  if (!Number.isInteger(E) || E < 1) throw new Error(`moe.experts: ${E} must be a whole number ≥ 1`);
+  if (!Number.isInteger(K) || K < 1 || K > E) throw new Error(`moe.topK: ${K} must be a whole number in [1, experts=${E}]`);
+  if (!Number.isInteger(c.epRanks) || c.epRanks < 1 || E % c.epRanks !== 0) throw new Error(`moe.epRanks: ${c.epRanks} must divide the ${E} experts`);
+  if (!(c.skew >= 0 && c.skew <= 1)) throw new Error(`moe.skew: ${c.skew} must be in [0, 1]`);
+  if (!(c.zipf >= 0)) throw new Error(`moe.zipf: ${c.zipf} must be ≥ 0`);
+  if (!Number.isInteger(D) || D < 1) throw new Error(`moe.topics: ${D} must be a whole number ≥ 1`);
+
+  const lex = new Map<string, number>();
+  LEXICON.forEach((line, d) => {
+    if (d < D) for (const w of line.split(' ')) lex.set(w, d);
+  });
+  for (const [d, words] of Object.entries(cfg.lexicon ?? {})) for (const w of words) lex.set(w.toLowerCase(), Number(d) % D);
+
+  // Per (topic, layer): a seeded permutation of experts with Zipf weights → preference pref[(d·L + l)·E + e].
+  const pref = new Float64Array(D * L * E);
+  const setupRng = createRng(c.seed, 'moe-preferences');
+  const perm = new Int32Array(E);
+  let zsum = 0;
+  for (let i = 0; i < E; i++) zsum += 1 / Math.pow(i + 1, c.zipf);
+  for (let d = 0; d < D; d++) {
+    for (let l = 0; l < L; l++) {
+      for (let i = 0; i < E; i++) perm[i] = i;
+      for (let i = E - 1; i > 0; i--) {
+        const j = setupRng.int(i + 1);
+        const t = perm[i]!;
+        perm[i] = perm[j]!;
+        perm[j] = t;
+      }
+      const base = (d * L + l) * E;
+      for (let i = 0; i < E; i++) pref[base + perm[i]!] = 1 / Math.pow(i + 1, c.zipf) / zsum;
+    }
+  }
+
+  const topicVector = (content: string): Float64Array => {
+    const counts = new Float64Array(D);
+    const words = content.toLowerCase().match(/[a-z0-9_]+/g) ?? [];
+    for (const w of words) {
+      if (STOP.has(w)) continue;
+      const d = lex.get(w);
+      if (d !== undefined) counts[d]! += 4;
+      else counts[hashString(w, c.seed) % D]! += 1;
+    }
+    let max = 0;
+    for (let d = 0; d < D; d++) max = Math.max(max, counts[d]!);
+    const v = new Float64Array(D);
+    let sum = 0;
+    for (let d = 0; d < D; d++) {
+      v[d] = max > 0 ? Math.exp(c.sharpness * (counts[d]! / max - 1)) : 1;
+      sum += v[d]!;
+    }
+    for (let d = 0; d < D; d++) v[d]! /= sum;
+    return v;
+  };
+
+  const profile = (content: string): RequestRouting => {
+    const v = topicVector(content);
+    const cdf = new Float64Array(L * E);
+    const floor = (1 - c.skew) / E;
+    for (let l = 0; l < L; l++) {
+      let acc = 0;
+      for (let e = 0; e < E; e++) {
+        let p = floor;
+        for (let d = 0; d < D; d++) p += c.skew * v[d]! * pref[(d * L + l) * E + e]!;
+        acc += p;
+        cdf[l * E + e] = acc;
+      }
+      for (let e = 0; e < E; e++) cdf[l * E + e]! /= acc;
+    }
+    return { cdf };
+  };
+
+  const rng: Rng = createRng(c.seed, 'moe-routing');
+  const flat = new Float64Array(L * E);
+  const picked = new Int32Array(E).fill(-1);
+  let stamp = 0;
+
+  const draw = (cdf: Float64Array, base: number): number => {
+    const u = rng.next();
+    let lo = 0;
+    let hi = E - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (cdf[base + mid]! > u) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+
+  return {
+    config: c,
+    topicVector,
+    profile,
+    beginStep() {
+      flat.fill(0);
+    },
+    route(r, tokens) {
+      for (let t = 0; t < tokens; t++) {
+        for (let l = 0; l < L; l++) {
+          const base = l * E;
+          stamp++;
+          for (let k = 0; k < K; k++) {
+            // top-k distinct experts: redraw a repeat, then fall back to a scan after a few tries
+            let e = draw(r.cdf, base);
+            let tries = 0;
+            while (picked[e] === stamp && tries < 32) {
+              e = draw(r.cdf, base);
+              tries++;
+            }
+            if (picked[e] === stamp) {
+              e = 0;
+              while (picked[e] === stamp) e++;
+            }
+            picked[e] = stamp;
+            flat[base + e]!++;
+          }
+        }
+      }
+    },
+    endStep() {
+      const counts: number[][] = new Array(L);
+      const perRank = E / c.epRanks;
+      let distinct = 0;
+      let maxRank = 0;
+      let maxExpert = 0;
+      for (let l = 0; l < L; l++) {
+        const row = new Array<number>(E);
+        let rankLoad = 0;
+        let lMaxRank = 0;
+        let lMaxExpert = 0;
+        for (let e = 0; e < E; e++) {
+          const n = flat[l * E + e]!;
+          row[e] = n;
+          if (n > 0) distinct++;
+          if (n > lMaxExpert) lMaxExpert = n;
+          rankLoad += n;
+          if ((e + 1) % perRank === 0) {
+            if (rankLoad > lMaxRank) lMaxRank = rankLoad;
+            rankLoad = 0;
+          }
+        }
+        counts[l] = row;
+        maxRank += lMaxRank;
+        maxExpert += lMaxExpert;
+      }
+      return { counts, distinctExperts: distinct / L, maxRankTokens: maxRank / L, maxExpertTokens: maxExpert / L };
+    },
+  };
+}
