@@ -24,8 +24,8 @@ interface Running {
 export function simulateDiscrete(tasks: readonly PrefillTask[], o: DiscreteOptions): SimResult {
   const pool = new GpuPool(o.gpus);
   const queue = new TaskQueue(o.scheduler);
-  const pending = [...tasks].sort((a, b) => a.arrival - b.arrival || a.seq - b.seq);
-  const outcomes = new Map<PrefillTask, TaskOutcome>(tasks.map((t) => [t, { task: t, start: null, finish: null, group: null, gpus: [], preemptions: 0 }]));
+  const pending = tasks.map((task, idx) => ({ task, idx })).sort((a, b) => a.task.arrival - b.task.arrival || a.task.seq - b.task.seq);
+  const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: [], preemptions: 0 }));
   const intervals: Interval[] = [];
   let running: Running[] = [];
   let next = 0;
@@ -46,16 +46,16 @@ export function simulateDiscrete(tasks: readonly PrefillTask[], o: DiscreteOptio
     running = still;
     if (done === tasks.length) break;
     // 2. Add the tasks that have arrived.
-    while (next < pending.length && pending[next]!.arrival <= t + EPS) {
-      const task = pending[next++]!;
-      queue.push({ task, remaining: task.duration });
+    while (next < pending.length && pending[next]!.task.arrival <= t + EPS) {
+      const { task, idx } = pending[next++]!;
+      queue.push({ task, remaining: task.duration, idx });
     }
     // 3. While GPUs are free, the scheduler picks from the queue (head-of-line: stop when its pick does not fit).
     while (pool.freeCount > 0 && queue.length > 0) {
       const gpus = pool.find(queue.peek()!.task.tp);
       if (!gpus) break;
       const w = selectNext(queue)!;
-      const out = outcomes.get(w.task)!;
+      const out = outcomes[w.idx]!;
       pool.take(gpus);
       out.start = t;
       out.gpus = gpus;
@@ -64,9 +64,9 @@ export function simulateDiscrete(tasks: readonly PrefillTask[], o: DiscreteOptio
     }
   }
   for (const r of running) intervals.push({ taskId: r.outcome.task.id, gpus: r.outcome.gpus, start: r.outcome.start!, end: Math.min(r.end, o.maxTime) });
-  for (const out of outcomes.values()) {
+  for (const out of outcomes) {
     if (out.finish !== null) intervals.push({ taskId: out.task.id, gpus: out.gpus, start: out.start!, end: out.finish });
   }
   intervals.sort((a, b) => a.start - b.start || a.gpus[0]! - b.gpus[0]!);
-  return { outcomes: tasks.map((x) => outcomes.get(x)!), intervals, endTime: Math.min(t, o.maxTime) };
+  return { outcomes, intervals, endTime: Math.min(t, o.maxTime) };
 }

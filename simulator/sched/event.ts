@@ -21,9 +21,13 @@ interface Running {
   /** Start of the current service segment and its scheduled end. */
   segStart: number;
   end: number;
-  /** Sequence of the completion event; a preempted task's stale event no longer matches. */
+  /** Sequence of the completion event: ties at one time complete in start order. */
   token: number;
+  /** False once completed or preempted; its event in the heap is then stale. */
+  live: boolean;
 }
+
+const less = (a: Running, b: Running) => a.end < b.end || (a.end === b.end && a.token < b.token);
 
 /** Min-heap of completion events keyed by (time, sequence). */
 class CompletionHeap {
@@ -34,39 +38,49 @@ class CompletionHeap {
   top(): Running | undefined {
     return this.h[0];
   }
-  private less(a: Running, b: Running): boolean {
-    return a.end < b.end || (a.end === b.end && a.token < b.token);
-  }
   push(r: Running): void {
     const h = this.h;
+    let i = h.length;
     h.push(r);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!this.less(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      if (!less(r, h[p]!)) break;
+      h[i] = h[p]!;
       i = p;
     }
+    h[i] = r;
   }
   pop(): Running | undefined {
     const h = this.h;
     const top = h[0];
-    const last = h.pop();
-    if (h.length > 0 && last) {
-      h[0] = last;
+    const last = h.pop()!;
+    const n = h.length;
+    if (n > 0) {
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
-        let m = i;
-        if (l < h.length && this.less(h[l]!, h[m]!)) m = l;
-        if (l + 1 < h.length && this.less(h[l + 1]!, h[m]!)) m = l + 1;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+        if (l >= n) break;
+        const c = l + 1 < n && less(h[l + 1]!, h[l]!) ? l + 1 : l;
+        if (!less(h[c]!, last)) break;
+        h[i] = h[c]!;
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }
+}
+
+function byArrival(tasks: readonly PrefillTask[]): number[] {
+  const order = tasks.map((_, i) => i);
+  let sorted = true;
+  for (let i = 1; i < tasks.length && sorted; i++) {
+    const a = tasks[i - 1]!;
+    const b = tasks[i]!;
+    if (a.arrival > b.arrival || (a.arrival === b.arrival && a.seq > b.seq)) sorted = false;
+  }
+  if (!sorted) order.sort((i, j) => tasks[i]!.arrival - tasks[j]!.arrival || tasks[i]!.seq - tasks[j]!.seq);
+  return order;
 }
 
 export function simulateEvents(tasks: readonly PrefillTask[], o: EventOptions): SimResult {
@@ -74,56 +88,53 @@ export function simulateEvents(tasks: readonly PrefillTask[], o: EventOptions): 
   const queue = new TaskQueue(o.scheduler);
   const cmp = ORDERINGS[o.scheduler].compare;
   const keepIntervals = o.intervals !== false;
-  const pending = [...tasks].sort((a, b) => a.arrival - b.arrival || a.seq - b.seq);
+  const order = byArrival(tasks);
   const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: [], preemptions: 0 }));
-  const byTask = new Map<PrefillTask, TaskOutcome>(outcomes.map((x) => [x.task, x]));
   const intervals: Interval[] = [];
   const completions = new CompletionHeap();
-  const running = new Set<Running>();
+  let running: Running[] = [];
   let token = 0;
   let next = 0;
   let now = 0;
   let last = 0;
 
   const start = (w: Waiting, gpus: number[], t: number) => {
-    const out = byTask.get(w.task)!;
+    const out = outcomes[w.idx]!;
     pool.take(gpus);
     if (out.start === null) out.start = t;
     out.gpus = gpus;
     out.group = gpus[0]! / w.task.tp;
-    const r: Running = { w, outcome: out, segStart: t, end: t + w.remaining, token: token++ };
-    running.add(r);
+    const r: Running = { w, outcome: out, segStart: t, end: t + w.remaining, token: token++, live: true };
+    running.push(r);
     completions.push(r);
   };
   const stop = (r: Running, t: number) => {
-    running.delete(r);
+    r.live = false;
+    running.splice(running.indexOf(r), 1);
     pool.release(r.outcome.gpus);
     if (keepIntervals && t > r.segStart) intervals.push({ taskId: r.w.task.id, gpus: r.outcome.gpus, start: r.segStart, end: t });
   };
 
   for (;;) {
-    // Drop completion events of preempted segments.
-    while (completions.size > 0 && !running.has(completions.top()!)) completions.pop();
-    const tc = completions.top()?.end ?? Infinity;
-    const ta = next < pending.length ? pending[next]!.arrival : Infinity;
-    now = Math.min(tc, ta);
+    while (completions.size > 0 && !completions.top()!.live) completions.pop();
+    const tc = completions.size > 0 ? completions.top()!.end : Infinity;
+    const ta = next < order.length ? tasks[order[next]!]!.arrival : Infinity;
+    now = tc < ta ? tc : ta;
     if (now === Infinity || now > o.maxTime) break;
     last = now;
     // Every event at `now`: completions first (they free GPUs), then arrivals.
     while (completions.size > 0) {
       const r = completions.top()!;
-      if (!running.has(r)) {
-        completions.pop();
-        continue;
-      }
-      if (r.end !== now) break;
+      if (r.live && r.end !== now) break;
       completions.pop();
+      if (!r.live) continue;
       r.outcome.finish = now;
       stop(r, now);
     }
-    while (next < pending.length && pending[next]!.arrival === now) {
-      const task = pending[next++]!;
-      queue.push({ task, remaining: task.duration });
+    while (next < order.length && tasks[order[next]!]!.arrival === now) {
+      const idx = order[next++]!;
+      const task = tasks[idx]!;
+      queue.push({ task, remaining: task.duration, idx });
     }
     if (o.preemptive) preempt(now);
     while (pool.freeCount > 0 && queue.length > 0) {
@@ -152,7 +163,8 @@ export function simulateEvents(tasks: readonly PrefillTask[], o: EventOptions): 
   }
 
   const endTime = now === Infinity ? last : o.maxTime;
-  for (const r of running) if (keepIntervals) intervals.push({ taskId: r.w.task.id, gpus: r.outcome.gpus, start: r.segStart, end: endTime });
+  if (keepIntervals) for (const r of running) intervals.push({ taskId: r.w.task.id, gpus: r.outcome.gpus, start: r.segStart, end: endTime });
+  running = [];
   intervals.sort((a, b) => a.start - b.start || a.gpus[0]! - b.gpus[0]!);
   return { outcomes, intervals, endTime };
 }

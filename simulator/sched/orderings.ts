@@ -16,6 +16,8 @@ export function schedulerName(x: string): SchedulerName {
 export interface Waiting {
   task: PrefillTask;
   remaining: number;
+  /** Index of the task in the simulator's input (where its outcome is kept). */
+  idx: number;
 }
 
 type Order = (a: Waiting, b: Waiting) => number;
@@ -50,7 +52,9 @@ export class TaskQueue {
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (this.cmp(h[i]!, h[p]!) >= 0) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const tmp = h[i]!;
+      h[i] = h[p]!;
+      h[p] = tmp;
       i = p;
     }
   }
@@ -75,7 +79,9 @@ export class TaskQueue {
         if (l < h.length && this.cmp(h[l]!, h[m]!) < 0) m = l;
         if (r < h.length && this.cmp(h[r]!, h[m]!) < 0) m = r;
         if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
+        const tmp = h[i]!;
+        h[i] = h[m]!;
+        h[m] = tmp;
         i = m;
       }
     }
