@@ -32,14 +32,16 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (opt.bool(p, 'list')) {
-    for (const s of loadStages().values()) {
-      process.stdout.write(`${s.name}\n  inputs: ${s.inputs.join(', ')}\n  depends: ${s.depends.join(', ') || '(none)'}\n  grain: ${s.grain}\n`);
+    const problems = new Map<string, string>();
+    for (const s of loadStages(undefined, problems).values()) {
+      process.stdout.write(`${s.name}\n  inputs: ${s.inputs.join(', ') || '(none)'}\n  depends: ${s.depends.join(', ') || '(none)'}\n  grain: ${s.grain}\n`);
     }
+    for (const [name, problem] of problems) process.stdout.write(`${name} (not a valid stage)\n  ${problem}\n`);
     return 0;
   }
   if (p.positionals.length === 0) throw usageError('stages: missing RUN-DIR', [`usage: servelab stages RUN-DIR... [--only A,B] [--force]`]);
   const only = opt.list(p, 'only');
-  const known = [...loadStages().keys()];
+  const known = [...loadStages(undefined, new Map()).keys()];
   for (const name of only) if (!known.includes(name)) throw usageError(`--only: ${choiceList(name, known)}`);
   const results = await runStages({
     runDirs: p.positionals,

@@ -1,7 +1,7 @@
 -- latency_timeline: load, latency and throughput of each endpoint over the run, in time buckets.
 -- inputs: requests, chunks
 -- depends: (none)
--- grain: run × endpoint × bucket (bucket_s = whole seconds giving at most about 120 buckets per run)
+-- grain: run × endpoint × bucket, every bucket from 0 to the run's last (bucket_s = whole seconds, at most about 120 buckets per run)
 -- formulas: t_s = bucket start, seconds since run start; by send time: sent, ok, failed,
 --   ttft/e2e p50 and p99 (quantile_cont, ok requests), send lag (sent_ns - scheduled_ns) mean and max;
 --   by end time (coalesce(done_ns, last_token_ns)): completed_per_s = finished requests / bucket_s,
@@ -44,10 +44,14 @@ by_chunk AS (
   FROM chunks c JOIN req r ON r.run = c.run AND r.request_id = c.request_id
   GROUP BY ALL
 ),
+bucket_ends AS (
+  SELECT run, max(b) AS max_b FROM (SELECT run, b FROM by_send UNION ALL SELECT run, b FROM by_end UNION ALL SELECT run, b FROM by_chunk) GROUP BY run
+),
 keys AS (
-  SELECT run, endpoint, b, bucket_s FROM by_send
-  UNION SELECT run, endpoint, b, bucket_s FROM by_end
-  UNION SELECT run, endpoint, b, bucket_s FROM by_chunk
+  -- every bucket from 0 to the run's last, so idle stretches show as zero throughput
+  SELECT e.run, e.endpoint, e.bucket_s, unnest(range(0, m.max_b + 1)) AS b
+  FROM (SELECT run, endpoint, any_value(bucket_s) AS bucket_s FROM req GROUP BY ALL) e
+  JOIN bucket_ends m USING (run)
 )
 SELECT k.run, k.endpoint, (k.b * k.bucket_s)::DOUBLE AS t_s, k.bucket_s::DOUBLE AS bucket_s,
   coalesce(s.sent, 0) AS sent, coalesce(s.ok, 0) AS ok, coalesce(s.failed, 0) AS failed,

@@ -61,23 +61,31 @@ export function parseStage(file: string, text: string): StageDef {
   return { name, file, inputs: inputs as TableName[], depends: list('depends'), grain: fields.get('grain')!.value, header: header.join('\n'), sql };
 }
 
-/** Every stage in a folder, by name. */
-export function loadStages(dir = STAGE_DIR): Map<string, StageDef> {
+/**
+ * Every stage in a folder, by name. A .sql file whose header does not parse is left out and its
+ * error kept in `problems`, so one odd file does not stop the others; asking for it by name fails.
+ */
+export function loadStages(dir = STAGE_DIR, problems = new Map<string, string>()): Map<string, StageDef> {
   const out = new Map<string, StageDef>();
   for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
     const file = path.join(dir, f);
-    out.set(path.basename(f, '.sql'), parseStage(file, fs.readFileSync(file, 'utf8')));
+    try {
+      out.set(path.basename(f, '.sql'), parseStage(file, fs.readFileSync(file, 'utf8')));
+    } catch (err) {
+      problems.set(path.basename(f, '.sql'), errorMessage(err));
+    }
   }
   return out;
 }
 
 /** The wanted stages and everything they depend on, dependencies first. Cycles are errors. */
-export function stageOrder(all: Map<string, StageDef>, wanted?: readonly string[]): StageDef[] {
+export function stageOrder(all: Map<string, StageDef>, wanted?: readonly string[], problems = new Map<string, string>()): StageDef[] {
   const names = [...all.keys()];
   const order: StageDef[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (name: string, trail: string[], from?: StageDef) => {
     const stage = all.get(name);
+    if (!stage && problems.has(name)) throw new CliError(problems.get(name)!);
     if (!stage) {
       const where = from ? `${from.file}: depends: ` : 'stage ';
       throw new CliError(`${where}${choiceList(name, names)}`);
@@ -151,7 +159,9 @@ export async function runStages(opts: RunStagesOptions): Promise<StageResult[]> 
   const outDir = path.resolve(opts.outDir ?? path.join(runDirs[0]!, 'derived'));
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const now = opts.now ?? (() => performance.now());
-  const order = stageOrder(loadStages(opts.stageDir), opts.stages);
+  const problems = new Map<string, string>();
+  const order = stageOrder(loadStages(opts.stageDir, problems), opts.stages, problems);
+  if (!opts.stages) for (const [name, problem] of problems) log(`[skip] ${name}: ${problem}`);
 
   const results: StageResult[] = [];
   let catalog: Awaited<ReturnType<typeof openCatalog>> | undefined;

@@ -1,6 +1,76 @@
-// Placeholder: this subcommand is being built.
-import { CliError } from '../core/errors.ts';
+// `servelab report <run>`: builds the latency stages a run needs (when stale) and renders its
+// self-contained HTML report, by default <run>/report.html; prints the path.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { helpText, opt, parseArgs, type CommandSpec } from '../core/args.ts';
+import { CliError, choiceList } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/jsonl-writer.ts';
+import { findRunDirs } from '../analysis/catalog.ts';
+import { runStages } from '../analysis/stages.ts';
+import { renderReport } from './html.ts';
+import { LATENCY_STAGES, buildLatencyReport, type LatencyStage } from './latency-report.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new CliError('this command is not available yet');
+export const spec: CommandSpec = {
+  name: 'report',
+  summary: "render a run's latency report as one self-contained HTML file",
+  description:
+    'Builds the stages the report reads (latency_summary, latency_quantiles, latency_timeline) when their inputs changed, ' +
+    'then writes the report. Stage outputs go to <run>/derived/ (or a temp folder when the run folder is read-only).',
+  options: {
+    out: { type: 'string', short: 'o', help: 'output HTML file [default: <run>/report.html]', metavar: 'FILE' },
+    derived: { type: 'string', help: 'folder for the stage outputs [default: <run>/derived]', metavar: 'DIR' },
+    force: { type: 'boolean', help: 'rebuild the stages even when fresh' },
+    data: { type: 'string', help: 'archive to look a run id up in [default: data or $SERVELAB_DATA]', metavar: 'DIR' },
+  },
+  positionals: [{ name: 'run', help: 'run folder, or a run id in the archive', required: true }],
+  examples: [
+    'servelab report data/samples/runs/latency/sample-001 --out /tmp/report.html',
+    'servelab report 20261123-045101-a1b2',
+  ],
+};
+
+/** A run folder from a path or a run id in the archive. */
+export function resolveRun(arg: string, dataDir = process.env.SERVELAB_DATA ?? 'data'): string {
+  if (fs.existsSync(path.join(arg, 'manifest.json'))) return path.resolve(arg);
+  if (fs.existsSync(arg)) throw new CliError(`${arg}: not a run folder (no manifest.json)`);
+  const runs = fs.existsSync(dataDir) ? findRunDirs(dataDir) : [];
+  const match = runs.filter((d) => path.basename(d) === arg);
+  if (match.length === 1) return match[0]!;
+  if (match.length > 1) throw new CliError(`run id ${arg} is in several experiments: give the folder`, undefined, match);
+  throw new CliError(`run ${choiceList(arg, runs.map((d) => path.basename(d)))}`, undefined, [`looked in ${path.resolve(dataDir)}; pass a run folder or --data DIR`]);
+}
+
+function writable(dir: string): boolean {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs(spec, argv);
+  if (p.help) {
+    process.stdout.write(helpText(spec) + '\n');
+    return 0;
+  }
+  const runDir = resolveRun(p.positionals[0]!, opt.str(p, 'data'));
+  const outDir =
+    opt.str(p, 'derived') ??
+    (writable(runDir) ? path.join(runDir, 'derived') : path.join(os.tmpdir(), 'servelab-derived', path.basename(runDir)));
+  const results = await runStages({
+    runDir,
+    outDir,
+    stages: LATENCY_STAGES,
+    force: opt.bool(p, 'force'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const outputs = Object.fromEntries(results.map((r) => [r.stage, r.output])) as Record<LatencyStage, string>;
+  const html = renderReport(await buildLatencyReport(runDir, outputs));
+  const out = path.resolve(opt.str(p, 'out') ?? path.join(runDir, 'report.html'));
+  writeFileAtomic(out, html);
+  process.stdout.write(`${out}\n`);
+  return 0;
 }

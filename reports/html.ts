@@ -1,0 +1,231 @@
+// Renders a report (sections of text, Vega-Lite charts and tables) into ONE self-contained HTML
+// file: vega, vega-lite and vega-embed inlined, data embedded once as JSON, nothing fetched.
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+
+export type DataRow = Record<string, unknown>;
+
+export interface Chart {
+  /** A Vega-Lite spec; its top-level data is replaced by the rows below. */
+  spec: TopLevelSpec;
+  data: DataRow[];
+  /** File name for the CSV download (default: the section title). */
+  csvName?: string;
+}
+
+export interface Column {
+  key: string;
+  label?: string;
+  /** Digits after the point for numbers (default: integers as is, others 2). */
+  digits?: number;
+}
+
+export interface Table {
+  columns: Column[];
+  rows: DataRow[];
+  csvName?: string;
+}
+
+export interface Section {
+  title: string;
+  /** Plain text; blank lines separate paragraphs. */
+  text?: string;
+  chart?: Chart;
+  table?: Table;
+}
+
+export interface Report {
+  title: string;
+  subtitle?: string;
+  /** Key/value facts shown under the title (run, experiment, host, …). */
+  facts?: [string, unknown][];
+  sections: Section[];
+  /** Shown in the footer (e.g. the command that made the report). */
+  footer?: string;
+}
+
+const LIBS = [
+  ['vega', 'build/vega.min.js'],
+  ['vega-lite', 'build/vega-lite.min.js'],
+  ['vega-embed', 'build/vega-embed.min.js'],
+] as const;
+const require = createRequire(import.meta.url);
+let libCache: string | undefined;
+
+/** The folder of an installed package (its exports map hides the UMD builds from resolve). */
+function packageRoot(name: string): string {
+  let dir = path.dirname(require.resolve(name));
+  while (dir !== path.dirname(dir)) {
+    const pkg = path.join(dir, 'package.json');
+    if (fs.existsSync(pkg) && (JSON.parse(fs.readFileSync(pkg, 'utf8')) as { name?: string }).name === name) return dir;
+    dir = path.dirname(dir);
+  }
+  throw new Error(`cannot find the ${name} package folder`);
+}
+
+/** The three UMD builds as one inline script body (read once per process). */
+export function inlineLibraries(): string {
+  if (libCache) return libCache;
+  libCache = LIBS.map(([name, file]) => {
+    const lib = `${name}/${file}`;
+    const js = fs.readFileSync(path.join(packageRoot(name), file), 'utf8');
+    if (/<\/script/i.test(js)) throw new Error(`${lib}: contains </script and cannot be inlined`);
+    return `/* ${lib} */\n${js}`;
+  }).join('\n;\n');
+  return libCache;
+}
+
+export function escapeHtml(s: unknown): string {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+/** JSON safe inside a <script> element: '<' and the JS line separators escaped. */
+export function scriptJson(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? Number(v) : v))
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
+}
+
+/** A spec with its data bound: top-level data replaced by inline values. */
+export function withData(spec: TopLevelSpec, data: DataRow[]): TopLevelSpec {
+  return { ...spec, data: { values: data } } as TopLevelSpec;
+}
+
+export function formatValue(v: unknown, digits?: number): string {
+  if (v === null || v === undefined) return '–';
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v);
+    if (digits === undefined && Number.isInteger(v)) return v.toLocaleString('en-US');
+    return v.toLocaleString('en-US', { minimumFractionDigits: digits ?? 2, maximumFractionDigits: digits ?? 2 });
+  }
+  return String(v);
+}
+
+const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'data';
+
+function tableHtml(t: Table, id: string): string {
+  const head = t.columns.map((c) => `<th scope="col">${escapeHtml(c.label ?? c.key)}</th>`).join('');
+  const body = t.rows
+    .map((r) => `<tr>${t.columns.map((c) => `<td class="${typeof r[c.key] === 'number' ? 'num' : ''}">${escapeHtml(formatValue(r[c.key], c.digits))}</td>`).join('')}</tr>`)
+    .join('\n');
+  return `<div class="table-wrap"><table id="${id}"><thead><tr>${head}</tr></thead><tbody>\n${body}\n</tbody></table></div>`;
+}
+
+const STYLE = `
+:root { color-scheme: light; --fg: #1b1f24; --muted: #57606a; --line: #d0d7de; --bg-alt: #f6f8fa; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); margin: 0 auto; padding: 24px; max-width: 1100px; }
+h1 { font-size: 1.6em; margin: 0 0 4px; } h2 { font-size: 1.2em; margin: 0 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+.subtitle { color: var(--muted); margin: 0 0 12px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0 0 16px; font-size: 0.92em; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; overflow-wrap: anywhere; }
+section { margin: 28px 0; } section p { margin: 0 0 8px; max-width: 80ch; }
+.table-wrap { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.88em; font-variant-numeric: tabular-nums; }
+th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; white-space: nowrap; }
+th { background: var(--bg-alt); } td.num { text-align: right; }
+.download { font-size: 0.85em; margin-top: 4px; } .download a { color: #0969da; }
+footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line); padding-top: 8px; }
+.chart-error { color: #cf222e; white-space: pre-wrap; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10pt; }
+  section { break-inside: avoid; page-break-inside: avoid; margin: 14px 0; }
+  .download, .vega-embed details, .vega-actions { display: none !important; }
+  .table-wrap { overflow: visible; } th { background: none; }
+  .chart svg { max-width: 100%; height: auto; }
+  a { color: inherit; text-decoration: none; }
+}`;
+
+// Runs in the page: draws every chart with the SVG renderer and wires the CSV downloads.
+const BOOT = `
+(function () {
+  var payload = JSON.parse(document.getElementById('report-data').textContent);
+  function csv(rows) {
+    var cols = [];
+    rows.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); }); });
+    var cell = function (v) {
+      if (v === null || v === undefined) return '';
+      var s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    };
+    return [cols.map(cell).join(',')].concat(rows.map(function (r) { return cols.map(function (c) { return cell(r[c]); }).join(','); })).join('\\r\\n') + '\\r\\n';
+  }
+  document.querySelectorAll('a[data-csv]').forEach(function (a) {
+    a.addEventListener('click', function () {
+      var rows = payload.data[a.getAttribute('data-csv')];
+      a.href = URL.createObjectURL(new Blob([csv(rows)], { type: 'text/csv' }));
+    });
+  });
+  window.__charts = { total: payload.charts.length, done: 0, failed: 0 };
+  payload.charts.forEach(function (c) {
+    var spec = Object.assign({}, c.spec, { data: { values: payload.data[c.data] } });
+    vegaEmbed('#' + c.id, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
+      .then(function () { window.__charts.done++; })
+      .catch(function (err) {
+        window.__charts.failed++;
+        var el = document.getElementById(c.id);
+        el.className += ' chart-error';
+        el.textContent = 'chart failed: ' + err;
+        console.error(err);
+      });
+  });
+})();`;
+
+/** The whole report as one HTML document. */
+export function renderReport(report: Report): string {
+  const data: Record<string, DataRow[]> = {};
+  const charts: { id: string; spec: TopLevelSpec; data: string }[] = [];
+  const sections = report.sections.map((s, i) => {
+    const parts = [`<h2>${escapeHtml(s.title)}</h2>`];
+    for (const para of (s.text ?? '').split(/\n\s*\n/).filter((p) => p.trim())) parts.push(`<p>${escapeHtml(para.trim())}</p>`);
+    if (s.chart) {
+      const id = `chart-${i}`;
+      data[id] = s.chart.data;
+      const { data: _drop, ...spec } = s.chart.spec as TopLevelSpec & { data?: unknown };
+      charts.push({ id, spec: spec as TopLevelSpec, data: id });
+      parts.push(`<div class="chart" id="${id}"></div>`);
+      parts.push(download(id, s.chart.csvName ?? s.title, s.chart.data.length));
+    }
+    if (s.table) {
+      const id = `table-${i}`;
+      data[id] = s.table.rows;
+      parts.push(tableHtml(s.table, id));
+      parts.push(download(id, s.table.csvName ?? s.title, s.table.rows.length));
+    }
+    return `<section id="s${i}">\n${parts.join('\n')}\n</section>`;
+  });
+  const facts = report.facts?.length
+    ? `<dl class="facts">${report.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(formatValue(v))}</dd>`).join('')}</dl>`
+    : '';
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
+<meta name="generator" content="servelab">
+<title>${escapeHtml(report.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<header>
+<h1>${escapeHtml(report.title)}</h1>
+${report.subtitle ? `<p class="subtitle">${escapeHtml(report.subtitle)}</p>` : ''}
+${facts}
+</header>
+<noscript><p>The charts need JavaScript; the tables below are complete without it.</p></noscript>
+${sections.join('\n')}
+${report.footer ? `<footer>${escapeHtml(report.footer)}</footer>` : ''}
+<script type="application/json" id="report-data">${scriptJson({ charts, data })}</script>
+<script>${inlineLibraries()}</script>
+<script>${BOOT}</script>
+</body>
+</html>
+`;
+}
+
+function download(id: string, name: string, n: number): string {
+  return `<div class="download"><a href="#" data-csv="${id}" download="${escapeHtml(slug(name))}.csv">Download the data (CSV, ${n} rows)</a></div>`;
+}

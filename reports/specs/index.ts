@@ -1,0 +1,23 @@
+// The registry of every Vega-Lite spec builder with sample rows. test/reports/specs.test.ts
+// compiles each one with zero warnings and draws it; add yours here (MoE, scheduling, …).
+import type { TopLevelSpec } from 'vega-lite';
+import type { DataRow } from '../html.ts';
+import * as latency from './latency.ts';
+
+export interface SpecEntry {
+  /** Unique name, e.g. 'latency/cdf'. */
+  name: string;
+  /** What the chart shows and which rows it reads. */
+  doc: string;
+  build: () => TopLevelSpec;
+  /** Small sample rows shaped like the real data. */
+  sample: () => DataRow[];
+}
+
+export const specRegistry: SpecEntry[] = [
+  { name: 'latency/percentiles', doc: 'p50/p90/p99 bars per endpoint and metric (latency_summary)', build: latency.latencyPercentiles, sample: latency.samples.latencyPercentiles! },
+  { name: 'latency/cdf', doc: 'CDF of TTFT/TPOT/ITL/E2E per endpoint (latency_quantiles)', build: latency.latencyCdf, sample: latency.samples.latencyCdf! },
+  { name: 'latency/over-time', doc: 'TTFT and E2E p50/p99 by send-time bucket (latency_timeline)', build: latency.latencyOverTime, sample: latency.samples.latencyOverTime! },
+  { name: 'latency/throughput', doc: 'output tokens/s and completed requests/s over time (latency_timeline)', build: latency.throughputOverTime, sample: latency.samples.throughputOverTime! },
+  { name: 'latency/send-lag', doc: 'send lag mean and max over time (latency_timeline)', build: latency.sendLag, sample: latency.samples.sendLag! },
+];
