@@ -97,6 +97,12 @@ export class LoadEngine {
     t.unref();
   }
 
+  /** Cancels everything in flight now (a second Ctrl-C). */
+  cancelNow(): void {
+    this.stop();
+    for (const ac of this.inflight) ac.abort(new AbortReason('cancelled'));
+  }
+
   get stopped(): boolean {
     return this.stopping;
   }

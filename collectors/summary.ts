@@ -1,0 +1,58 @@
+// The end-of-run text: vLLM's "Serving Benchmark Result" block, then failures by kind with
+// timeouts and 503s reported apart as contention errors (the load tester's wording).
+import { formatTable } from '../core/output.ts';
+import type { Metric } from './bench.ts';
+
+const NAMES: Record<Metric, [string, string]> = {
+  ttft: ['Time to First Token', 'TTFT'],
+  tpot: ['Time per Output Token (excl. 1st token)', 'TPOT'],
+  itl: ['Inter-token Latency', 'ITL'],
+  e2el: ['End-to-end Latency', 'E2EL'],
+  client_queue_time: ['Client Queue Time', 'Queue'],
+  e2el_including_client_queue: ['E2EL incl. Client Queue', 'E2EL+Q'],
+};
+
+export function summaryText(r: Record<string, unknown>, metrics: Metric[], percentiles: number[]): string {
+  const L: string[] = [];
+  const row = (label: string, v: unknown, digits = 2) =>
+    L.push(`${label.padEnd(40)}${typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : String(v ?? 'n/a')}`);
+  const head = (t: string, c = '-') => {
+    const pad = Math.max(0, 50 - t.length - 2);
+    L.push(`${c.repeat(Math.floor(pad / 2))} ${t} ${c.repeat(Math.ceil(pad / 2))}`);
+  };
+  head('Serving Benchmark Result', '=');
+  row('Successful requests:', r.completed);
+  row('Failed requests:', r.failed);
+  if (r.max_concurrency != null) row('Maximum request concurrency:', r.max_concurrency);
+  row('Benchmark duration (s):', r.duration);
+  row('Total input tokens:', r.total_input_tokens);
+  row('Total generated tokens:', r.total_output_tokens);
+  row('Request throughput (req/s):', r.request_throughput);
+  if (r.request_goodput != null) row('Request goodput (req/s):', r.request_goodput);
+  row('Output token throughput (tok/s):', r.output_throughput);
+  row('Total token throughput (tok/s):', r.total_token_throughput);
+  row('Peak concurrent requests:', r.max_concurrent_requests);
+  for (const m of metrics) {
+    const [title, short] = NAMES[m];
+    head(title);
+    row(`Mean ${short} (ms):`, r[`mean_${m}_ms`]);
+    row(`Median ${short} (ms):`, r[`median_${m}_ms`]);
+    for (const p of percentiles) row(`P${p} ${short} (ms):`, r[`p${p}_${m}_ms`]);
+  }
+  L.push('='.repeat(50));
+  const errors = (r.errors ?? {}) as Record<string, number>;
+  const kinds = Object.entries(errors).filter(([k]) => k !== 'contention' && !k.startsWith('http_'));
+  if (kinds.length) {
+    L.push('', 'Errors by kind:');
+    const rows = kinds.map(([k, n]) => [k, n] as [string, number]);
+    for (const [k, n] of Object.entries(errors)) if (k.startsWith('http_')) rows.push([`  HTTP ${k.slice(5)}`, n]);
+    L.push(formatTable(['kind', 'requests'], rows));
+    L.push(`Contention errors (timeouts + HTTP 503): ${errors.contention ?? 0}`);
+  }
+  if (r.token_mismatches) L.push(`Output token count mismatches (client tokenizer vs server usage): ${r.token_mismatches}`);
+  return L.join('\n');
+}
+
+export function printSummary(r: Record<string, unknown>, metrics: Metric[], percentiles: number[]): void {
+  process.stdout.write(summaryText(r, metrics, percentiles) + '\n');
+}
