@@ -2,7 +2,7 @@
 // with a t-based 95% confidence interval: the checks that validate the simulator's timing.
 import { exponential, gamma, stream, type Rng } from './prng.ts';
 import { simulateEvents } from './event.ts';
-import { syntheticTask, type PrefillTask } from './task.ts';
+import { syntheticTask, type PrefillTask, type SimResult } from './task.ts';
 
 /** Service-time laws with mean 1/μ: exponential (M), deterministic (D), Gamma with squared CV cs2 (G). */
 export type Service = { kind: 'exp' } | { kind: 'det' } | { kind: 'gamma'; cs2: number };
@@ -107,3 +107,43 @@ export const QUEUE_CASES: readonly QueueCase[] = [0.5, 0.8, 0.95].flatMap((rho) 
   { name: `M/D/1 ρ=${rho} (P-K)`, servers: 1, rho, service: { kind: 'det' } },
   { name: `M/G/1 ρ=${rho} (P-K, Gamma cs²=0.5)`, servers: 1, rho, service: { kind: 'gamma', cs2: 0.5 } },
 ] as QueueCase[]);
+
+export interface LittleCheck {
+  /** ∫N(t)dt over the run (tasks in system) and Σ(finish − arrival): Little's law says they are equal. */
+  areaInSystem: number;
+  sumSojourn: number;
+  /** ∫N_q(t)dt (tasks waiting) and Σ(start − arrival). */
+  areaInQueue: number;
+  sumWait: number;
+  /** GPU-seconds busy (from the intervals) and Σ duration·tp of completed tasks. */
+  busyGpuSeconds: number;
+  work: number;
+}
+
+/** Integrates N(t) by a sweep over arrivals and departures, independently of the per-task sums. */
+export function littleCheck(r: SimResult): LittleCheck {
+  const done = r.outcomes.filter((o) => o.finish !== null);
+  const area = (pairs: [number, number][]) => {
+    const ev: [number, number][] = [];
+    for (const [a, b] of pairs) ev.push([a, 1], [b, -1]);
+    ev.sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+    let n = 0;
+    let prev = 0;
+    let total = 0;
+    for (const [t, d] of ev) {
+      total += n * (t - prev);
+      prev = t;
+      n += d;
+    }
+    return total;
+  };
+  const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+  return {
+    areaInSystem: area(done.map((o) => [o.task.arrival, o.finish!])),
+    sumSojourn: sum(done.map((o) => o.finish! - o.task.arrival)),
+    areaInQueue: area(done.map((o) => [o.task.arrival, o.start!])),
+    sumWait: sum(done.map((o) => o.start! - o.task.arrival)),
+    busyGpuSeconds: sum(r.intervals.map((iv) => (iv.end - iv.start) * iv.gpus.length)),
+    work: sum(done.map((o) => o.task.duration * o.task.tp)),
+  };
+}
