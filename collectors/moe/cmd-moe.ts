@@ -1,6 +1,43 @@
-// Placeholder: this subcommand is being built.
-import { CliError } from '../../core/errors.ts';
+// `servelab moe <subcommand>`: the MoE load-imbalance experiment's steps, each usable alone —
+// datasets (generate + score), cv (real imbalance from gate logs), ingest, bench.
+import { choiceList, usageError } from '../../core/errors.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new CliError('this command is not available yet');
+interface Sub {
+  summary: string;
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>;
+}
+
+export const subcommands: Record<string, Sub> = {
+  datasets: { summary: 'make 50 datasets with different imbalance strategies, scored by the ImbalancePredictor', load: () => import('./cmd-datasets.ts') },
+  cv: { summary: 'real expert-load imbalance (CV) of gate-log directories, per-step or aggregated', load: () => import('./cmd-cv.ts') },
+  ingest: { summary: 'read gate-log directories into a run\'s gate_loads table', load: () => import('./cmd-ingest.ts') },
+  bench: { summary: 'benchmark one dataset against a server, into a run (tags dataset, backend, score)', load: () => import('./cmd-bench-dataset.ts') },
+};
+
+export function help(): string {
+  const w = Math.max(...Object.keys(subcommands).map((k) => k.length));
+  return [
+    'usage: servelab moe <subcommand> [options]     (servelab moe <subcommand> --help)',
+    '',
+    'The MoE load-imbalance experiment (pipelines/moe.mjs runs all of it).',
+    '',
+    'Subcommands:',
+    ...Object.entries(subcommands).map(([k, s]) => `  ${k.padEnd(w)}  ${s.summary}`),
+    '',
+    'Examples:',
+    '  servelab moe datasets --out datasets',
+    '  servelab moe cv baseline_gates_logs/gates_logs_01 --method aggregated',
+    '  servelab moe cv baseline_gates_logs baseline_real_imbalance.json',
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(help() + '\n');
+    return name ? 0 : 2;
+  }
+  const sub = subcommands[name];
+  if (!sub) throw usageError(`moe: unknown subcommand ${choiceList(name, Object.keys(subcommands))}`);
+  return (await sub.load()).run(rest);
 }
