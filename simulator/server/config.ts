@@ -1,0 +1,187 @@
+// The simulated server's configuration: one typed object per server, defaults as vLLM on an
+// H100, and the loader for `--config FILE` (JSON or YAML, one server or a `servers:` list).
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { choiceList, inputError, usageError } from '../../core/errors.ts';
+
+export const APIS = ['vllm', 'llamacpp'] as const;
+export type Api = (typeof APIS)[number];
+export const isApi = (v: unknown): v is Api => APIS.includes(v as Api);
+
+export const ROUTINGS = ['round-robin', 'least-outstanding', 'random'] as const;
+export type Routing = (typeof ROUTINGS)[number];
+
+export const ERROR_MODES = ['http', 'stream', 'mixed'] as const;
+export type ErrorMode = (typeof ERROR_MODES)[number];
+
+export interface FaultConfig {
+  /** Fraction of generation requests that fail (0–1). */
+  errorRate: number;
+  /** http: HTTP 500 before any byte; stream: an error event after HTTP 200; mixed: half each. */
+  errorMode: ErrorMode;
+  /** Fraction of streams that pause once for stallMs. */
+  stallRate: number;
+  stallMs: number;
+  /** The process exits (code 1) when this many generation requests have arrived; 0 = never. */
+  crashAfter: number;
+  /** /health answers 503 and generation requests 503 for this long after start. */
+  slowStartMs: number;
+}
+
+export interface LoraConfig {
+  /** Adapters that exist (CPU side): named `lora-0` … `lora-(N-1)`, /generate model_id 0…N−1. */
+  totalLoras: number;
+  /** Adapters resident in HBM at start: 0 … M−1. */
+  gpuLoras: number;
+  /** Distinct adapters in one batch (vLLM --max-loras). */
+  maxLoras: number;
+  rank: number;
+}
+
+export interface ServerConfig {
+  /** A name for logs and multi-server configs (e.g. "Thinker"). */
+  name: string;
+  api: Api;
+  /** Model preset key for the serving model (getModel), e.g. Llama-3-8B. */
+  model: string;
+  /** Name clients put in `model`; defaults to the model key. */
+  servedModelName: string;
+  gpu: string;
+  /** GPUs behind this front; replicas = gpus / (tp·ep). */
+  gpus: number;
+  tp: number;
+  ep: number;
+  routing: Routing;
+  host: string;
+  port: number;
+  seed: number;
+  maxModelLen: number;
+  maxNumSeqs: number;
+  maxNumBatchedTokens: number;
+  lora: LoraConfig | null;
+  /** Routes /v1/load_lora_adapter and /v1/unload_lora_adapter (as VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). */
+  runtimeLoraUpdating: boolean;
+  /** Write gate logs (MoE) from start into DIR/gate_logs_<replica>.jsonl. */
+  gateLogDir: string | null;
+  faults: FaultConfig;
+  /** Per-token EOS probability when ignore_eos is off (0 = run to max_tokens). */
+  eosRate: number;
+  /** Warn on stderr when p99 token lateness over the last window exceeds this. */
+  latenessWarnMs: number;
+}
+
+export const NO_FAULTS: FaultConfig = { errorRate: 0, errorMode: 'mixed', stallRate: 0, stallMs: 0, crashAfter: 0, slowStartMs: 0 };
+
+/** Context lengths of the model presets, used where the model table gives none. */
+const CONTEXT: Record<string, number> = {
+  'Llama-3-8B': 8192,
+  'Llama-3-70B': 8192,
+  'Llama-2-7B': 4096,
+  'Llama-2-70B': 4096,
+  'Mixtral-8x7B': 32768,
+  'OPT-125M': 2048,
+};
+
+export function defaultConfig(): ServerConfig {
+  return {
+    name: 'default',
+    api: 'vllm',
+    model: 'Llama-3-8B',
+    servedModelName: '',
+    gpu: 'H100',
+    gpus: 1,
+    tp: 1,
+    ep: 1,
+    routing: 'round-robin',
+    host: '127.0.0.1',
+    port: 0,
+    seed: 0,
+    maxModelLen: 0,
+    // vLLM's get_batch_defaults on a ≥70 GiB GPU that is not an A100 (H100/H200).
+    maxNumSeqs: 1024,
+    maxNumBatchedTokens: 8192,
+    lora: null,
+    runtimeLoraUpdating: false,
+    gateLogDir: null,
+    faults: { ...NO_FAULTS },
+    eosRate: 0,
+    latenessWarnMs: 5,
+  };
+}
+
+/** Deep-merges a partial config (from a preset, a file or flags) over a base. */
+export function mergeConfig(base: ServerConfig, patch: Partial<ServerConfig> | Record<string, unknown>): ServerConfig {
+  const p = patch as Partial<ServerConfig>;
+  const out: ServerConfig = { ...base, ...stripUndefined(p) } as ServerConfig;
+  out.faults = { ...base.faults, ...stripUndefined(p.faults ?? {}) };
+  if (p.lora === null) out.lora = null;
+  else if (p.lora) out.lora = { ...(base.lora ?? defaultLora()), ...stripUndefined(p.lora) };
+  return out;
+}
+
+export function defaultLora(): LoraConfig {
+  return { totalLoras: 0, gpuLoras: 0, maxLoras: 4, rank: 16 };
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Fills derived defaults and checks ranges; `where` names the source for messages. */
+export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig {
+  const out = { ...c };
+  if (!out.servedModelName) out.servedModelName = out.model;
+  if (!out.maxModelLen) out.maxModelLen = CONTEXT[out.model] ?? 8192;
+  if (!isApi(out.api)) throw inputError(where, 'api', choiceList(String(out.api), APIS));
+  if (!ROUTINGS.includes(out.routing)) throw inputError(where, 'routing', choiceList(String(out.routing), ROUTINGS));
+  if (!ERROR_MODES.includes(out.faults.errorMode)) throw inputError(where, 'faults.errorMode', choiceList(String(out.faults.errorMode), ERROR_MODES));
+  for (const k of ['gpus', 'tp', 'ep', 'maxNumSeqs', 'maxNumBatchedTokens', 'maxModelLen'] as const) {
+    if (!Number.isInteger(out[k]) || out[k] < 1) throw inputError(where, k, `must be a whole number ≥ 1, got ${String(out[k])}`);
+  }
+  if (out.gpus % (out.tp * out.ep) !== 0) {
+    throw inputError(where, 'gpus', `${out.gpus} GPUs cannot be split into replicas of tp×ep = ${out.tp * out.ep}`);
+  }
+  for (const k of ['errorRate', 'stallRate'] as const) {
+    const v = out.faults[k];
+    if (!(v >= 0 && v <= 1)) throw inputError(where, `faults.${k}`, `must be between 0 and 1, got ${String(v)}`);
+  }
+  if (out.lora) {
+    const l = out.lora;
+    if (!(l.totalLoras >= 1)) throw inputError(where, 'lora.totalLoras', `must be ≥ 1, got ${l.totalLoras}`);
+    if (!(l.gpuLoras >= 0 && l.gpuLoras <= l.totalLoras)) {
+      throw inputError(where, 'lora.gpuLoras', `must be between 0 and totalLoras (${l.totalLoras}), got ${l.gpuLoras}`);
+    }
+  }
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw inputError(where, 'port', `must be 0–65535, got ${out.port}`);
+  return out;
+}
+
+export function replicaCount(c: ServerConfig): number {
+  return c.gpus / (c.tp * c.ep);
+}
+
+/** Reads `--config FILE`: one server object, or `{servers: [...]}`; each entry may name a `preset`. */
+export function readConfigFile(file: string, readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): Record<string, unknown>[] {
+  let text: string;
+  try {
+    text = readFile(file);
+  } catch (err) {
+    throw usageError(`--config: cannot read ${file}: ${(err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : YAML.parse(text);
+  } catch (err) {
+    throw inputError(file, undefined, `not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw inputError(file, undefined, 'expected an object (one server) or {servers: [...]}');
+  const d = doc as Record<string, unknown>;
+  if ('servers' in d) {
+    if (!Array.isArray(d.servers) || d.servers.length === 0) throw inputError(file, 'servers', 'must be a non-empty list');
+    return d.servers.map((s, i) => {
+      if (!s || typeof s !== 'object') throw inputError(file, `servers[${i}]`, 'must be an object');
+      return s as Record<string, unknown>;
+    });
+  }
+  return [d];
+}

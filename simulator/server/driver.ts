@@ -1,0 +1,192 @@
+// The real-clock driver: maps wall time to simulated seconds, advances each replica's engine
+// when its next step ends, and hands every token to its request the moment it is due.
+// Tokens that became due in one wake-up are written together, then lateness (sent − due) is
+// measured per token against the wall clock.
+import type { Bottleneck, EngineListener, EngineRequest, FinishReason, OnlineEngine } from '../types.ts';
+
+/** Where a request's engine events go; the HTTP layer implements it per protocol. */
+export interface RequestSink {
+  onScheduled?(t: number): void;
+  /** `n` tokens became due at simulated time `t`; buffer them, flush() writes. */
+  onTokens(n: number, t: number): void;
+  onFinish(reason: FinishReason, t: number): void;
+  /** Writes what was buffered, then reports each written group of `n` tokens due at `due`. */
+  flush(report: (due: number, n: number) => void): void;
+}
+
+export interface StepInfo {
+  step: number;
+  start: number;
+  end: number;
+  batchSize: number;
+  prefillTokens: number;
+  decodeTokens: number;
+  kvUsage: number;
+  waiting: number;
+  bottleneck: Bottleneck;
+  /** Iterations covered by this call (a closed-form decode stretch has > 1). */
+  steps?: number;
+}
+
+export interface DriverHooks {
+  onGates?(replica: number, step: number, t: number, counts: number[][], stepTokens: number): void;
+  onStep?(replica: number, info: StepInfo): void;
+  onPreempt?(replica: number, id: string, t: number): void;
+  /** Lateness of `count` tokens that were sent `lateSeconds` after they were due. */
+  onLateness?(lateSeconds: number, count: number): void;
+}
+
+export type EngineFactory = (replica: number, listener: EngineListener) => OnlineEngine;
+
+export interface DriverEffects {
+  /** Monotonic milliseconds (performance.now). */
+  nowMs: () => number;
+  setTimer: (fn: () => void, ms: number) => unknown;
+  clearTimer: (handle: unknown) => void;
+}
+
+export const realEffects: DriverEffects = {
+  nowMs: () => performance.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+class ReplicaState {
+  engine!: OnlineEngine;
+  readonly sinks = new Map<string, RequestSink>();
+  /** Sinks with events since the last flush, in event order. */
+  readonly dirty = new Set<RequestSink>();
+  timer: unknown = undefined;
+  armedFor: number | undefined;
+  constructor(readonly index: number) {}
+}
+
+export class RealClockDriver {
+  readonly replicas: ReplicaState[] = [];
+  private readonly t0: number;
+  private closed = false;
+
+  constructor(
+    replicaCount: number,
+    createEngine: EngineFactory,
+    private readonly hooks: DriverHooks = {},
+    private readonly fx: DriverEffects = realEffects,
+  ) {
+    this.t0 = fx.nowMs();
+    for (let r = 0; r < replicaCount; r++) {
+      const st = new ReplicaState(r);
+      st.engine = createEngine(r, this.listener(st));
+      this.replicas.push(st);
+    }
+  }
+
+  /** Simulated seconds since the driver started (1 simulated second = 1 wall second). */
+  simNow(): number {
+    return (this.fx.nowMs() - this.t0) / 1000;
+  }
+
+  /** Wall ms of a simulated time. */
+  wallMsOf(t: number): number {
+    return this.t0 + t * 1000;
+  }
+
+  /** Number of requests in flight (added, not finished) on a replica. */
+  inFlight(replica: number): number {
+    return this.replicas[replica]!.sinks.size;
+  }
+
+  engine(replica: number): OnlineEngine {
+    return this.replicas[replica]!.engine;
+  }
+
+  submit(replica: number, req: Omit<EngineRequest, 'arrival'>, sink: RequestSink): void {
+    const st = this.replicas[replica]!;
+    const now = this.simNow();
+    // Bring the engine to now first, so the request joins the step after the one in flight.
+    this.advance(st, now, false);
+    st.sinks.set(req.id, sink);
+    st.engine.add({ ...req, arrival: now });
+    this.arm(st);
+  }
+
+  abort(replica: number, id: string): void {
+    const st = this.replicas[replica]!;
+    if (!st.sinks.has(id)) return;
+    st.sinks.delete(id);
+    st.engine.abort(id);
+    this.arm(st);
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const st of this.replicas) {
+      if (st.timer !== undefined) this.fx.clearTimer(st.timer);
+      st.timer = undefined;
+    }
+  }
+
+  private listener(st: ReplicaState): EngineListener {
+    const r = st.index;
+    return {
+      onScheduled: (id, t) => st.sinks.get(id)?.onScheduled?.(t),
+      onTokens: (id, t, n) => {
+        const sink = st.sinks.get(id);
+        if (!sink) return;
+        sink.onTokens(n, t);
+        st.dirty.add(sink);
+      },
+      onFinish: (id, t, reason) => {
+        const sink = st.sinks.get(id);
+        if (!sink) return;
+        st.sinks.delete(id);
+        sink.onFinish(reason, t);
+        st.dirty.add(sink);
+      },
+      onPreempt: (id, t) => this.hooks.onPreempt?.(r, id, t),
+      onGates: (step, t, counts, stepTokens) => this.hooks.onGates?.(r, step, t, counts, stepTokens),
+      onStep: (info) => this.hooks.onStep?.(r, info),
+    };
+  }
+
+  private advance(st: ReplicaState, t: number, rearm = true): void {
+    st.engine.advanceTo(t);
+    if (st.dirty.size) this.flush(st);
+    if (rearm) this.arm(st);
+  }
+
+  private flush(st: ReplicaState): void {
+    const onLate = this.hooks.onLateness;
+    // The sink reports after its write, so the clock read includes the write's own cost.
+    let sentMs = -1;
+    const report = (due: number, n: number) => {
+      if (sentMs < 0) sentMs = this.fx.nowMs();
+      onLate?.(Math.max(0, (sentMs - this.wallMsOf(due)) / 1000), n);
+    };
+    for (const sink of st.dirty) {
+      sentMs = -1;
+      sink.flush(report);
+    }
+    st.dirty.clear();
+  }
+
+  /** Arms the replica's timer for the engine's next event (or disarms it when idle). */
+  private arm(st: ReplicaState): void {
+    if (this.closed) return;
+    const next = st.engine.nextEventTime();
+    if (next === undefined) {
+      if (st.timer !== undefined) this.fx.clearTimer(st.timer);
+      st.timer = undefined;
+      st.armedFor = undefined;
+      return;
+    }
+    if (st.timer !== undefined && st.armedFor === next) return;
+    if (st.timer !== undefined) this.fx.clearTimer(st.timer);
+    st.armedFor = next;
+    const delay = Math.max(0, Math.ceil(this.wallMsOf(next) - this.fx.nowMs()));
+    st.timer = this.fx.setTimer(() => {
+      st.timer = undefined;
+      st.armedFor = undefined;
+      if (!this.closed) this.advance(st, this.simNow());
+    }, delay);
+  }
+}

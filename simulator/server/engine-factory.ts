@@ -1,0 +1,59 @@
+// Builds each replica's engine for the simulated server from the serving model: the model and
+// GPU tables, the roofline cost model (TP/EP), KV blocks at vLLM's 0.9 memory utilization,
+// LoRA slots with PCIe swap cost, and the content-dependent MoE router.
+import { createCostModel } from '../cost-model.ts';
+import { createEngine, type EngineConfig } from '../engine/index.ts';
+import { getGpu } from '../hardware.ts';
+import { getModel, type ModelSpec } from '../models.ts';
+import type { ServerConfig } from './config.ts';
+import type { EngineFactory } from './driver.ts';
+
+export const GPU_MEMORY_UTILIZATION = 0.9;
+
+/** Bytes of one LoRA adapter of rank r on every linear layer (bf16): r·(in+out) per matrix. */
+export function adapterBytes(m: ModelSpec, rank: number): number {
+  const h = m.hidden;
+  const hd = m.headDim;
+  const attnIO = (h + m.heads * hd) + 2 * (h + m.kvHeads * hd) + (m.heads * hd + h);
+  const mlpIO = m.moe ? 0 : 3 * (h + m.intermediate);
+  return m.layers * rank * (attnIO + mlpIO) * 2;
+}
+
+/** The engine configuration of one replica of a server config. */
+export function engineConfig(c: ServerConfig, replica: number): EngineConfig {
+  const model = getModel(c.model);
+  const gpu = getGpu(c.gpu);
+  const cost = createCostModel({ gpu, model, tp: c.tp, ep: c.ep });
+  const cfg: EngineConfig = {
+    cost,
+    kvBlocks: cost.memory.kvBlocks(GPU_MEMORY_UTILIZATION, 16),
+    maxNumSeqs: c.maxNumSeqs,
+    maxNumBatchedTokens: c.maxNumBatchedTokens,
+  };
+  if (c.lora || c.runtimeLoraUpdating) {
+    const l = c.lora;
+    const gpuLoras = Math.max(1, l?.gpuLoras ?? 1);
+    cfg.lora = {
+      maxLoras: Math.max(1, Math.min(l?.maxLoras ?? 1, gpuLoras)),
+      gpuLoras,
+      adapterBytes: adapterBytes(model, l?.rank ?? 16),
+      pcieBytesPerSec: gpu.pcieGBps * 1e9,
+      rank: l?.rank ?? 16,
+      preloaded: Array.from({ length: Math.min(l?.gpuLoras ?? 0, l?.totalLoras ?? 0) }, (_, i) => `lora-${i}`),
+    };
+  }
+  if (model.moe) {
+    cfg.moe = { layers: model.moe.moeLayers, experts: model.moe.experts, topK: model.moe.topK, epRanks: c.ep, seed: c.seed * 1000 + replica };
+  }
+  return cfg;
+}
+
+/** The default engine factory: one serving-model engine per replica. */
+export function servingModelFactory(c: ServerConfig): EngineFactory {
+  const configs = new Map<number, EngineConfig>();
+  return (replica, listener) => {
+    let cfg = configs.get(replica);
+    if (!cfg) configs.set(replica, (cfg = engineConfig(c, replica)));
+    return createEngine(cfg, listener);
+  };
+}

@@ -1,0 +1,278 @@
+// One simulated server (one port): the replicas' driver, the router in front of them, the
+// adapters it knows, gate logs, faults and metrics. Protocol modules call admit() with a
+// parsed request and a sink; everything they share lives here.
+import type { EngineStats, FinishReason } from '../types.ts';
+import { message } from '../../core/messages.ts';
+import type { ServerConfig } from './config.ts';
+import { replicaCount } from './config.ts';
+import { RealClockDriver, type DriverEffects, type EngineFactory, realEffects } from './driver.ts';
+import { GateLogs } from './gates.ts';
+import type { GenerationSink, GenRequest, SinkObserver, StreamFaults } from './generation.ts';
+import { HttpError } from './http.ts';
+import { ServerMetrics } from './metrics.ts';
+import { mix32 } from './text.ts';
+
+export interface Adapter {
+  name: string;
+  path: string;
+  /** /generate model_id, when the adapter came from --total-loras. */
+  modelId: number | null;
+}
+
+export interface SwapCounters {
+  swap_calls: number;
+  swap_count: number;
+}
+
+export interface InstanceEffects extends DriverEffects {
+  /** Called when the crash fault fires (default: process.exit(1)). */
+  crash: (why: string) => void;
+  warn: (line: string) => void;
+  unixSeconds: () => number;
+}
+
+export const defaultInstanceEffects: InstanceEffects = {
+  ...realEffects,
+  crash: (why) => {
+    process.stderr.write(`servelab sim serve: fault injection: ${why}; exiting\n`);
+    process.exit(1);
+  },
+  warn: (line) => process.stderr.write(`servelab sim serve: warning: ${line}\n`),
+  unixSeconds: () => Date.now() / 1000,
+};
+
+/** Tokens between lateness checks, and the minimum before the first warning. */
+const LATENESS_WINDOW = 2000;
+
+export class SimInstance implements SinkObserver {
+  readonly driver: RealClockDriver;
+  readonly metrics: ServerMetrics;
+  readonly gates: GateLogs;
+  readonly adapters = new Map<string, Adapter>();
+  readonly active = new Map<string, { gen: GenRequest; sink: GenerationSink }>();
+  readonly startedMs: number;
+  readonly created: number;
+  swapInit: SwapCounters = { swap_calls: 0, swap_count: 0 };
+  swapRuntime: SwapCounters = { swap_calls: 0, swap_count: 0 };
+  private lastSwapT = -1;
+  /** Server-side mirror of each replica's resident adapters (LRU order), for swap stats. */
+  private resident: Map<string, true>[] = [];
+  private rr = 0;
+  private adapterNoted = new WeakSet<GenRequest>();
+  private lastMisses: number[] = [];
+  private arrivals = 0;
+  private seq = 0;
+  private windowLate: number[] = [];
+  private warned = false;
+
+  constructor(
+    readonly config: ServerConfig,
+    createEngine: EngineFactory,
+    readonly fx: InstanceEffects = defaultInstanceEffects,
+  ) {
+    const replicas = replicaCount(config);
+    this.startedMs = fx.nowMs();
+    this.created = Math.floor(fx.unixSeconds());
+    this.metrics = new ServerMetrics(config.servedModelName, replicas, !!config.lora || config.runtimeLoraUpdating);
+    this.gates = new GateLogs(replicas, config.gateLogDir);
+    this.driver = new RealClockDriver(
+      replicas,
+      createEngine,
+      {
+        onGates: (r, step, t, counts, tokens) => this.gates.onGates(r, step, t, counts, tokens),
+        onStep: (r, info) => this.metrics.iterationTokens.observe(this.metrics.labels(r), info.prefillTokens + info.decodeTokens, info.steps ?? 1),
+        onLateness: (late, n) => this.onLateness(late, n),
+      },
+      fx,
+    );
+    if (config.lora) {
+      const l = config.lora;
+      for (let i = 0; i < l.totalLoras; i++) this.adapters.set(`lora-${i}`, { name: `lora-${i}`, path: `/adapters/lora-${i}`, modelId: i });
+      const preloaded = Math.min(l.gpuLoras, l.totalLoras);
+      this.swapInit = { swap_calls: preloaded > 0 ? 1 : 0, swap_count: preloaded };
+      for (let r = 0; r < replicas; r++) {
+        const m = new Map<string, true>();
+        for (let i = 0; i < preloaded; i++) m.set(`lora-${i}`, true);
+        this.resident.push(m);
+      }
+    }
+  }
+
+  get replicas(): number {
+    return this.driver.replicas.length;
+  }
+
+  /** Still in the slow-start window (health 503, generation 503). */
+  loading(): boolean {
+    return this.fx.nowMs() - this.startedMs < this.config.faults.slowStartMs;
+  }
+
+  nextId(): string {
+    return `${(this.seq++).toString(16).padStart(8, '0')}${mix32(this.config.seed, this.seq).toString(16).padStart(8, '0')}`;
+  }
+
+  /** The replica a new request goes to. */
+  route(): number {
+    const n = this.replicas;
+    switch (this.config.routing) {
+      case 'round-robin':
+        return this.rr++ % n;
+      case 'least-outstanding': {
+        let best = 0;
+        for (let r = 1; r < n; r++) if (this.driver.inFlight(r) < this.driver.inFlight(best)) best = r;
+        return best;
+      }
+      case 'random':
+        return mix32(this.config.seed ^ 0x5eed, this.rr++) % n;
+    }
+  }
+
+  /**
+   * Counts the arrival against the crash fault and draws this request's faults. Throws the
+   * HTTP 500 of the error fault for a request that fails before its first byte.
+   */
+  admitFaults(stream: boolean, maxTokens: number): StreamFaults {
+    const f = this.config.faults;
+    const k = this.arrivals++;
+    if (f.crashAfter > 0 && this.arrivals > f.crashAfter) this.fx.crash(`crash after ${f.crashAfter} requests`);
+    if (this.loading()) throw new HttpError(503, 'Loading model', 'ServiceUnavailableError');
+    const out: StreamFaults = {};
+    const u = (salt: number) => mix32(this.config.seed ^ salt, k) / 2 ** 32;
+    if (f.errorRate > 0 && u(0xe770) < f.errorRate) {
+      const midStream = stream && (f.errorMode === 'stream' || (f.errorMode === 'mixed' && u(0x3a3a) < 0.5));
+      if (!midStream) throw new HttpError(500, 'Injected fault: internal server error', 'InternalServerError');
+      out.errorAfter = Math.max(1, Math.floor(maxTokens / 2));
+    }
+    if (stream && f.stallRate > 0 && f.stallMs > 0 && u(0x57a1) < f.stallRate) {
+      out.stallAfter = Math.max(1, Math.floor(maxTokens / 3));
+      out.stallMs = f.stallMs;
+    }
+    return out;
+  }
+
+  /** Hands a parsed request to its replica's engine. */
+  admit(gen: GenRequest, sink: GenerationSink): void {
+    this.active.set(gen.id, { gen, sink });
+    gen.arrival = this.driver.simNow();
+    sink.res.on('close', () => {
+      if (!sink.done) {
+        sink.cancel();
+        this.abort(gen);
+      }
+    });
+    this.driver.submit(
+      gen.replica,
+      {
+        id: gen.id,
+        promptTokens: gen.promptTokens,
+        maxTokens: gen.maxTokens,
+        naturalTokens: gen.naturalTokens,
+        ignoreEos: gen.ignoreEos,
+        minTokens: gen.minTokens,
+        adapter: gen.adapter,
+        content: gen.prompt,
+      },
+      sink,
+    );
+  }
+
+  stats(): EngineStats[] {
+    return this.driver.replicas.map((r) => r.engine.stats());
+  }
+
+  // ---- SinkObserver: request-level metrics, in simulated seconds as vLLM measures them.
+
+  scheduled(gen: GenRequest, t: number): void {
+    this.metrics.queue.observe(this.metrics.labels(gen.replica), Math.max(0, t - gen.arrival));
+    this.noteAdapterUse(gen, t);
+  }
+
+  firstToken(gen: GenRequest, t: number): void {
+    this.metrics.ttft.observe(this.metrics.labels(gen.replica), Math.max(0, t - gen.arrival));
+    this.noteAdapterUse(gen, t);
+  }
+
+  interToken(gen: GenRequest, gap: number, n: number): void {
+    this.metrics.itl.observe(this.metrics.labels(gen.replica), gap / n, n);
+  }
+
+  finished(gen: GenRequest, reason: FinishReason, t: number, _tokens: number): void {
+    const l = this.metrics.labels(gen.replica);
+    this.metrics.success.inc({ ...l, finished_reason: reason });
+    this.metrics.e2e.observe(l, Math.max(0, t - gen.arrival));
+    this.active.delete(gen.id);
+  }
+
+  abort(gen: GenRequest): void {
+    if (!this.active.has(gen.id)) return;
+    this.active.delete(gen.id);
+    this.driver.abort(gen.replica, gen.id);
+    this.metrics.success.inc({ ...this.metrics.labels(gen.replica), finished_reason: 'abort' });
+  }
+
+  private onLateness(late: number, n: number): void {
+    this.metrics.lateness.observe({}, late, n);
+    this.metrics.tokensSent.inc({}, n);
+    for (let i = 0; i < n && this.windowLate.length < LATENESS_WINDOW; i++) this.windowLate.push(late);
+    if (this.windowLate.length >= LATENESS_WINDOW) {
+      // A live estimate for the warning only; reported figures come from the histogram.
+      const sorted = this.windowLate.sort((a, b) => a - b);
+      const p99 = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
+      this.windowLate = [];
+      if (p99 * 1000 > this.config.latenessWarnMs && !this.warned) {
+        this.warned = true;
+        this.fx.warn(message.hostBehind(p99 * 1000));
+      } else if (p99 * 1000 <= this.config.latenessWarnMs) this.warned = false;
+    }
+  }
+
+  /** Swap accounting: an adapter not resident when its request is scheduled is swapped in. */
+  private noteAdapterUse(gen: GenRequest, t: number): void {
+    const adapter = gen.adapter;
+    const set = this.resident[gen.replica];
+    const l = this.config.lora;
+    if (!adapter || !set || !l || this.adapterNoted.has(gen)) return;
+    this.adapterNoted.add(gen);
+    // Prefer the engine's own LoRA slot accounting (misses = adapters swapped in over PCIe).
+    const lora = (this.driver.engine(gen.replica) as { lora?: { stats: { misses: number } } }).lora;
+    if (lora) {
+      const d = lora.stats.misses - (this.lastMisses[gen.replica] ?? 0);
+      this.lastMisses[gen.replica] = lora.stats.misses;
+      if (d > 0) {
+        this.swapRuntime.swap_count += d;
+        if (t !== this.lastSwapT) this.swapRuntime.swap_calls++;
+        this.lastSwapT = t;
+      }
+      return;
+    }
+    if (set.has(adapter)) {
+      set.delete(adapter);
+      set.set(adapter, true);
+      return;
+    }
+    this.swapRuntime.swap_count++;
+    // Adapters loaded for the same step count as one swap call.
+    if (t !== this.lastSwapT) this.swapRuntime.swap_calls++;
+    this.lastSwapT = t;
+    set.set(adapter, true);
+    while (set.size > Math.max(1, l.gpuLoras)) set.delete(set.keys().next().value!);
+  }
+
+  /** Adapters with running requests and waiting requests, for vllm:lora_requests_info. */
+  loraActivity(): { running: string[]; waiting: string[] } {
+    const running = new Set<string>();
+    const waiting = new Set<string>();
+    for (const { gen, sink } of this.active.values()) {
+      if (!gen.adapter) continue;
+      (sink.scheduledT !== undefined ? running : waiting).add(gen.adapter);
+    }
+    return { running: [...running], waiting: [...waiting] };
+  }
+
+  async close(): Promise<void> {
+    this.driver.close();
+    for (const { sink } of this.active.values()) sink.cancel();
+    this.active.clear();
+    await this.gates.close();
+  }
+}
