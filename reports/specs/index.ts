@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { DataRow } from '../html.ts';
 import * as latency from './latency.ts';
+import * as schedule from './schedule.ts';
 
 export interface SpecEntry {
   /** Unique name, e.g. 'latency/cdf'. */
@@ -20,4 +21,8 @@ export const specRegistry: SpecEntry[] = [
   { name: 'latency/over-time', doc: 'TTFT and E2E p50/p99 by send-time bucket (latency_timeline)', build: latency.latencyOverTime, sample: latency.samples.latencyOverTime! },
   { name: 'latency/throughput', doc: 'output tokens/s and completed requests/s over time (latency_timeline)', build: latency.throughputOverTime, sample: latency.samples.throughputOverTime! },
   { name: 'latency/send-lag', doc: 'send lag mean and max over time (latency_timeline)', build: latency.sendLag, sample: latency.samples.sendLag! },
+  { name: 'schedule/comparison', doc: 'weighted/average waiting time and makespan per algorithm and workload (schedule_comparison, weight class all)', build: schedule.comparison, sample: schedule.samples.comparison! },
+  { name: 'schedule/wait-by-class', doc: 'waiting time mean with p50–p90 per algorithm and weight class (schedule_comparison)', build: schedule.waitByClass, sample: schedule.samples.waitByClass! },
+  { name: 'schedule/gantt', doc: 'busy intervals of each GPU group per algorithm (schedule_gantt)', build: schedule.gantt, sample: schedule.samples.gantt! },
+  { name: 'schedule/queue-length', doc: 'tasks waiting over time per algorithm (schedule_queue)', build: schedule.queueLength, sample: schedule.samples.queueLength! },
 ];
