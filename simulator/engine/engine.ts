@@ -15,6 +15,8 @@ export interface Engine extends OnlineEngine {
   readonly moe: MoeRouter | undefined;
   /** Requests in the replica (waiting + running). */
   outstanding(): number;
+  /** Requests queued, not yet running. */
+  waitingCount(): number;
   /** Σ over its requests of uncomputed tokens + output tokens still allowed (JSQ by tokens). */
   outstandingTokens(): number;
   /** The engine's clock: the latest of advanceTo's t and the arrivals added. */
@@ -73,6 +75,9 @@ class TokenEngine implements Engine {
   }
   outstandingTokens(): number {
     return this.pending;
+  }
+  waitingCount(): number {
+    return this.waiting.size;
   }
 
   stats(): EngineStats {

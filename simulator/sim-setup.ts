@@ -1,0 +1,65 @@
+// Builds a replica's engine configuration from the model, GPU and serving flags: the roofline
+// cost model, the KV blocks that fit, the MoE router of a MoE model, and LoRA slots.
+import { createCostModel, type FullCostModel } from './cost-model.ts';
+import type { EngineConfig } from './engine/index.ts';
+import { getGpu } from './hardware.ts';
+import { getModel, type ModelSpec } from './models.ts';
+
+export interface SetupOptions {
+  model: string;
+  gpu: string;
+  tp?: number;
+  ep?: number;
+  gpuMemoryUtilization?: number;
+  blockSize?: number;
+  maxNumSeqs?: number;
+  maxNumBatchedTokens?: number;
+  policy?: 'fcfs' | 'priority';
+  seed?: number;
+  /** MoE routing skew (0 uniform … 1 all by topic); MoE models only. */
+  moeSkew?: number;
+  lora?: { maxLoras: number; gpuLoras: number; rank: number };
+  closedForm?: boolean;
+  tokenEvents?: boolean;
+}
+
+/** Bytes of a LoRA adapter of rank r on q, k, v, o, gate, up, down (bf16). */
+export function loraAdapterBytes(m: ModelSpec, rank: number): number {
+  const q = m.heads * m.headDim;
+  const kv = m.kvHeads * m.headDim;
+  const h = m.hidden;
+  const I = m.moe ? m.moe.expertIntermediate : m.intermediate;
+  const perLayer = h + q + 2 * (h + kv) + (q + h) + 2 * (h + I) + (I + h);
+  return 2 * rank * perLayer * m.layers;
+}
+
+export function engineSetup(o: SetupOptions): { engine: EngineConfig; cost: FullCostModel; model: ModelSpec } {
+  const model = getModel(o.model);
+  const gpu = getGpu(o.gpu);
+  const cost = createCostModel({ gpu, model, tp: o.tp ?? 1, ep: o.ep });
+  const blockSize = o.blockSize ?? 16;
+  const engine: EngineConfig = {
+    cost,
+    kvBlocks: cost.memory.kvBlocks(o.gpuMemoryUtilization ?? 0.9, blockSize),
+    blockSize,
+    maxNumSeqs: o.maxNumSeqs,
+    maxNumBatchedTokens: o.maxNumBatchedTokens,
+    policy: o.policy,
+    closedForm: o.closedForm,
+    tokenEvents: o.tokenEvents,
+  };
+  if (model.moe) {
+    engine.moe = {
+      layers: model.moe.moeLayers,
+      experts: model.moe.experts,
+      topK: model.moe.topK,
+      epRanks: o.ep ?? 1,
+      skew: o.moeSkew,
+      seed: o.seed ?? 0,
+    };
+  }
+  if (o.lora) {
+    engine.lora = { ...o.lora, adapterBytes: loraAdapterBytes(model, o.lora.rank), pcieBytesPerSec: gpu.pcieGBps * 1e9 };
+  }
+  return { engine, cost, model };
+}
