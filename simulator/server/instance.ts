@@ -140,10 +140,12 @@ export class SimInstance implements SinkObserver {
     const u = (salt: number) => mix32(this.config.seed ^ salt, k) / 2 ** 32;
     if (f.errorRate > 0 && u(0xe770) < f.errorRate) {
       const midStream = stream && (f.errorMode === 'stream' || (f.errorMode === 'mixed' && u(0x3a3a) < 0.5));
+      this.metrics.faults.inc({ kind: midStream ? 'stream_error' : 'http_error' });
       if (!midStream) throw new HttpError(500, 'Injected fault: internal server error', 'InternalServerError');
       out.errorAfter = Math.max(1, Math.floor(maxTokens / 2));
     }
     if (stream && f.stallRate > 0 && f.stallMs > 0 && u(0x57a1) < f.stallRate) {
+      this.metrics.faults.inc({ kind: 'stall' });
       out.stallAfter = Math.max(1, Math.floor(maxTokens / 3));
       out.stallMs = f.stallMs;
     }

@@ -30,6 +30,7 @@ export class ServerMetrics {
   readonly own = new Registry();
   readonly lateness: Metric;
   readonly tokensSent: Metric;
+  readonly faults: Metric;
   /** llama.cpp counters of prompt/predict seconds, kept from request timings. */
   promptSeconds = 0;
   predictedSeconds = 0;
@@ -61,6 +62,7 @@ export class ServerMetrics {
     }
     this.lateness = this.own.histogram('servelab:token_lateness_seconds', 'Seconds between when the serving model made a token due and when the server wrote it.', LATENESS_BUCKETS);
     this.tokensSent = this.own.counter('servelab:tokens_sent', 'Output tokens written to clients.');
+    this.faults = this.own.counter('servelab:injected_faults', 'Faults injected by the fault flags, by kind.');
     this.lateness.touch({});
     this.tokensSent.touch({});
   }
