@@ -166,7 +166,10 @@ const llamacpp: ProtocolHandler = {
       return;
     }
     if (s.firstChunkNs === null) s.firstChunkNs = t;
-    token(s, ev.content, t, Array.isArray(ev.tokens) ? ev.tokens.length : null);
+    // the closing stop:true event carries metadata, not a token, unless it has content
+    if (ev.stop !== true || (typeof ev.content === 'string' && ev.content.length > 0)) {
+      token(s, ev.content, t, Array.isArray(ev.tokens) ? ev.tokens.length : null);
+    }
     if (ev.stop === true) {
       s.ended = true;
       if (typeof ev.tokens_predicted === 'number') s.outputTokensServer = ev.tokens_predicted;
