@@ -46,6 +46,8 @@ export interface MemoryPlan {
   kvBytesPerTokenPerGpu: number;
   /** KV blocks that fit at the given HBM utilization; throws when the weights leave no room. */
   kvBlocks(gpuMemoryUtilization: number, blockSize?: number): number;
+  /** HBM bytes per GPU of one LoRA adapter of rank r on every linear layer (attention only for MoE models). */
+  adapterBytesPerGpu(rank: number): number;
 }
 
 export interface FullCostModel extends CostModel {
@@ -267,6 +269,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
       }
       return blocks;
     },
+    adapterBytesPerGpu: (rank) => L * rank * loraDims * wB,
   };
 
   return {

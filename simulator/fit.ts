@@ -29,12 +29,15 @@ export const TERMS = [
 ] as const;
 export type Term = (typeof TERMS)[number];
 
+let currentWhere = '';
 const num = (o: Record<string, unknown>, ...names: string[]): number | undefined => {
   for (const n of names) {
     const v = o[n];
     if (v === undefined || v === null || v === '') continue;
     const x = typeof v === 'number' ? v : Number(v);
-    if (Number.isFinite(x)) return x;
+    if (!Number.isFinite(x)) throw inputError(currentWhere, n, `${JSON.stringify(v)} is not a number`);
+    if (x < 0 && !n.endsWith('_ns')) throw inputError(currentWhere, n, `${x} is negative`);
+    return x;
   }
   return undefined;
 };
@@ -47,6 +50,7 @@ const num = (o: Record<string, unknown>, ...names: string[]): number | undefined
  * step at batch `concurrency` (default 1) and the mean context prompt + output/2.
  */
 export function sampleEquations(o: Record<string, unknown>, where: string): StepSample[] {
+  currentWhere = where;
   const seconds = num(o, 'seconds', 'step_seconds') ?? (num(o, 'ms', 'step_ms') ?? NaN) / 1e3;
   const span = num(o, 'end_ns') !== undefined && num(o, 'start_ns') !== undefined ? (num(o, 'end_ns')! - num(o, 'start_ns')!) / 1e9 / (num(o, 'steps') ?? 1) : NaN;
   const prefillTokens = num(o, 'prefill_tokens', 'prefillTokens');

@@ -107,6 +107,8 @@ describe('cost model', () => {
   it('memory plan: weights per GPU, KV blocks, and a clear error when the model does not fit', () => {
     const cm = llama8();
     expect(cm.memory.kvBytesPerTokenPerGpu).toBe(131072);
+    // Rank-16 adapter on q,k,v,o,gate,up,down of Llama-3-8B: 16·(4h + 2·4096 + 2·1024 + 3(h + I))·32 layers·2 B.
+    expect(cm.memory.adapterBytesPerGpu(16)).toBe(16 * (4 * 4096 + 2 * 4096 + 2 * 1024 + 3 * (4096 + 14336)) * 32 * 2);
     const blocks = cm.memory.kvBlocks(0.9);
     expect(blocks).toBe(Math.floor((80e9 * 0.9 - cm.memory.weightBytesPerGpu - 2 ** 30) / (16 * 131072)));
     // TP 16 > n_kv 8: KV heads are replicated, one per GPU.

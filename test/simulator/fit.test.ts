@@ -80,3 +80,10 @@ describe('cost-model fit', () => {
     expect(() => loadSamples(jl)).toThrow(`${jl}:2: not valid JSON`);
   });
 });
+
+describe('sample validation', () => {
+  it('rejects negative or non-numeric fields with file:line and field', () => {
+    expect(() => sampleEquations({ prefill_tokens: -5, ms: 3 }, 'x.csv:7')).toThrow('x.csv:7: prefill_tokens: -5 is negative');
+    expect(() => sampleEquations({ prompt_tokens: 'many', ttft: 1 }, 'x.jsonl:2')).toThrow('x.jsonl:2: prompt_tokens: "many" is not a number');
+  });
+});
