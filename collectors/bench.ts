@@ -224,6 +224,8 @@ export type DatasetKind = 'sharegpt' | 'file';
 /** Tags that go into every record of a dataset run (the MoE pipeline's dataset/GPU labels). */
 export interface RecordTags {
   dataset?: string;
+  /** Endpoint name in the records (default: the dataset, else the path); the MoE pipeline uses the backend. */
+  endpoint?: string;
   gpu?: number;
   adapter?: string;
   /** Free-form labels kept in the record's `extra` column. */
@@ -268,7 +270,7 @@ export async function benchmarkFile(run: RunHandle, o: BenchmarkFileOptions, fx:
     if (o.tags?.adapter) it.adapter = o.tags.adapter;
   }
   const model = o.model ?? (protocol.startsWith('openai') ? await firstModel(o.url, fx.dispatcher) : null);
-  const endpoint: Endpoint = { name: o.tags?.dataset ?? path, baseUrl: o.url, path, protocol, model, gpu: o.tags?.gpu ?? null };
+  const endpoint: Endpoint = { name: o.tags?.endpoint ?? o.tags?.dataset ?? path, baseUrl: o.url, path, protocol, model, gpu: o.tags?.gpu ?? null };
   return runLoad(run, {
     endpoints: [endpoint], items, requestRate: o.requestRate, burstiness: o.burstiness, maxConcurrency: o.maxConcurrency,
     numPrompts: o.numPrompts ?? items.length, seed: o.seed, timeoutMs: o.timeoutMs, saveChunks: o.saveChunks, scrape: o.scrape,
