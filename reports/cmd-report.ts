@@ -10,6 +10,7 @@ import { findRunDirs } from '../analysis/catalog.ts';
 import { runStages } from '../analysis/stages.ts';
 import { renderReport } from './html.ts';
 import { LATENCY_STAGES, buildLatencyReport, type LatencyStage } from './latency-report.ts';
+import { SCHEDULE_STAGES, buildScheduleReport, type ScheduleStage } from './schedule-report.ts';
 
 export const spec: CommandSpec = {
   name: 'report',
@@ -60,15 +61,21 @@ export async function run(argv: string[]): Promise<number> {
   const outDir =
     opt.str(p, 'derived') ??
     (writable(runDir) ? path.join(runDir, 'derived') : path.join(os.tmpdir(), 'servelab-derived', path.basename(runDir)));
+  // A scheduling-simulator run (servelab simulate --run) gets the scheduling report.
+  const schedule = (JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { experiment?: string }).experiment === 'schedule';
   const results = await runStages({
     runDir,
     outDir,
-    stages: LATENCY_STAGES,
+    stages: schedule ? SCHEDULE_STAGES : LATENCY_STAGES,
     force: opt.bool(p, 'force'),
     log: (line) => process.stderr.write(`${line}\n`),
   });
-  const outputs = Object.fromEntries(results.map((r) => [r.stage, r.output])) as Record<LatencyStage, string>;
-  const html = renderReport(await buildLatencyReport(runDir, outputs));
+  const outputs = Object.fromEntries(results.map((r) => [r.stage, r.output]));
+  const html = renderReport(
+    schedule
+      ? await buildScheduleReport(runDir, outputs as Record<ScheduleStage, string>)
+      : await buildLatencyReport(runDir, outputs as Record<LatencyStage, string>),
+  );
   const out = path.resolve(opt.str(p, 'out') ?? path.join(runDir, 'report.html'));
   writeFileAtomic(out, html);
   process.stdout.write(`${out}\n`);

@@ -24,7 +24,7 @@ export function comparison(): TopLevelSpec {
       mark: { type: 'bar', tooltip: true },
       encoding: {
         y: { field: 'algorithm', type: 'nominal', sort: ALGORITHMS, title: null },
-        x: { field: 'value', type: 'quantitative', title: 'seconds (weighted: weight·s)' },
+        x: { field: 'value', type: 'quantitative', title: null },
         color: { field: 'algorithm', type: 'nominal', sort: ALGORITHMS, legend: null },
       },
     },
@@ -48,7 +48,7 @@ export function waitByClass(): TopLevelSpec {
           encoding: {
             x: { field: 'algorithm', type: 'nominal', sort: ALGORITHMS, title: null, axis: { labelAngle: 0 } },
             xOffset: { field: 'weight_class', type: 'nominal' },
-            y: { field: 'wait_s_mean', type: 'quantitative', title: 'waiting time, s (bar: mean; rule: p50–p90)' },
+            y: { field: 'wait_s_mean', type: 'quantitative', title: 'waiting s' },
             color: { field: 'weight_class', type: 'nominal', title: 'weight' },
           },
         },
