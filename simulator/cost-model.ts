@@ -144,6 +144,9 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
     const f = x - i;
     return hi * (kneeTable[i]! * (1 - f) + kneeTable[i + 1]! * f);
   };
+  // Megatron TP: all-reduces after o_proj and after the FFN; under EP the MoE layer's combine
+  // all-to-all replaces the FFN all-reduce.
+  const arCalls = 2 * L - (ep > 1 ? moeLayers : 0);
   const arBusBw = linkBw * c.comm.allreduceBwFraction;
   const a2aBw = linkBw * c.comm.all2allBwFraction;
 
@@ -233,8 +236,8 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
     if (tp > 1) {
       const bytes = T * h * ACT;
       const perCall = c.comm.allreduceAlpha + ((2 * (tp - 1)) / tp) * (bytes / arBusBw);
-      tpComm = 2 * L * perCall * scale.tp_allreduce;
-      if (sink) sink.push({ component: 'tp_allreduce', family: 'tp_allreduce', calls: 2 * L, flops: 0, bytes: 2 * L * bytes, computeSeconds: 0, memorySeconds: 0, seconds: tpComm, bound: 'tp_comm' });
+      tpComm = arCalls * perCall * scale.tp_allreduce;
+      if (sink) sink.push({ component: 'tp_allreduce', family: 'tp_allreduce', calls: arCalls, flops: 0, bytes: arCalls * bytes, computeSeconds: 0, memorySeconds: 0, seconds: tpComm, bound: 'tp_comm' });
     }
     const o = c.overhead;
     const overhead = L * o.perLayer + o.perStep + R * o.perRequest + (moeLayers > 0 ? o.perMoeStep : 0);
