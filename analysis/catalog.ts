@@ -7,6 +7,10 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CliError } from '../core/errors.ts';
 import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
+import { emptySelect, ident, jsonColumns, objectSelect, sqlQuote } from './contract-sql.ts';
+import { findRunDirs, isFinalized, rawFiles } from './runstore.ts';
+
+export { findRunDirs, isFinalized, jsonColumns, sqlQuote };
 
 export interface Catalog {
   instance: DuckDBInstance;
@@ -28,89 +32,33 @@ export interface CatalogOptions {
   readOnly?: boolean;
 }
 
-export const sqlQuote = (s: string) => `'${s.replaceAll("'", "''")}'`;
-
-/** DuckDB column types for read_json, from the contract. */
-export function jsonColumns(t: TableDef): string {
-  return `{${Object.entries(t.fields)
-    .map(([n, f]) => `${n}: ${sqlQuote(f.type)}`)
-    .join(', ')}}`;
-}
-
-/** Every run folder (one holding manifest.json) under an archive root's runs/ (or the root itself). */
-export function findRunDirs(dataDir: string): string[] {
-  const roots = [path.join(dataDir, 'runs'), dataDir];
-  const root = roots.find((r) => fs.existsSync(r) && fs.statSync(r).isDirectory());
-  if (!root) return [];
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (fs.existsSync(path.join(dir, 'manifest.json'))) {
-      found.push(path.resolve(dir));
-      return;
-    }
-    if (depth >= 3) return;
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.isDirectory() && e.name !== 'raw' && e.name !== 'derived') walk(path.join(dir, e.name), depth + 1);
-    }
-  };
-  walk(root, 0);
-  return found.sort();
-}
-
-/** Finalized runs have <table>.parquet beside the manifest; others are read from raw JSONL. */
-export function isFinalized(runDir: string): boolean {
-  return fs.existsSync(path.join(runDir, 'requests.parquet')) || fs.existsSync(path.join(runDir, '.finalized'));
-}
-
-function rawFiles(runDir: string, t: TableDef): string[] {
-  if (t.name === 'runs') return [];
-  const [dir, pattern] = [path.dirname(path.join(runDir, t.raw)), path.basename(t.raw)];
-  if (!fs.existsSync(dir)) return [];
-  const re = new RegExp(`^${pattern.replace('.', '\\.').replace('*', '.*')}$`);
-  return fs
-    .readdirSync(dir)
-    .filter((f) => re.test(f))
-    .map((f) => path.join(dir, f))
-    .filter((f) => fs.statSync(f).size > 0);
-}
-
 /** The SELECT list that casts a source to the contract's columns in order. */
 function selectList(t: TableDef): string {
   return Object.entries(t.fields)
-    .map(([n, f]) => `CAST(${n} AS ${f.type}) AS ${n}`)
+    .map(([n, f]) => `CAST(${ident(n)} AS ${f.type}) AS ${ident(n)}`)
     .join(', ');
 }
 
-/** SQL that reads one table over the given runs: Parquet for finalized runs, JSONL otherwise. */
+/**
+ * SQL that reads one table over the given runs: Parquet for finalized runs, raw JSONL (torn
+ * and invalid lines left out, unknown fields in extra) otherwise, and manifest.json for runs.
+ */
 export function tableSource(t: TableDef, runDirs: string[]): string | undefined {
   const parts: string[] = [];
-  const parquet = runDirs.filter(isFinalized).map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
-  if (parquet.length) {
-    parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true)`);
-  }
   if (t.name === 'runs') {
-    const manifests = runDirs.filter((d) => !isFinalized(d) || !fs.existsSync(path.join(d, 'runs.parquet'))).map((d) => path.join(d, 'manifest.json'));
-    if (manifests.length) {
-      parts.push(
-        `SELECT ${selectList(t)} FROM read_json([${manifests.map(sqlQuote).join(', ')}], format = 'auto', columns = ${jsonColumns(t)})`,
-      );
-    }
+    // The manifest is the run's live state (status may change after finalize).
+    const manifests = runDirs.map((d) => path.join(d, 'manifest.json'));
+    if (manifests.length) parts.push(objectSelect(t, manifests, { format: 'auto', check: false }));
   } else {
-    const raw = runDirs.filter((d) => !isFinalized(d)).flatMap((d) => rawFiles(d, t));
-    if (raw.length) {
-      parts.push(
-        `SELECT ${selectList(t)} FROM read_json([${raw.map(sqlQuote).join(', ')}], format = 'newline_delimited', columns = ${jsonColumns(t)}, ignore_errors = true) WHERE run IS NOT NULL`,
-      );
+    const done = runDirs.filter((d) => isFinalized(d));
+    const parquet = done.map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
+    if (parquet.length) {
+      parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true)`);
     }
+    const raw = runDirs.filter((d) => !done.includes(d)).flatMap((d) => rawFiles(d, t));
+    if (raw.length) parts.push(objectSelect(t, raw));
   }
   return parts.length ? parts.join('\nUNION ALL BY NAME\n') : undefined;
-}
-
-/** An empty relation with the table's columns, so queries over an empty archive still bind. */
-function emptySource(t: TableDef): string {
-  return `SELECT ${Object.entries(t.fields)
-    .map(([n, f]) => `CAST(NULL AS ${f.type}) AS ${n}`)
-    .join(', ')} WHERE false`;
 }
 
 export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
@@ -124,7 +72,7 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
   const conn = await instance.connect();
   const views: string[] = [];
   for (const t of Object.values(tables) as TableDef[]) {
-    const src = tableSource(t, runDirs) ?? emptySource(t);
+    const src = tableSource(t, runDirs) ?? emptySelect(t);
     await conn.run(`CREATE OR REPLACE VIEW ${t.name} AS ${src}`);
     views.push(t.name);
   }

@@ -1,6 +1,188 @@
-// Placeholder: this subcommand is being built.
-import { CliError } from '../core/errors.ts';
+// `servelab sql "<query>"`: SQL over every run of an archive through views named after the
+// contract tables; a table on a terminal, CSV/JSON/NDJSON/Parquet on request, a DuckDB file.
+import fs from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
+import { CliError, ExitCode, usageError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/jsonl-writer.ts';
+import { message } from '../core/messages.ts';
+import { formatTable } from '../core/output.ts';
+import { openCatalog, type Catalog } from './catalog.ts';
+import { ident, sqlQuote } from './contract-sql.ts';
+import { copyToParquet, defaultDataDir, fsyncFile } from './runstore.ts';
 
-export async function run(_argv: string[]): Promise<number> {
-  throw new CliError('this command is not available yet');
+export const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet'] as const;
+type Format = (typeof FORMATS)[number];
+
+export const spec: CommandSpec = {
+  name: 'sql',
+  summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs',
+  description:
+    'Finalized runs are read from their Parquet files, the others from raw JSONL. Read-only unless --write.\n' +
+    'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.',
+  options: {
+    data: { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' },
+    format: { type: 'string', short: 'f', help: 'output format (default: table, or from the --out extension)', choices: FORMATS },
+    out: { type: 'string', short: 'o', metavar: 'FILE', help: 'write the result to FILE (atomically) instead of stdout' },
+    db: { type: 'string', metavar: 'FILE', help: 'also write a DuckDB database file holding every table (open it with any DuckDB client)' },
+    write: { type: 'boolean', help: 'allow statements that are not reads (COPY, CREATE, ...)' },
+  },
+  positionals: [{ name: 'query', help: 'SQL (optional with --db)' }],
+  examples: [
+    'servelab sql "select endpoint, phase, count(*) n from requests group by all order by all" --data data/samples',
+    'servelab sql "select run, status, counts from runs" --data data/samples --format json',
+    'servelab sql "select * from requests where status <> \'ok\'" --data data/samples --out failed.csv',
+    'servelab sql "select * from chunks" --data data/samples --format parquet --out chunks.parquet',
+    'servelab sql --db archive.duckdb --data data/samples    # then: duckdb archive.duckdb',
+    'servelab sql "describe requests"',
+  ],
+};
+
+const READ_TYPES = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
+
+function formatFor(format: string | undefined, out: string | undefined): Format {
+  if (format) return format as Format;
+  const ext = out ? path.extname(out).slice(1).toLowerCase() : '';
+  if (ext === 'jsonl') return 'ndjson';
+  return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : 'table';
+}
+
+/** Statement types of a query; DuckDB's own error (syntax, unknown column) surfaces here. */
+async function statementTypes(conn: DuckDBConnection, sql: string): Promise<StatementType[]> {
+  const extracted = await conn.extractStatements(sql);
+  const types: StatementType[] = [];
+  for (let i = 0; i < extracted.count; i++) {
+    const prepared = await extracted.prepare(i);
+    types.push(prepared.statementType);
+    prepared.destroySync();
+  }
+  return types;
+}
+
+/** JSON-safe cell values: BIGINT as a number when exact, else a string; dates as ISO text. */
+export function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof Date) return v.toISOString();
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+  return v;
+}
+
+function render(format: Exclude<Format, 'parquet'>, columns: string[], rows: unknown[][]): string {
+  const objects = () => rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
+  switch (format) {
+    case 'table':
+      return `${formatTable(columns, rows)}\n`;
+    case 'csv':
+      return stringify([columns, ...rows.map((r) => r.map((c) => (c !== null && typeof c === 'object' ? JSON.stringify(c) : c)))]);
+    case 'json':
+      return `${JSON.stringify(objects(), null, 2)}\n`;
+    case 'ndjson':
+      return objects().map((o) => `${JSON.stringify(o)}\n`).join('');
+  }
+}
+
+/** Materializes every view into a DuckDB file (temp file, then rename). */
+async function writeDatabase(cat: Catalog, file: string): Promise<void> {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
+  fs.rmSync(tmp, { force: true });
+  try {
+    await cat.conn.run(`ATTACH ${sqlQuote(tmp)} AS servelab_out`);
+    try {
+      for (const v of cat.views) await cat.conn.run(`CREATE TABLE servelab_out.${ident(v)} AS SELECT * FROM ${ident(v)}`);
+    } finally {
+      await cat.conn.run('DETACH servelab_out');
+    }
+    fsyncFile(tmp);
+    fs.renameSync(tmp, file);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+    fs.rmSync(`${tmp}.wal`, { force: true });
+  }
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const p = parseArgs(spec, argv);
+  if (p.help) {
+    process.stdout.write(`${helpText(spec)}\n`);
+    return ExitCode.ok;
+  }
+  const query = p.positionals[0];
+  const out = opt.str(p, 'out');
+  const dbFile = opt.str(p, 'db');
+  const format = formatFor(opt.str(p, 'format'), out);
+  if (!query && !dbFile) throw usageError('sql: missing QUERY (or --db FILE to write a database)', [`e.g. ${spec.examples[0]}`]);
+  if (format === 'parquet' && !out) throw usageError('sql: --format parquet needs --out FILE');
+  const dataDir = argv.some((a) => a === '--data' || a.startsWith('--data=')) ? opt.str(p, 'data')! : defaultDataDir();
+
+  const cat = await openCatalog({ dataDir });
+  try {
+    if (cat.runDirs.length === 0) process.stderr.write(`${message.emptyArchive(dataDir)}\n`);
+    if (dbFile) {
+      await writeDatabase(cat, dbFile);
+      process.stderr.write(`wrote ${dbFile}: tables ${cat.views.join(', ')} over ${cat.runDirs.length} run(s)\n`);
+    }
+    if (!query) return ExitCode.ok;
+    const views = [`views available: ${cat.views.join(', ')}`, `see their columns with: servelab sql "describe requests"`];
+    let types: StatementType[];
+    try {
+      types = await statementTypes(cat.conn, query);
+    } catch (err) {
+      throw new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
+    }
+    if (types.length === 0) throw usageError('sql: the query is empty');
+    if (!opt.bool(p, 'write')) {
+      const bad = types.find((t) => !READ_TYPES.has(t));
+      if (bad !== undefined) throw usageError(message.notReadOnly(StatementType[bad] ?? String(bad)));
+    }
+    if (types.length > 1) {
+      // Everything before the last statement runs for its effect; the last one is printed.
+      const extracted = await cat.conn.extractStatements(query);
+      for (let i = 0; i < extracted.count - 1; i++) await (await extracted.prepare(i)).run();
+    }
+    const last = lastStatement(query);
+    try {
+      if (format === 'parquet') {
+        const n = await copyToParquet(cat.conn, last, out!);
+        process.stderr.write(`wrote ${out}: ${n} row(s)\n`);
+        return ExitCode.ok;
+      }
+      const reader = await cat.conn.runAndReadAll(last);
+      const columns = reader.columnNames();
+      const rows = reader.getRowsJS().map((r) => r.map(plain));
+      const text = render(format, columns, rows);
+      if (out) {
+        writeFileAtomic(out, text);
+        process.stderr.write(`wrote ${out}: ${rows.length} row(s)\n`);
+      } else process.stdout.write(text);
+    } catch (err) {
+      if (err instanceof CliError) throw err;
+      throw new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
+    }
+    return ExitCode.ok;
+  } finally {
+    cat.close();
+  }
+}
+
+/** The text of the last statement (split on semicolons outside quotes). */
+function lastStatement(sql: string): string {
+  const parts: string[] = [];
+  let cur = '';
+  let quote: string | undefined;
+  for (const ch of sql) {
+    if (quote) {
+      if (ch === quote) quote = undefined;
+    } else if (ch === "'" || ch === '"') quote = ch;
+    else if (ch === ';') {
+      parts.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  parts.push(cur);
+  return parts.filter((s) => s.trim() !== '').pop() ?? sql;
 }

@@ -7,6 +7,15 @@ export const message = {
   skippedLines: (file: string, n: number) => `${file}: skipped ${n} malformed line(s) (--lenient)`,
   runIncomplete: (run: string) =>
     `run ${run} is marked incomplete: run 'servelab runs repair ${run}' to finalize what was written`,
+  runStillRunning: (run: string) =>
+    `run ${run} is still marked running: if its writer has stopped (crash, kill), use 'servelab runs repair ${run}' to finalize what was written and mark it incomplete`,
+  writerAlive: (run: string, pid: number) =>
+    `run ${run} is still being written by process ${pid} on this host: stop it first, or wait for it to finish`,
+  finalized: (run: string, records: number, tables: number, seconds: number) =>
+    `finalized ${run}: ${records} records in ${tables} table(s) in ${seconds.toFixed(1)} s`,
+  repaired: (run: string) => `repaired ${run}: status incomplete (the writer stopped before finishing)`,
+  notReadOnly: (kind: string) =>
+    `only read statements (SELECT, DESCRIBE, SHOW, EXPLAIN, SUMMARIZE) run by default; this is a ${kind} statement: pass --write to run it`,
   emptyArchive: (dir: string) => `no runs under ${dir}: run a pipeline first, or point --data at an archive`,
   noDataDir: (dir: string) => `data folder ${dir} does not exist: pass --data DIR or run from the project folder`,
   hostBehind: (p99ms: number) =>

@@ -88,8 +88,19 @@ export class RunHandle {
 
   /** Appends a record, filling run and shard. */
   append<T extends TableName>(table: T, record: Omit<RecordOf<T>, 'run' | 'shard'> & { run?: string; shard?: number }, name?: string): void {
-    this.writer(table, name).write({ run: this.id, shard: this.shard, ...record });
+    if (record.run !== undefined || record.shard !== undefined) {
+      this.writer(table, name).write({ run: this.id, shard: this.shard, ...record });
+      return;
+    }
+    // Same line as the spread above, without copying the record (the writer's hot path).
+    const json = JSON.stringify(record);
+    this.writer(table, name).writeLine(json === '{}' ? `${this.linePrefix.slice(0, -1)}}\n` : `${this.linePrefix}${json.slice(1)}\n`);
   }
+
+  private get linePrefix(): string {
+    return (this.prefix ??= `{"run":${JSON.stringify(this.id)},"shard":${this.shard},`);
+  }
+  private prefix: string | undefined;
 
   flush(): void {
     for (const w of this.writers.values()) w.flush();
@@ -127,7 +138,11 @@ export function createRun(opts: CreateRunOptions): RunHandle {
     if (!opts.resume && shard === 0) throw new Error(`${dir}: run already exists (use a new run id, or resume)`);
     const prior = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as RunManifest;
     const h = new RunHandle(dir, prior, shard);
-    if (shard === 0) h.updateManifest({ status: 'running', finished_unix_ms: null });
+    if (shard === 0) {
+      fs.rmSync(path.join(dir, '.finalized'), { force: true });
+      const extra = prior.extra && typeof prior.extra === 'object' ? (prior.extra as Record<string, unknown>) : {};
+      h.updateManifest({ status: 'running', finished_unix_ms: null, extra: { ...extra, writer_pid: process.pid } });
+    }
     return h;
   }
   fs.mkdirSync(path.join(dir, 'raw'), { recursive: true });
@@ -145,6 +160,8 @@ export function createRun(opts: CreateRunOptions): RunHandle {
     servers: (opts.servers ?? null) as RunManifest['servers'],
     counts: null,
     error: null,
+    // Lets `servelab runs repair` refuse a run whose writer is still alive on this host.
+    extra: { writer_pid: process.pid },
   };
   const h = new RunHandle(dir, manifest, shard);
   h.updateManifest({});

@@ -1,0 +1,382 @@
+// Reads and finalizes run folders: finds runs in an archive, resolves what a user typed to
+// one run, and turns raw JSONL into <run>/<table>.parquet with the contract's types, atomically.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { CliError, nearest } from '../core/errors.ts';
+import { JsonlWriter, writeFileAtomic } from '../core/jsonl-writer.ts';
+import { readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
+import { message } from '../core/messages.ts';
+import { DEFAULT_DATA_DIR } from '../core/run.ts';
+import { type RunManifest, type TableDef, tables } from '../core/schema.ts';
+import { objectSelect, sqlQuote, typedSelect } from './contract-sql.ts';
+
+export const FINALIZED_MARKER = '.finalized';
+
+export type Manifest = RunManifest & { extra?: Record<string, unknown> | null };
+
+export interface RunInfo {
+  dir: string;
+  experiment: string;
+  run: string;
+  manifest: Manifest;
+  finalized: boolean;
+}
+
+export const defaultDataDir = () => process.env.SERVELAB_DATA ?? DEFAULT_DATA_DIR;
+
+export function readManifest(dir: string): Manifest {
+  const file = path.join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new CliError(`${file}: missing: not a run folder (a run holds manifest.json and raw/)`);
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (err) {
+    throw new CliError(`${file}: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Finalized: the marker finalize writes last, or (older runs) requests.parquet and no writer. */
+export function isFinalized(dir: string, manifest?: Manifest): boolean {
+  if (fs.existsSync(path.join(dir, FINALIZED_MARKER))) return true;
+  if (!fs.existsSync(path.join(dir, 'requests.parquet'))) return false;
+  try {
+    return (manifest ?? readManifest(dir)).status !== 'running';
+  } catch {
+    return true;
+  }
+}
+
+/** Every run folder (one holding manifest.json) under an archive root's runs/ (or the root itself). */
+export function findRunDirs(dataDir: string): string[] {
+  const root = [path.join(dataDir, 'runs'), dataDir].find((r) => fs.existsSync(r) && fs.statSync(r).isDirectory());
+  if (!root) return [];
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (fs.existsSync(path.join(dir, 'manifest.json'))) {
+      found.push(path.resolve(dir));
+      return;
+    }
+    if (depth >= 3) return;
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name !== 'raw' && e.name !== 'derived' && !e.name.startsWith('.')) walk(path.join(dir, e.name), depth + 1);
+    }
+  };
+  walk(root, 0);
+  return found.sort();
+}
+
+export function runInfo(dir: string): RunInfo {
+  const manifest = readManifest(dir);
+  return {
+    dir,
+    experiment: manifest.experiment ?? path.basename(path.dirname(dir)),
+    run: manifest.run ?? path.basename(dir),
+    manifest,
+    finalized: isFinalized(dir, manifest),
+  };
+}
+
+/** The runs of an archive; a missing data folder is an error, an empty one an empty list. */
+export function listRuns(dataDir = defaultDataDir()): RunInfo[] {
+  if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
+  return findRunDirs(dataDir).map(runInfo);
+}
+
+/** A run folder path, a run id, or experiment/run-id → the run folder. */
+export function resolveRun(ref: string, dataDir = defaultDataDir()): string {
+  if (fs.existsSync(path.join(ref, 'manifest.json'))) return path.resolve(ref);
+  if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
+  const runs = findRunDirs(dataDir).map((dir) => ({ dir, name: `${path.basename(path.dirname(dir))}/${path.basename(dir)}`, id: path.basename(dir) }));
+  const want = ref.replace(/\/+$/, '');
+  const hits = runs.filter((r) => r.name === want || r.id === want || r.name.endsWith(`/${want}`));
+  if (hits.length === 1) return hits[0]!.dir;
+  if (hits.length > 1) {
+    throw new CliError(`run '${ref}' is ambiguous: name it as experiment/run-id`, 1, hits.map((h) => h.name));
+  }
+  if (runs.length === 0) throw new CliError(`run '${ref}' not found: ${message.emptyArchive(dataDir)}`);
+  throw new CliError(`run '${ref}' not found under ${dataDir}`, 1, closeMatches(want, runs.map((r) => r.name)));
+}
+
+function closeMatches(want: string, names: string[]): string[] {
+  const id = want.split('/').pop()!;
+  const close = new Set<string>();
+  for (const n of names) if (n.includes(id) || id.includes(n.split('/').pop()!)) close.add(n);
+  const near = nearest(want, names) ?? nearest(id, names.map((n) => n.split('/').pop()!));
+  if (near) close.add(names.find((n) => n === near || n.endsWith(`/${near}`))!);
+  const list = [...close].slice(0, 5);
+  if (list.length) return [`close matches: ${list.join(', ')}`];
+  const some = names.slice(-5);
+  return [`runs here: ${some.join(', ')}${names.length > some.length ? ` … (${names.length} in all; servelab runs ls)` : ''}`];
+}
+
+/** The raw files of a table in a run, non-empty, sorted. */
+export function rawFiles(dir: string, t: TableDef): string[] {
+  if (t.name === 'runs') return [];
+  const folder = path.dirname(path.join(dir, t.raw));
+  const re = new RegExp(`^${path.basename(t.raw).replace('.', '\\.').replace('*', '.*')}$`);
+  if (!fs.existsSync(folder)) return [];
+  return fs
+    .readdirSync(folder)
+    .filter((f) => re.test(f))
+    .map((f) => path.join(folder, f))
+    .filter((f) => fs.statSync(f).size > 0)
+    .sort();
+}
+
+export async function openDuckDB(): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection; close(): void }> {
+  const instance = await DuckDBInstance.create(':memory:', {
+    memory_limit: process.env.SERVELAB_DUCKDB_MEMORY ?? '1GB',
+    temp_directory: path.join(os.tmpdir(), `servelab-duckdb-${process.pid}`),
+  });
+  const conn = await instance.connect();
+  return {
+    instance,
+    conn,
+    close() {
+      conn.closeSync();
+      instance.closeSync();
+    },
+  };
+}
+
+export function fsyncFile(file: string): void {
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    fsyncFile(dir);
+  } catch {
+    // Some file systems refuse fsync on a directory; the rename is still atomic.
+  }
+}
+
+/** COPY a SELECT to a Parquet file (no fsync, no rename); returns rows written. */
+async function copyTo(conn: DuckDBConnection, select: string, file: string): Promise<number> {
+  const reader = await conn.runAndReadAll(`COPY (${select}) TO ${sqlQuote(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  return Number(reader.getRowObjectsJson()[0]?.Count ?? 0);
+}
+
+const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+
+/** Puts a finished temp file in place: fsync, rename, fsync the folder. */
+function commit(tmp: string, file: string): void {
+  fsyncFile(tmp);
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+/** COPY a SELECT to a Parquet file atomically (temp file, fsync, rename). Returns rows written. */
+export async function copyToParquet(conn: DuckDBConnection, select: string, file: string): Promise<number> {
+  const tmp = tempFor(file);
+  try {
+    const n = await copyTo(conn, select, tmp);
+    commit(tmp, file);
+    return n;
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+export interface TableResult {
+  table: string;
+  files: number;
+  records: number;
+  torn: { file: string; line: number }[];
+  skipped: number;
+  problems: string[];
+  /** Which way the records went into DuckDB: typed columns, JSON objects, or a cleaned copy. */
+  path: 'typed' | 'objects' | 'cleaned';
+}
+
+/** Whether the first lines of a file carry fields outside the contract (decides the bulk path). */
+function looksExtra(t: TableDef, file: string): boolean {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const n = fs.readSync(fd, buf, 0, buf.length, 0);
+    const lines = buf.toString('utf8', 0, n).split('\n').slice(0, -1).slice(0, 200);
+    return lines.some((l) => {
+      try {
+        return Object.keys(JSON.parse(l) as object).some((k) => k === 'extra' || !(k in t.fields));
+      } catch {
+        return false;
+      }
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Finalizes one table: DuckDB bulk-loads the raw files while the reader checks every line;
+ * the parquet is kept only if both agree. Bad lines under `lenient` go through a cleaned copy.
+ */
+export async function finalizeTable(conn: DuckDBConnection, dir: string, t: TableDef, opts: { lenient?: boolean } = {}): Promise<TableResult | undefined> {
+  const files = rawFiles(dir, t);
+  if (files.length === 0) return undefined;
+  const out = path.join(dir, `${t.name}.parquet`);
+  const tmp = tempFor(out);
+  let mode: TableResult['path'] = files.some((f) => looksExtra(t, f)) ? 'objects' : 'typed';
+  const selectFor = (m: TableResult['path'], fs_: string[]) => (m === 'typed' ? typedSelect(t, fs_) : objectSelect(t, fs_));
+  try {
+    // The bulk load runs on DuckDB's threads while the line check below runs on this one.
+    const bulk = copyTo(conn, selectFor(mode, files), tmp).then(
+      (n) => ({ n, error: undefined as unknown }),
+      (error: unknown) => ({ n: -1, error }),
+    );
+    let scans: ScanResult[];
+    try {
+      scans = files.map((f) => scanJsonl(t, f, opts));
+    } catch (err) {
+      conn.interrupt();
+      await bulk;
+      throw err;
+    }
+    const first = await bulk;
+    const records = scans.reduce((a, s) => a + s.records, 0);
+    const skipped = scans.reduce((a, s) => a + s.skipped, 0);
+    let written = first.n;
+    if (mode === 'typed' && scans.some((s) => s.withExtra > 0) && skipped === 0) {
+      mode = 'objects';
+      written = await copyTo(conn, selectFor(mode, files), tmp);
+    }
+    if (skipped > 0 || written !== records) {
+      mode = 'cleaned';
+      written = await copyCleaned(conn, dir, t, files, tmp, opts);
+    }
+    if (written !== records) {
+      throw new CliError(`${t.name}: DuckDB read ${written} records but the line check found ${records}; nothing was written`, 1, files);
+    }
+    commit(tmp, out);
+    return {
+      table: t.name,
+      files: files.length,
+      records,
+      torn: scans.filter((s) => s.tornLine !== null).map((s) => ({ file: path.relative(dir, s.file), line: s.tornLine! })),
+      skipped,
+      problems: scans.flatMap((s) => s.problems),
+      path: mode,
+    };
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+/** Writes the checked records (unknown fields already in `extra`) to a temp JSONL and loads that. */
+async function copyCleaned(conn: DuckDBConnection, dir: string, t: TableDef, files: string[], out: string, opts: { lenient?: boolean }): Promise<number> {
+  const tmp = path.join(dir, `.${t.name}.clean-${process.pid}.jsonl`);
+  try {
+    const w = new JsonlWriter(tmp, { flushMs: 60_000 });
+    for (const f of files) for (const rec of readJsonl(t, f, opts)) w.write(rec);
+    w.close();
+    return await copyTo(conn, objectSelect(t, [tmp]), out);
+  } finally {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+export interface FinalizeOptions {
+  lenient?: boolean;
+  /** Finalize a run left `running` by a writer that died, marking it incomplete. */
+  repair?: boolean;
+}
+
+export interface FinalizeResult {
+  dir: string;
+  run: string;
+  status: RunManifest['status'];
+  tables: TableResult[];
+  warnings: string[];
+}
+
+/** The finalizer of a run: table by table (requests last), then manifest, runs.parquet and marker. */
+export async function finalizeRun(dir: string, opts: FinalizeOptions = {}): Promise<FinalizeResult> {
+  const manifest = readManifest(dir);
+  const runId = manifest.run ?? path.basename(dir);
+  if (manifest.status === 'running') {
+    if (!opts.repair) throw new CliError(message.runStillRunning(runId));
+    const pid = writerPid(manifest);
+    if (pid !== undefined && manifest.host === os.hostname() && processAlive(pid)) {
+      throw new CliError(message.writerAlive(runId, pid));
+    }
+  }
+  const db = await openDuckDB();
+  const results: TableResult[] = [];
+  try {
+    const order = (Object.values(tables) as TableDef[]).filter((t) => t.name !== 'runs' && t.name !== 'requests');
+    for (const t of [...order, tables.requests as TableDef]) {
+      const r = await finalizeTable(db.conn, dir, t, opts);
+      if (r) results.push(r);
+    }
+    const warnings = results.flatMap((r) => [
+      ...r.torn.map((x) => message.tornLastLine(x.file, x.line)),
+      ...(r.skipped ? [message.skippedLines(r.table, r.skipped)] : []),
+    ]);
+    const status = manifest.status === 'running' ? 'incomplete' : manifest.status;
+    const counts: Record<string, unknown> = { ...((manifest.counts as Record<string, unknown> | null) ?? {}) };
+    for (const r of results) counts[r.table] = r.records;
+    counts.torn_lines = results.reduce((a, r) => a + r.torn.length, 0);
+    counts.skipped_lines = results.reduce((a, r) => a + r.skipped, 0);
+    const patch: Partial<Manifest> = {
+      status,
+      counts,
+      extra: {
+        ...(manifest.extra ?? {}),
+        finalized_unix_ms: Date.now(),
+        ...(results.some((r) => r.torn.length) ? { torn: results.flatMap((r) => r.torn) } : {}),
+      },
+    };
+    if (manifest.status === 'running') {
+      patch.finished_unix_ms = lastWrite(dir) ?? Date.now();
+      patch.error = manifest.error ?? 'the writer stopped before finishing; finalized by servelab runs repair';
+    }
+    const next = { ...manifest, ...patch };
+    writeFileAtomic(path.join(dir, 'manifest.json'), JSON.stringify(next, null, 2) + '\n');
+    await copyToParquet(db.conn, objectSelect(tables.runs, [path.join(dir, 'manifest.json')], { format: 'auto', check: false }), path.join(dir, 'runs.parquet'));
+    writeFileAtomic(path.join(dir, FINALIZED_MARKER), `${new Date().toISOString()}\n`);
+    return { dir, run: runId, status, tables: results, warnings };
+  } finally {
+    db.close();
+  }
+}
+
+function writerPid(m: Manifest): number | undefined {
+  const pid = m.extra?.writer_pid;
+  return typeof pid === 'number' ? pid : undefined;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** When raw data was last written (the best guess of when a dead writer stopped). */
+function lastWrite(dir: string): number | undefined {
+  const raw = path.join(dir, 'raw');
+  if (!fs.existsSync(raw)) return undefined;
+  let latest: number | undefined;
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else latest = Math.max(latest ?? 0, fs.statSync(p).mtimeMs);
+    }
+  };
+  walk(raw);
+  return latest;
+}

@@ -1,0 +1,208 @@
+// Streams a table's raw JSONL file record by record, checked against the contract. A torn last
+// line (a crash mid-write) is tolerated and counted; a bad line in the middle stops with
+// `file:line: field: problem`, or is skipped and counted when `lenient` is set.
+import fs from 'node:fs';
+import { CliError, inputError } from './errors.ts';
+import { type TableDef } from './schema.ts';
+import { normalizeRecord } from './validate.ts';
+
+export interface ReadOptions {
+  /** Skip and count malformed lines instead of stopping at the first one. */
+  lenient?: boolean;
+  /** Bytes read per system call. */
+  chunkBytes?: number;
+}
+
+export interface ReadStats {
+  file: string;
+  /** Lines seen, blank lines included (the number of the last line). */
+  lines: number;
+  /** Records returned. */
+  records: number;
+  /** Line number of a torn (unparseable) last line, or null. */
+  tornLine: number | null;
+  /** Lines skipped under `lenient`, and the first few problems. */
+  skipped: number;
+  problems: string[];
+}
+
+const MAX_PROBLEMS = 5;
+
+/** Raw lines of a file with their 1-based numbers; the last one may lack its newline. */
+export function* jsonlLines(file: string, chunkBytes = 1 << 22): Generator<{ text: string; line: number; last: boolean }> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(chunkBytes);
+    let carry: Buffer = Buffer.alloc(0);
+    let line = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      const data = carry.length ? Buffer.concat([carry, buf.subarray(0, n)]) : buf.subarray(0, n);
+      let start = 0;
+      let nl: number;
+      while ((nl = data.indexOf(10, start)) >= 0) {
+        line++;
+        yield { text: data.toString('utf8', start, nl), line, last: false };
+        start = nl + 1;
+      }
+      carry = Buffer.from(data.subarray(start));
+    }
+    if (carry.length) yield { text: carry.toString('utf8'), line: line + 1, last: true };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Yields the normalized records of one raw file (unknown fields in `extra`). `stats` is filled
+ * as it goes and is final once the generator is done. Torn last lines are not an error.
+ */
+export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}, stats: ReadStats = newStats(file)): Generator<Record<string, unknown>> {
+  // A line that fails to parse is held back until we know whether anything follows it:
+  // at the end of the file it is a torn write, in the middle it is an error.
+  let pending: { line: number; error: CliError } | undefined;
+  const fail = (line: number, error: CliError) => {
+    if (!opts.lenient) throw error;
+    stats.skipped++;
+    if (stats.problems.length < MAX_PROBLEMS) stats.problems.push(error.message);
+  };
+  for (const { text, line } of jsonlLines(file, opts.chunkBytes)) {
+    stats.lines = line;
+    if (text.trim() === '') continue;
+    if (pending) {
+      fail(pending.line, pending.error);
+      pending = undefined;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      pending = { line, error: inputError(`${file}:${line}`, undefined, `invalid JSON: ${(err as Error).message}`) };
+      continue;
+    }
+    let record: Record<string, unknown>;
+    try {
+      record = normalizeRecord(table, parsed, { file, line });
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      fail(line, err);
+      continue;
+    }
+    stats.records++;
+    yield record;
+  }
+  if (pending) stats.tornLine = pending.line;
+}
+
+export function newStats(file: string): ReadStats {
+  return { file, lines: 0, records: 0, tornLine: null, skipped: 0, problems: [] };
+}
+
+/** Reads a whole file into memory (tests, small files). */
+export function readJsonlAll(table: TableDef, file: string, opts: ReadOptions = {}): { records: Record<string, unknown>[]; stats: ReadStats } {
+  const stats = newStats(file);
+  const records = [...readJsonl(table, file, opts, stats)];
+  return { records, stats };
+}
+
+export interface ScanResult extends ReadStats {
+  /** Records carrying fields outside the contract (or an `extra` object) to keep in `extra`. */
+  withExtra: number;
+  /** Line numbers skipped under `lenient`. */
+  skippedLines: number[];
+}
+
+type Check = (rec: Record<string, unknown>) => 'ok' | 'extra' | 'bad';
+const checks = new WeakMap<TableDef, Check>();
+
+/** A fast yes/no version of normalizeRecord (no allocation); on 'bad' the caller asks normalizeRecord why. */
+function checker(table: TableDef): Check {
+  let c = checks.get(table);
+  if (c) return c;
+  const fields = table.fields;
+  const required = Object.entries(fields)
+    .filter(([, f]) => !f.nullable && f.default === undefined)
+    .map(([n]) => n);
+  c = (rec) => {
+    let extra = false;
+    for (const key in rec) {
+      const f = fields[key];
+      const v = rec[key];
+      if (f === undefined || key === 'extra') {
+        extra = true;
+        continue;
+      }
+      if (v === null || v === undefined) continue;
+      switch (f.type) {
+        case 'VARCHAR':
+          if (typeof v !== 'string' || (f.enum !== undefined && !f.enum.includes(v))) return 'bad';
+          break;
+        case 'BIGINT':
+          if (!Number.isInteger(v)) return 'bad';
+          break;
+        case 'INTEGER':
+          if (!Number.isInteger(v) || Math.abs(v as number) > 2147483647) return 'bad';
+          break;
+        case 'DOUBLE':
+          if (typeof v !== 'number') return 'bad';
+          break;
+        case 'BOOLEAN':
+          if (typeof v !== 'boolean') return 'bad';
+          break;
+        case 'JSON':
+          break;
+      }
+    }
+    for (const key of required) if (rec[key] === null || rec[key] === undefined) return 'bad';
+    return extra ? 'extra' : 'ok';
+  };
+  checks.set(table, c);
+  return c;
+}
+
+/**
+ * Checks every line of a raw file without building records: the finalize fast path.
+ * Throws `file:line: field: problem` on the first bad line in the middle (unless lenient).
+ */
+export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {}): ScanResult {
+  const res: ScanResult = { ...newStats(file), withExtra: 0, skippedLines: [] };
+  const check = checker(table);
+  let pending: { line: number; error: CliError } | undefined;
+  const fail = (line: number, error: CliError) => {
+    if (!opts.lenient) throw error;
+    res.skipped++;
+    res.skippedLines.push(line);
+    if (res.problems.length < MAX_PROBLEMS) res.problems.push(error.message);
+  };
+  for (const { text, line } of jsonlLines(file, opts.chunkBytes)) {
+    res.lines = line;
+    if (text.trim() === '') continue;
+    if (pending) {
+      fail(pending.line, pending.error);
+      pending = undefined;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (err) {
+      pending = { line, error: inputError(`${file}:${line}`, undefined, `invalid JSON: ${(err as Error).message}`) };
+      continue;
+    }
+    const verdict = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? check(parsed as Record<string, unknown>) : 'bad';
+    if (verdict === 'bad') {
+      try {
+        normalizeRecord(table, parsed, { file, line });
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err;
+        fail(line, err);
+        continue;
+      }
+    }
+    // 'bad' that normalizeRecord accepts still goes the careful way.
+    if (verdict !== 'ok') res.withExtra++;
+    res.records++;
+  }
+  if (pending) res.tornLine = pending.line;
+  return res;
+}
