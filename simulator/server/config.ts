@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { choiceList, inputError, usageError } from '../../core/errors.ts';
+import { getModel } from '../models.ts';
 
 export const APIS = ['vllm', 'llamacpp'] as const;
 export type Api = (typeof APIS)[number];
@@ -72,15 +73,8 @@ export interface ServerConfig {
 
 export const NO_FAULTS: FaultConfig = { errorRate: 0, errorMode: 'mixed', stallRate: 0, stallMs: 0, crashAfter: 0, slowStartMs: 0 };
 
-/** Context lengths of the model presets, used where the model table gives none. */
-const CONTEXT: Record<string, number> = {
-  'Llama-3-8B': 8192,
-  'Llama-3-70B': 8192,
-  'Llama-2-7B': 4096,
-  'Llama-2-70B': 4096,
-  'Mixtral-8x7B': 32768,
-  'OPT-125M': 2048,
-};
+/** Context lengths where vLLM's usual launch differs from config.json (none yet). */
+const CONTEXT: Record<string, number> = {};
 
 export function defaultConfig(): ServerConfig {
   return {
@@ -130,8 +124,10 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 /** Fills derived defaults and checks ranges; `where` names the source for messages. */
 export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig {
   const out = { ...c };
+  // getModel checks the name (a usage error listing the presets) and knows the context.
+  const spec = getModel(out.model);
   if (!out.servedModelName) out.servedModelName = out.model;
-  if (!out.maxModelLen) out.maxModelLen = CONTEXT[out.model] ?? 8192;
+  if (!out.maxModelLen) out.maxModelLen = CONTEXT[spec.name] ?? spec.maxContext;
   if (!isApi(out.api)) throw inputError(where, 'api', choiceList(String(out.api), APIS));
   if (!ROUTINGS.includes(out.routing)) throw inputError(where, 'routing', choiceList(String(out.routing), ROUTINGS));
   if (!ERROR_MODES.includes(out.faults.errorMode)) throw inputError(where, 'faults.errorMode', choiceList(String(out.faults.errorMode), ERROR_MODES));

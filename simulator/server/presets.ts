@@ -35,13 +35,14 @@ export const PRESETS: Record<string, Preset> = {
   },
   'llama-cpp': {
     summary: 'a 7B chat model on one GPU with the llama.cpp API (/completion, /slots)',
-    servers: [{ name: 'llama-2-7b-chat', api: 'llamacpp', model: 'Llama-2-7B', servedModelName: 'llama-2-7b-chat', maxNumSeqs: 4 }],
+    // A chat model stops by itself: EOS after ~200 tokens on average, so n_predict -1 ends.
+    servers: [{ name: 'llama-2-7b-chat', api: 'llamacpp', model: 'Llama-2-7B', servedModelName: 'llama-2-7b-chat', maxNumSeqs: 4, eosRate: 0.005 }],
   },
   'mixed-warfare': {
-    summary: 'two llama.cpp servers on two ports: "Thinker" (70B, 4 GPUs TP=4) and "Flash" (7B)',
+    summary: 'two llama.cpp servers on two ports: "Thinker" (70B-class, 4 GPUs TP=4) and "Flash" (7B)',
     servers: [
-      { name: 'Thinker', api: 'llamacpp', model: 'Llama-2-70B', servedModelName: 'llama-2-70b-chat', gpus: 4, tp: 4, maxNumSeqs: 8 },
-      { name: 'Flash', api: 'llamacpp', model: 'Llama-2-7B', servedModelName: 'llama-2-7b-chat', maxNumSeqs: 8 },
+      { name: 'Thinker', api: 'llamacpp', model: 'Llama-3-70B', servedModelName: 'llama-2-70b-chat', gpus: 4, tp: 4, maxNumSeqs: 8, eosRate: 0.005 },
+      { name: 'Flash', api: 'llamacpp', model: 'Llama-2-7B', servedModelName: 'llama-2-7b-chat', maxNumSeqs: 8, eosRate: 0.005 },
     ],
   },
 };
