@@ -142,21 +142,22 @@ export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta
     const fam = CSV_FAMILY[r.op]!;
     byFamily.set(fam, [...(byFamily.get(fam) ?? []), r]);
   }
-  // Only the side an op family is measured on is fitted: decode attention (4–8 FLOP/B) never
-  // reaches its compute roof and causal prefill never its memory roof, so those keep their priors.
+  // Decode attention (4–8 FLOP/B) never reaches its compute roof, so its etaFlop keeps the prior.
+  // Causal prefill attention streams Q/K/V/O tiles alongside its math: its two times add (knee 1).
   const prior = priorCoefficients().ops;
   const fitFamily = (fam: OpFamily, pts: KernelRow[], knee: number): { k: OpCoefficients; loss: number } => {
     const gemm = fam.startsWith('gemm_') || fam === 'lm_head';
     const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
     const unpack = (x: number[]): OpCoefficients => ({
       etaFlop: fam === 'attn_decode' ? prior.attn_decode.etaFlop : sigmoid(x[0]!),
-      etaMem: fam === 'attn_prefill' ? prior.attn_prefill.etaMem : sigmoid(x[1]!),
+      etaMem: sigmoid(x[1]!),
       latency: gemm ? gemmLatency : Math.exp(x[2]!) * 1e-6,
     });
-    const loss = (x: number[]) => pts.reduce((s, r) => s + Math.log(opSeconds(unpack(x), knee, r.flops, r.bytes, peak, bw) / (r.ms / 1e3)) ** 2, 0);
+    const k = prior[fam].knee ?? knee;
+    const loss = (x: number[]) => pts.reduce((s, r) => s + Math.log(opSeconds(unpack(x), k, r.flops, r.bytes, peak, bw) / (r.ms / 1e3)) ** 2, 0);
     const x = nelderMead(loss, [0.85, 1.7, 1], 0.5, 600);
     const x2 = nelderMead(loss, x, 0.05, 400);
-    return { k: unpack(x2), loss: loss(x2) };
+    return { k: { ...unpack(x2), ...(prior[fam].knee !== undefined ? { knee: prior[fam].knee } : {}) }, loss: loss(x2) };
   };
 
   let best: { knee: number; loss: number; ops: Map<OpFamily, OpCoefficients> } | undefined;
@@ -174,10 +175,10 @@ export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta
   coefficients.source = `H100 kernel calibration (${meta.file})`;
   coefficients.knee = best!.knee;
   const round = (v: number) => Number(v.toPrecision(6));
-  for (const [fam, k] of best!.ops) coefficients.ops[fam] = { etaFlop: round(k.etaFlop), etaMem: round(k.etaMem), latency: round(k.latency) };
+  for (const [fam, k] of best!.ops) coefficients.ops[fam] = { etaFlop: round(k.etaFlop), etaMem: round(k.etaMem), latency: round(k.latency), ...(k.knee !== undefined ? { knee: k.knee } : {}) };
 
   const fit: FamilyFit[] = [...byFamily].map(([fam, pts]) => {
-    const errs = pts.map((r) => Math.abs(opSeconds(coefficients.ops[fam], coefficients.knee, r.flops, r.bytes, peak, bw) / (r.ms / 1e3) - 1) * 100);
+    const errs = pts.map((r) => Math.abs(opSeconds(coefficients.ops[fam], coefficients.ops[fam].knee ?? coefficients.knee, r.flops, r.bytes, peak, bw) / (r.ms / 1e3) - 1) * 100);
     return { family: fam, points: pts.length, medianAbsPctError: round(median(errs)), maxAbsPctError: round(Math.max(...errs)) };
   });
   const graphMs = new Map(graph.map((r) => [`${r.op}|${r.model}|${r.T}|${r.B}|${r.ctx}`, r.ms]));
@@ -189,7 +190,7 @@ export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta
     description:
       'Default cost-model coefficients derived by simulator/calibrate.ts from graph-replayed H100 kernel timings. ' +
       'GEMM families share one call latency (least squares of flat time against bytes); each family fits etaFlop/etaMem ' +
-      '(and latency for attention and MoE) by log-error Nelder–Mead; the knee is chosen from a grid. Communication and ' +
+      '(and latency for attention and MoE) by log-error Nelder–Mead; the knee is chosen from a grid (prefill attention adds its compute and memory time: knee 1). Communication and ' +
       'overheads are not in the measurements and keep their priors (simulation.md §3). The Qwen3-32B hold-out is not in the input.',
     gpu: gpu.name,
     input: { file: meta.file, sha256: meta.sha256, graphRows: graph.length, eagerRows: eager.length },

@@ -16,6 +16,8 @@ export interface OpCoefficients {
   etaMem: number;
   /** Fixed seconds per call (kernel start, tail), added to the roofline time. */
   latency: number;
+  /** This family's knee when it differs from the global one (1 = compute and memory time add up). */
+  knee?: number;
 }
 
 export interface Coefficients {
@@ -63,7 +65,7 @@ export function priorCoefficients(): Coefficients {
       gemm_down: op(0.7, 0.85, 3e-6),
       lm_head: op(0.7, 0.85, 3e-6),
       attn_decode: op(0.5, 0.9, 4.8e-6),
-      attn_prefill: op(0.6, 0.9, 5e-6),
+      attn_prefill: { ...op(0.6, 0.6, 5e-6), knee: 1 },
       moe_expert: op(0.65, 0.78, 5e-6),
       lora: op(0.3, 0.6, 5e-6),
     },
@@ -115,6 +117,7 @@ export function mergeCoefficients(base: Coefficients, partial: unknown, where: s
     for (const [fam, v] of Object.entries(ops)) {
       if (!isOpFamily(fam)) throw inputError(where, `ops.${fam}`, `unknown op family; expected one of ${OP_FAMILIES.join(', ')}`);
       const o = v as Record<string, unknown>;
+      if (o.knee !== undefined) out.ops[fam].knee = num(o.knee, `ops.${fam}.knee`, true) || Infinity;
       for (const k of ['etaFlop', 'etaMem', 'latency'] as const) {
         if (o[k] === undefined) continue;
         const n = num(o[k], `ops.${fam}.${k}`);
@@ -122,7 +125,7 @@ export function mergeCoefficients(base: Coefficients, partial: unknown, where: s
         out.ops[fam][k] = n;
       }
       for (const k of Object.keys(o)) {
-        if (!['etaFlop', 'etaMem', 'latency'].includes(k)) throw inputError(where, `ops.${fam}.${k}`, 'unknown; expected etaFlop, etaMem, latency');
+        if (!['etaFlop', 'etaMem', 'latency', 'knee'].includes(k)) throw inputError(where, `ops.${fam}.${k}`, 'unknown; expected etaFlop, etaMem, latency, knee');
       }
     }
   }

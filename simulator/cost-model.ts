@@ -134,15 +134,25 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
   // (tc^p + tm^p)^(1/p) = hi·g(lo/hi) with g(r) = (1 + r^p)^(1/p), tabulated: Math.pow is too slow
   // for a function called millions of times.
   const KNEE_N = 512;
-  const kneeTable = new Float64Array(KNEE_N + 2);
-  for (let i = 0; i <= KNEE_N + 1; i++) kneeTable[i] = Number.isFinite(knee) ? Math.pow(1 + Math.pow(Math.min(1, i / KNEE_N), knee), 1 / knee) : 1;
-  const joinTimes = (tc: number, tm: number): number => {
+  const tableFor = (p: number): Float64Array => {
+    const t = new Float64Array(KNEE_N + 2);
+    for (let i = 0; i <= KNEE_N + 1; i++) t[i] = Number.isFinite(p) ? Math.pow(1 + Math.pow(Math.min(1, i / KNEE_N), p), 1 / p) : 1;
+    return t;
+  };
+  const tables = new Map<number, Float64Array>();
+  const kneeTables = {} as Record<OpFamily, Float64Array>;
+  for (const fam of Object.keys(ops) as OpFamily[]) {
+    const p = ops[fam].knee ?? knee;
+    if (!tables.has(p)) tables.set(p, tableFor(p));
+    kneeTables[fam] = tables.get(p)!;
+  }
+  const joinTimes = (table: Float64Array, tc: number, tm: number): number => {
     const hi = tc > tm ? tc : tm;
     if (hi === 0) return 0;
     const x = ((tc > tm ? tm : tc) / hi) * KNEE_N;
     const i = x | 0;
     const f = x - i;
-    return hi * (kneeTable[i]! * (1 - f) + kneeTable[i + 1]! * f);
+    return hi * (table[i]! * (1 - f) + table[i + 1]! * f);
   };
   // Megatron TP: all-reduces after o_proj and after the FFN; under EP the MoE layer's combine
   // all-to-all replaces the FFN all-reduce.
@@ -160,7 +170,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
     const f = scale[fam];
     const tc = flops / (k.etaFlop * peak);
     const tm = bytes / (k.etaMem * BW);
-    const roof = joinTimes(tc, tm) * f;
+    const roof = joinTimes(kneeTables[fam], tc, tm) * f;
     const lat = k.latency * f;
     if (tc > tm) compute += calls * roof;
     else memory += calls * roof;
