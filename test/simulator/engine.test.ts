@@ -1,0 +1,103 @@
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../simulator/engine/index.ts';
+import type { EngineRequest } from '../../simulator/types.ts';
+import { recorder, simpleCost } from './engine-helpers.ts';
+
+/** Drives an engine as the offline runner does: advance to each arrival, add, then finish. */
+function drive(reqs: EngineRequest[], cfg: Partial<Parameters<typeof createEngine>[0]> = {}) {
+  const { listener, rec } = recorder();
+  const e = createEngine({ cost: simpleCost(), kvBlocks: 1000, ...cfg }, listener);
+  for (const r of reqs) {
+    e.advanceTo(r.arrival);
+    e.add(r);
+  }
+  e.advanceTo(Infinity);
+  return { e, rec };
+}
+
+const workload = (n: number, gap: number): EngineRequest[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `r${i}`, arrival: i * gap, promptTokens: 30 + ((i * 53) % 120), maxTokens: 40 + ((i * 37) % 160) }));
+
+describe('token-level engine', () => {
+  it('closed-form decode stretches give the same token times as step by step (with preemptions)', () => {
+    for (const kvBlocks of [1000, 40]) {
+      const reqs = workload(30, 0.2);
+      const a = drive(reqs, { closedForm: false, kvBlocks });
+      const b = drive(reqs, { closedForm: true, kvBlocks });
+      expect(a.rec.stretches).toBe(0);
+      expect(b.rec.stretches).toBeGreaterThan(0);
+      expect(b.rec.tokens).toEqual(a.rec.tokens);
+      expect([...b.rec.finished]).toEqual([...a.rec.finished]);
+      expect(b.rec.preempted).toEqual(a.rec.preempted);
+      expect(b.rec.steps).toBe(a.rec.steps);
+      if (kvBlocks === 40) expect(a.rec.preempted.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('stops at EOS, honours min_tokens, and stops at max_tokens with length', () => {
+    const { rec } = drive([
+      { id: 'eos', arrival: 0, promptTokens: 10, maxTokens: 50, naturalTokens: 5 },
+      { id: 'min', arrival: 0, promptTokens: 10, maxTokens: 50, naturalTokens: 5, minTokens: 12 },
+      { id: 'len', arrival: 0, promptTokens: 10, maxTokens: 8, naturalTokens: 30 },
+      { id: 'ign', arrival: 0, promptTokens: 10, maxTokens: 9, naturalTokens: 3, ignoreEos: true },
+    ]);
+    const f = (id: string) => rec.finished.get(id)!;
+    expect([f('eos').reason, f('eos').info!.outputTokens]).toEqual(['stop', 5]);
+    expect([f('min').reason, f('min').info!.outputTokens]).toEqual(['stop', 12]);
+    expect([f('len').reason, f('len').info!.outputTokens]).toEqual(['length', 8]);
+    expect([f('ign').reason, f('ign').info!.outputTokens]).toEqual(['length', 9]);
+    expect(rec.tokens.filter(([id]) => id === 'min')).toHaveLength(12);
+  });
+
+  it('chunks a long prompt over the token budget, running requests first', () => {
+    const { rec } = drive([{ id: 'long', arrival: 0, promptTokens: 1000, maxTokens: 2 }], { maxNumBatchedTokens: 256 });
+    // 1000 tokens at 256 per step: 4 prefill steps, the first token at the end of the 4th.
+    const cost = (t: number) => 0.005 + 2e-5 * t;
+    const firstToken = cost(256) * 3 + cost(232);
+    expect(rec.tokens[0]![1]).toBeCloseTo(firstToken, 12);
+    expect(rec.steps).toBe(5);
+  });
+
+  it('online: a request added at t joins the step that starts at t, and steps are exact', () => {
+    const { listener, rec } = recorder();
+    const e = createEngine({ cost: simpleCost(), kvBlocks: 100 }, listener);
+    expect(e.nextEventTime()).toBeUndefined();
+    e.add({ id: 'a', arrival: 1, promptTokens: 10, maxTokens: 3 });
+    e.add({ id: 'b', arrival: 1, promptTokens: 10, maxTokens: 3 });
+    const end = e.nextEventTime()!;
+    expect(end).toBeCloseTo(1 + 0.005 + 2e-5 * 20, 12);
+    e.advanceTo(end - 1e-9);
+    expect(rec.tokens).toHaveLength(0);
+    e.advanceTo(end);
+    expect(rec.tokens).toEqual([['a', end], ['b', end]]);
+    expect(e.stats().running).toBe(2);
+    e.advanceTo(100);
+    expect(rec.finished.size).toBe(2);
+    expect(e.nextEventTime()).toBeUndefined();
+  });
+
+  it('priority policy admits the lowest priority value first', () => {
+    const { rec } = drive(
+      [
+        { id: 'first', arrival: 0, promptTokens: 10, maxTokens: 2 },
+        { id: 'low', arrival: 0.001, promptTokens: 10, maxTokens: 2, priority: 5 },
+        { id: 'high', arrival: 0.002, promptTokens: 10, maxTokens: 2, priority: -1 },
+      ],
+      { policy: 'priority', maxNumSeqs: 1 },
+    );
+    expect(rec.scheduled.map(([id]) => id)).toEqual(['first', 'high', 'low']);
+  });
+
+  it('aborts a waiting request and a prompt that cannot fit', () => {
+    const { listener, rec } = recorder();
+    const e = createEngine({ cost: simpleCost(), kvBlocks: 4 }, listener);
+    e.add({ id: 'huge', arrival: 0, promptTokens: 100, maxTokens: 2 });
+    expect(rec.finished.get('huge')!.reason).toBe('abort');
+    expect(rec.finished.get('huge')!.info!.error).toMatch(/does not fit/);
+    e.add({ id: 'x', arrival: 0, promptTokens: 10, maxTokens: 2 });
+    e.abort('x');
+    expect(rec.finished.get('x')!.reason).toBe('abort');
+    expect(e.stats().waiting).toBe(0);
+    expect(() => e.add({ id: 'bad', arrival: 0, promptTokens: -3, maxTokens: 2 })).toThrow(/promptTokens -3/);
+  });
+});
