@@ -1,7 +1,7 @@
 // The step-time cost model: a per-operation roofline (max of compute and memory time, joined
 // by a calibrated knee) with TP/EP communication, MoE, LoRA and overheads, O(1) per step.
 import { CliError, ExitCode } from '../core/errors.ts';
-import { type Coefficients, type OpFamily, defaultCoefficients } from './coefficients.ts';
+import { type Coefficients, OP_FAMILIES, type OpFamily, defaultCoefficients } from './coefficients.ts';
 import { type GpuSpec, peakFlops } from './hardware.ts';
 import { type ModelSpec, checkTp, derive, kvHeadsPerGpu } from './models.ts';
 import { type Explanation, explainStep } from './explain.ts';
@@ -165,20 +165,38 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
   let memory = 0;
   let latencyTotal = 0;
   let sink: OpDetail[] | undefined;
-  const op = (fam: OpFamily, component: string, calls: number, flops: number, bytes: number, peak: number): number => {
-    const k = ops[fam];
-    const f = scale[fam];
-    const tc = flops / (k.etaFlop * peak);
-    const tm = bytes / (k.etaMem * BW);
-    const roof = joinTimes(kneeTables[fam], tc, tm) * f;
-    const lat = k.latency * f;
+  // Per-family constants resolved once, indexed by family number: string-keyed lookups in the hot
+  // path cost more than the arithmetic.
+  const FAM = OP_FAMILIES;
+  const famIndex = Object.fromEntries(FAM.map((f, i) => [f, i])) as Record<OpFamily, number>;
+  const invFlop = FAM.map((f) => 1 / (ops[f].etaFlop * (f === 'attn_decode' || f === 'attn_prefill' ? Pattn : P)));
+  const invMem = FAM.map((f) => 1 / (ops[f].etaMem * BW));
+  const famScale = FAM.map((f) => scale[f]);
+  const famLat = FAM.map((f) => ops[f].latency * scale[f]);
+  const famTable = FAM.map((f) => kneeTables[f]);
+  const op = (fi: number, component: string, calls: number, flops: number, bytes: number): number => {
+    const tc = flops * invFlop[fi]!;
+    const tm = bytes * invMem[fi]!;
+    const roof = joinTimes(famTable[fi]!, tc, tm) * famScale[fi]!;
+    const lat = famLat[fi]!;
     if (tc > tm) compute += calls * roof;
     else memory += calls * roof;
     latencyTotal += calls * lat;
     const t = calls * (roof + lat);
-    if (sink) sink.push({ component, family: fam, calls, flops: calls * flops, bytes: calls * bytes, computeSeconds: calls * tc, memorySeconds: calls * tm, seconds: t, bound: tc > tm ? 'compute' : 'memory' });
+    if (sink) sink.push({ component, family: FAM[fi]!, calls, flops: calls * flops, bytes: calls * bytes, computeSeconds: calls * tc, memorySeconds: calls * tm, seconds: t, bound: tc > tm ? 'compute' : 'memory' });
     return t;
   };
+  const F_QKV = famIndex.gemm_qkv;
+  const F_O = famIndex.gemm_o;
+  const F_GU = famIndex.gemm_gate_up;
+  const F_DOWN = famIndex.gemm_down;
+  const F_LM = famIndex.lm_head;
+  const F_AD = famIndex.attn_decode;
+  const F_AP = famIndex.attn_prefill;
+  const F_MOE = famIndex.moe_expert;
+  const F_LORA = famIndex.lora;
+  const fc1Name = m.gatedFfn ? 'gate_up_proj' : 'fc1';
+  const fc2Name = m.gatedFfn ? 'down_proj' : 'fc2';
 
   /** Prices a step; pushes op details when `detailSink` is given. */
   function price(s: BatchShape, detailSink?: OpDetail[]): StepCost {
@@ -190,25 +208,25 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
     latencyTotal = 0;
     sink = detailSink;
     // Linear layers of every layer (attention projections), dense FFN layers, LM head.
-    let gemm = op('gemm_qkv', 'qkv_proj', L, 2 * T * h * qkvOut, wB * h * qkvOut + ACT * T * (h + qkvOut), P);
-    gemm += op('gemm_o', 'o_proj', L, 2 * T * oIn * h, wB * oIn * h + ACT * T * (oIn + h), P);
+    let gemm = op(F_QKV, 'qkv_proj', L, 2 * T * h * qkvOut, wB * h * qkvOut + ACT * T * (h + qkvOut));
+    gemm += op(F_O, 'o_proj', L, 2 * T * oIn * h, wB * oIn * h + ACT * T * (oIn + h));
     if (denseLayers > 0) {
-      gemm += op('gemm_gate_up', m.gatedFfn ? 'gate_up_proj' : 'fc1', denseLayers, 2 * T * h * ffnOut, wB * h * ffnOut + ACT * T * (h + ffnOut), P);
-      gemm += op('gemm_down', m.gatedFfn ? 'down_proj' : 'fc2', denseLayers, 2 * T * ffnIn * h, wB * ffnIn * h + ACT * T * (ffnIn + h), P);
+      gemm += op(F_GU, fc1Name, denseLayers, 2 * T * h * ffnOut, wB * h * ffnOut + ACT * T * (h + ffnOut));
+      gemm += op(F_DOWN, fc2Name, denseLayers, 2 * T * ffnIn * h, wB * ffnIn * h + ACT * T * (ffnIn + h));
     }
-    const lmHead = op('lm_head', 'lm_head', 1, 2 * R * h * vocabP, wB * h * vocabP + ACT * R * (h + vocabP), P);
+    const lmHead = op(F_LM, 'lm_head', 1, 2 * R * h * vocabP, wB * h * vocabP + ACT * R * (h + vocabP));
     // Attention: decode reads each sequence's KV; prefill is quadratic in the chunk.
     let attnDecode = 0;
     if (s.decodeSeqs > 0) {
       const flops = 4 * nq * hd * s.decodeCtxSum;
       const bytes = kvB * 2 * nkv * hd * (s.decodeCtxSum + s.decodeSeqs) + ACT * 2 * s.decodeSeqs * nq * hd;
-      attnDecode = op('attn_decode', 'attn_decode', L, flops, bytes, Pattn);
+      attnDecode = op(F_AD, 'attn_decode', L, flops, bytes);
     }
     let attnPrefill = 0;
     if (s.prefillTokens > 0) {
       const flops = 4 * nq * hd * s.prefillAttnWork;
       const bytes = ACT * 2 * s.prefillTokens * nq * hd + kvB * 2 * nkv * hd * s.prefillTokens;
-      attnPrefill = op('attn_prefill', 'attn_prefill', L, flops, bytes, Pattn);
+      attnPrefill = op(F_AP, 'attn_prefill', L, flops, bytes);
     }
     // MoE experts: weight reads by distinct experts hit; under EP the most loaded rank governs.
     let moe = 0;
@@ -227,7 +245,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
       }
       const flops = (6 * tokens * h * Ie) / expertShard;
       const bytes = expertsRead * expertWeightBytes + ACT * tokens * (2 * h + (6 * Ie) / expertShard);
-      moe = op('moe_expert', 'moe_experts', moeLayers, flops, bytes, P);
+      moe = op(F_MOE, 'moe_experts', moeLayers, flops, bytes);
       if (ep > 1) {
         const sendBytes = epBackend === 'all2all' ? tokens * h * ACT * ((ep - 1) / ep) : T * h * ACT * ((ep - 1) / ep);
         const perCall = c.comm.all2allAlpha + sendBytes / a2aBw;
@@ -240,7 +258,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
       const r = s.lora.rank;
       const flops = 2 * s.lora.tokens * r * loraDims;
       const bytes = s.lora.adapters * r * loraDims * wB + ACT * s.lora.tokens * r * 14;
-      lora = op('lora', 'lora_shrink_expand', 2 * L, flops / 2, bytes / 2, P);
+      lora = op(F_LORA, 'lora_shrink_expand', 2 * L, flops / 2, bytes / 2);
     }
     let tpComm = 0;
     if (tp > 1) {
