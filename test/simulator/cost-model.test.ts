@@ -167,3 +167,26 @@ describe('cost model against independent anchors', () => {
     expect(createCostModel({ gpu: H100, model, tp: 4 }).details(decodeShape(64, 512)).ops.find((o) => o.component === 'tp_allreduce')!.calls).toBe(96);
   });
 });
+
+describe('dtypes and other GPUs', () => {
+  it('fp8 weights halve the weight bytes and speed up memory-bound decode; A100 has no fp8', () => {
+    const m = getModel('Llama-3-8B');
+    const bf16 = createCostModel({ gpu: H100, model: m });
+    const fp8 = createCostModel({ gpu: H100, model: m, dtype: 'fp8', kvDtype: 'fp8' });
+    expect(fp8.memory.weightBytesPerGpu).toBeCloseTo(bf16.memory.weightBytesPerGpu / 2, 0);
+    expect(fp8.memory.kvBytesPerTokenPerGpu).toBe(bf16.memory.kvBytesPerTokenPerGpu / 2);
+    expect(fp8.decodeStepSeconds(8, 1024)).toBeLessThan(bf16.decodeStepSeconds(8, 1024) * 0.75);
+    expect(() => createCostModel({ gpu: getGpu('A100'), model: m, dtype: 'fp8' })).toThrow(/A100-80GB has no FP8/);
+  });
+
+  it('H200 decodes faster than H100 (bandwidth), A100 prefills slower (FLOPs)', () => {
+    const m = getModel('Llama-3-8B');
+    const h100 = createCostModel({ gpu: H100, model: m });
+    const h200 = createCostModel({ gpu: getGpu('H200'), model: m });
+    const a100 = createCostModel({ gpu: getGpu('A100'), model: m });
+    expect(h200.decodeStepSeconds(16, 2048)).toBeLessThan(h100.decodeStepSeconds(16, 2048) * 0.85);
+    expect(h200.prefillSeconds(4096)).toBeCloseTo(h100.prefillSeconds(4096), 3);
+    expect(a100.prefillSeconds(4096) / h100.prefillSeconds(4096)).toBeGreaterThan(2.5);
+    expect(h200.memory.kvBlocks(0.9)).toBeGreaterThan(h100.memory.kvBlocks(0.9) * 2);
+  });
+});
