@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { StatementType, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
 import { CliError, ExitCode, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
@@ -47,18 +47,6 @@ function formatFor(format: string | undefined, out: string | undefined): Format 
   const ext = out ? path.extname(out).slice(1).toLowerCase() : '';
   if (ext === 'jsonl') return 'ndjson';
   return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : 'table';
-}
-
-/** Statement types of a query; DuckDB's own error (syntax, unknown column) surfaces here. */
-async function statementTypes(conn: DuckDBConnection, sql: string): Promise<StatementType[]> {
-  const extracted = await conn.extractStatements(sql);
-  const types: StatementType[] = [];
-  for (let i = 0; i < extracted.count; i++) {
-    const prepared = await extracted.prepare(i);
-    types.push(prepared.statementType);
-    prepared.destroySync();
-  }
-  return types;
 }
 
 /** JSON-safe cell values: BIGINT as a number when exact, else a string; dates as ISO text. */
@@ -126,30 +114,32 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (!query) return ExitCode.ok;
     const views = [`views available: ${cat.views.join(', ')}`, `see their columns with: servelab sql "describe requests"`];
-    let types: StatementType[];
+    const fail = (err: unknown) =>
+      err instanceof CliError ? err : new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
+    // Statements are checked and run one by one (a later one may use a table an earlier one
+    // made); without --write only reads ever run, so a refused statement changes nothing.
+    let last: DuckDBPreparedStatement | undefined;
     try {
-      types = await statementTypes(cat.conn, query);
-    } catch (err) {
-      throw new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
-    }
-    if (types.length === 0) throw usageError('sql: the query is empty');
-    if (!opt.bool(p, 'write')) {
-      const bad = types.find((t) => !READ_TYPES.has(t));
-      if (bad !== undefined) throw usageError(message.notReadOnly(StatementType[bad] ?? String(bad)));
-    }
-    if (types.length > 1) {
-      // Everything before the last statement runs for its effect; the last one is printed.
       const extracted = await cat.conn.extractStatements(query);
-      for (let i = 0; i < extracted.count - 1; i++) await (await extracted.prepare(i)).run();
+      if (extracted.count === 0) throw usageError('sql: the query is empty');
+      for (let i = 0; i < extracted.count; i++) {
+        const prepared = await extracted.prepare(i);
+        if (!opt.bool(p, 'write') && !READ_TYPES.has(prepared.statementType)) {
+          throw usageError(message.notReadOnly(StatementType[prepared.statementType] ?? String(prepared.statementType)));
+        }
+        if (i < extracted.count - 1) await prepared.run();
+        else last = prepared;
+      }
+    } catch (err) {
+      throw fail(err);
     }
-    const last = lastStatement(query);
     try {
       if (format === 'parquet') {
-        const n = await copyToParquet(cat.conn, last, out!);
+        const n = await copyToParquet(cat.conn, lastStatement(query), out!);
         process.stderr.write(`wrote ${out}: ${n} row(s)\n`);
         return ExitCode.ok;
       }
-      const reader = await cat.conn.runAndReadAll(last);
+      const reader = await last!.runAndReadAll();
       const columns = reader.columnNames();
       const rows = reader.getRowsJS().map((r) => r.map(plain));
       const text = render(format, columns, rows);
@@ -158,8 +148,7 @@ export async function run(argv: string[]): Promise<number> {
         process.stderr.write(`wrote ${out}: ${rows.length} row(s)\n`);
       } else process.stdout.write(text);
     } catch (err) {
-      if (err instanceof CliError) throw err;
-      throw new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
+      throw fail(err);
     }
     return ExitCode.ok;
   } finally {

@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { run as sql } from '../../analysis/cmd-sql.ts';
+import { run as runs } from '../../analysis/cmd-runs.ts';
+import { finalizeRun } from '../../analysis/runstore.ts';
+import { reportError } from '../../core/cli.ts';
+import { message } from '../../core/messages.ts';
+import { createRun } from '../../core/run.ts';
+
+/** Runs a command in-process and captures what it prints, as the CLI would show it. */
+async function capture(cmd: (argv: string[]) => Promise<number>, ...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
+  let code: number;
+  try {
+    code = await cmd(argv).catch(reportError);
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return { code, stdout, stderr };
+}
+
+let data: string;
+beforeAll(async () => {
+  data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-sql-'));
+  const a = createRun({ experiment: 'exp', runId: 'done', dataDir: data });
+  a.append('requests', { request_id: 'a1', protocol: 'sim', status: 'ok', sent_ns: 100, first_token_ns: 110, endpoint: 'x' });
+  a.append('requests', { request_id: 'a2', protocol: 'sim', status: 'ok', sent_ns: 200, first_token_ns: 230, endpoint: 'x' });
+  a.finish('complete');
+  await finalizeRun(a.dir);
+  const b = createRun({ experiment: 'exp', runId: 'live', dataDir: data });
+  b.append('requests', { request_id: 'b1', protocol: 'sim', status: 'timeout', sent_ns: 5_000_000_000_000, endpoint: 'y' });
+  b.flush();
+});
+
+const q = 'select run, count(*) n, max(sent_ns) mx from requests group by run order by run';
+
+describe('servelab sql', () => {
+  it('prints an aligned table, BIGINTs as plain numbers, over finalized and raw runs', async () => {
+    const r = await capture(sql, q, '--data', data);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(['run   n             mx', '----  -  -------------', 'done  2            200', 'live  1  5000000000000', ''].join('\n'));
+  });
+
+  it('writes csv, json and ndjson, to stdout or atomically to --out', async () => {
+    expect((await capture(sql, q, '--data', data, '--format', 'csv')).stdout).toBe('run,n,mx\ndone,2,200\nlive,1,5000000000000\n');
+    expect(JSON.parse((await capture(sql, q, '--data', data, '-f', 'json')).stdout)).toEqual([
+      { run: 'done', n: 2, mx: 200 },
+      { run: 'live', n: 1, mx: 5000000000000 },
+    ]);
+    const out = path.join(data, 'out.ndjson');
+    const r = await capture(sql, q, '--data', data, '--out', out);
+    expect(r.code).toBe(0);
+    expect(fs.readFileSync(out, 'utf8')).toBe('{"run":"done","n":2,"mx":200}\n{"run":"live","n":1,"mx":5000000000000}\n');
+    const pq = path.join(data, 'out.parquet');
+    expect((await capture(sql, q, '--data', data, '--out', pq)).code).toBe(0);
+    expect((await capture(sql, `select sum(n)::int s from '${pq}'`, '--data', data, '-f', 'csv')).stdout).toBe('s\n3\n');
+    expect(await capture(sql, q, '--data', data, '-f', 'parquet')).toMatchObject({ code: 2, stderr: 'servelab: sql: --format parquet needs --out FILE\n' });
+  });
+
+  it('--db writes a DuckDB file that a fresh DuckDB instance opens on its own', async () => {
+    const file = path.join(data, 'archive.duckdb');
+    expect((await capture(sql, '--db', file, '--data', data)).code).toBe(0);
+    const db = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+    const conn = await db.connect();
+    const rows = (await conn.runAndReadAll('select run, count(*)::int n from requests group by run order by run')).getRowObjectsJson();
+    const tables = (await conn.runAndReadAll("select table_name from duckdb_tables() order by 1")).getRowObjectsJson().map((t) => t.table_name);
+    conn.closeSync();
+    db.closeSync();
+    expect(rows).toEqual([{ run: 'done', n: 2 }, { run: 'live', n: 1 }]);
+    expect(tables).toEqual(['chunks', 'gate_loads', 'requests', 'runs', 'scrapes', 'sim_intervals', 'sim_steps']);
+  });
+
+  it('a bad query prints DuckDB\'s message and the views; writes are refused unless --write', async () => {
+    const bad = await capture(sql, 'select nope from requests', '--data', data);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^servelab: query failed: Binder Error: Referenced column "nope" not found/);
+    expect(bad.stderr).toContain('  views available: requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs\n');
+    const write = await capture(sql, "copy requests to 'x.csv'", '--data', data);
+    expect([write.code, write.stderr]).toEqual([2, `servelab: ${message.notReadOnly('COPY')}\n`]);
+    expect((await capture(sql, 'create table t as select 1 x; select x from t', '--data', data, '--write', '-f', 'csv')).stdout).toBe('x\n1\n');
+  });
+});
+
+describe('servelab runs', () => {
+  it('ls prints an aligned table; show names close matches for an unknown run', async () => {
+    const ls = await capture(runs, 'ls', '--data', data);
+    expect(ls.stdout.split('\n').map((l) => l.replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/, 'T'))).toEqual([
+      'experiment  run   status    started  requests  finalized',
+      '----------  ----  --------  -------------------  --------  ---------'.replace('-------------------', '-'.repeat(19)),
+      'exp         done  complete  T         2  yes',
+      'exp         live  running   T         1  no',
+      '',
+    ].map((l) => l.replace('started  requests', 'started              requests')));
+    const show = await capture(runs, 'show', 'exp/lve', '--data', data);
+    expect([show.code, show.stderr]).toEqual([1, `servelab: run 'exp/lve' not found under ${data}\n  close matches: exp/live\n`]);
+    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-empty-'));
+    expect(await capture(runs, 'ls', '--data', empty)).toMatchObject({ code: 0, stdout: '', stderr: `${message.emptyArchive(empty)}\n` });
+    expect(await capture(runs, 'ls', '--data', path.join(empty, 'no'))).toMatchObject({ code: 1, stderr: `servelab: ${message.noDataDir(path.join(empty, 'no'))}\n` });
+  });
+});
