@@ -124,6 +124,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
       `${m.name} does not fit on ${gpu.name}: weights need ${(weightBytesPerGpu / 1e9).toFixed(1)} GB per GPU at TP ${tp}${ep > 1 ? `, EP ${ep}` : ''}, ` +
         `the GPU has ${gpu.hbmGB} GB (short by ${((weightBytesPerGpu - hbm) / 1e9).toFixed(1)} GB)` +
         (suggest ? `; try --tp ${suggest}` : ''),
+      ExitCode.usage,
     );
   }
   const reserve = opts.activationReserveBytes ?? 2 ** 30;
@@ -296,6 +297,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
           `${m.name} does not fit on ${gpu.name} at TP ${tp}: weights ${(weightBytesPerGpu / 1e9).toFixed(1)} GB + reserve ${(reserve / 1e9).toFixed(1)} GB ` +
             `exceed ${util} × ${gpu.hbmGB} GB by ${(-free / 1e9 + (blockSize * kvBytesPerTokenPerGpu) / 1e9).toFixed(2)} GB (no room for one KV block); ` +
             `raise --gpu-memory-utilization or --tp (valid: ${d.validTp.join(', ')})`,
+          ExitCode.usage,
         );
       }
       return blocks;
