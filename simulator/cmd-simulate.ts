@@ -21,7 +21,12 @@ export const spec: CommandSpec = {
   summary: 'Compare FIFO, WeightedFIFO, SRPT and WSRPT on prefill tasks over an H100 cluster (the seed scheduling simulator).',
   description:
     'Each dt the discrete-time loop completes finished tasks, queues arrivals, and while GPUs are free starts select_next(queue).\n' +
-    '--mode event runs the same tasks and orderings event-driven with exact times; --mode both prints both and their largest per-task gap.',
+    '--mode event runs the same tasks and orderings event-driven with exact times; --mode both prints both and their largest per-task gap\n' +
+    '(each scheduling round of the discrete loop starts up to one dt late, so a task lags by at most dt × the rounds before it).\n\n' +
+    'Workloads:\n' +
+    `  discriminating  ${WORKLOAD_DOCS.discriminating}\n` +
+    `  staggered       ${WORKLOAD_DOCS.staggered}\n` +
+    'Task durations are the cost model\'s prefill time on H100 for (model, tokens, TP).',
   options: {
     workload: { type: 'string', help: 'workload pattern', choices: WORKLOAD_CHOICES, default: 'both' },
     cluster: { type: 'string', help: 'cluster size', choices: CLUSTER_NAMES, default: 'h100_16gpu' },
@@ -38,6 +43,7 @@ export const spec: CommandSpec = {
   examples: [
     'servelab simulate --workload discriminating --cluster h100_16gpu --dt 0.01 --max-time 5.0 --algorithms FIFO WeightedFIFO SRPT WSRPT --output results.json',
     'servelab simulate --workload both --mode both --run',
+    'npx zx pipelines/schedule.mjs --workload both   (simulate, analyse, render report.html)',
   ],
 };
 
