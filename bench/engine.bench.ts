@@ -26,6 +26,7 @@ console.log(`capacity: ${capacity.toFixed(2)} req/s per replica (saturated run o
 const rss0 = process.memoryUsage().rss;
 let peakRss = rss0;
 const t0 = performance.now();
+const cpu0 = process.cpuUsage();
 const s = runOffline({
   cluster: { replicas: REPLICAS, router: 'round-robin', engine },
   requests: generateWorkload({ arrival: { kind: 'poisson', rate }, count: N, input, output, seed: 1 }),
@@ -35,10 +36,11 @@ const s = runOffline({
   },
 });
 const wall = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
 peakRss = Math.max(peakRss, process.memoryUsage().rss);
 console.log(`requests:        ${s.finished} (${s.aborted} aborted), ${s.outputTokens} output tokens, ${s.preemptions} preemptions`);
 console.log(`engine steps:    ${s.steps} (${s.stretches} closed-form stretches), events ${s.events}`);
-console.log(`wall:            ${wall.toFixed(2)} s (target ≤ 20 s)`);
+console.log(`wall:            ${wall.toFixed(2)} s (target ≤ 20 s); CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`);
 console.log(`peak RSS:        ${(peakRss / 2 ** 20).toFixed(0)} MiB (target ≤ 2048 MiB)`);
 console.log(`events/s:        ${(s.events / wall).toFixed(0)}`);
 console.log(`simulated:       ${s.simSeconds.toFixed(1)} s; ${(s.simSeconds / wall).toFixed(1)} simulated s per wall s`);

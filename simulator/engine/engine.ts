@@ -96,8 +96,14 @@ class TokenEngine implements Engine {
     let target = !req.ignoreEos && eosAt <= m ? eosAt : m;
     let reason: FinishReason = !req.ignoreEos && eosAt <= m ? 'stop' : 'length';
     const capacity = this.kv.total * this.kv.blockSize;
-    if (p + 1 > capacity) {
-      const info: FinishInfo = { outputTokens: 0, firstToken: NaN, lastToken: NaN, scheduled: NaN, preemptions: 0, promptTokens: p, error: `prompt of ${p} tokens does not fit in the KV cache (${capacity} tokens)` };
+    const unfit =
+      p + 1 > capacity
+        ? `prompt of ${p} tokens does not fit in the KV cache (${capacity} tokens)`
+        : !this.config.chunkedPrefill && p > this.config.maxNumBatchedTokens
+          ? `prompt of ${p} tokens exceeds maxNumBatchedTokens ${this.config.maxNumBatchedTokens} without chunked prefill`
+          : undefined;
+    if (unfit) {
+      const info: FinishInfo = { outputTokens: 0, firstToken: NaN, lastToken: NaN, scheduled: NaN, preemptions: 0, promptTokens: p, error: unfit };
       this.L.onFinish(id, req.arrival, 'abort', info);
       return;
     }
@@ -193,6 +199,14 @@ class TokenEngine implements Engine {
     const bs = kv.blockSize;
     let budget = this.config.maxNumBatchedTokens;
     let preempted = 0;
+    // The batch's shape, accumulated as requests are scheduled (one pass over the batch).
+    let batch = 0;
+    let pS = 0;
+    let pT = 0;
+    let pW = 0;
+    let dS = 0;
+    let dC = 0;
+    let loraTok = 0;
     for (let i = 0; i < running.length; i++) {
       if (budget <= 0) break;
       const r = running[i]!;
@@ -203,7 +217,21 @@ class TokenEngine implements Engine {
       while (need > kv.free) {
         const vi = this.victimIndex();
         const v = running[vi]!;
-        budget += v.sched;
+        if (v.sched > 0) {
+          // Under the priority policy the victim may already be in this step: take it out.
+          const m = v.sched;
+          batch--;
+          if (v.numComputed >= v.prefillEnd) {
+            dS--;
+            dC -= v.numComputed;
+          } else {
+            pS--;
+            pT -= m;
+            pW -= m * (v.numComputed + m / 2);
+          }
+          if (lora && v.req.adapter) loraTok -= m;
+          budget += m;
+        }
         this.preempt(v, vi, start);
         preempted++;
         if (v === r) {
@@ -222,6 +250,16 @@ class TokenEngine implements Engine {
       }
       r.sched = n;
       budget -= n;
+      batch++;
+      if (r.numComputed >= r.prefillEnd) {
+        dS++;
+        dC += r.numComputed;
+      } else {
+        pS++;
+        pT += n;
+        pW += n * (r.numComputed + n / 2);
+      }
+      if (lora && r.req.adapter) loraTok += n;
     }
     let swap = 0;
     if (preempted === 0 || running.length === 0) {
@@ -244,12 +282,19 @@ class TokenEngine implements Engine {
         const need = Math.ceil(n / bs);
         kv.allocate(need);
         s.blocks = need;
-        if (ad) swap += lora!.acquire(ad);
+        if (ad) {
+          swap += lora!.acquire(ad);
+          loraTok += n;
+        }
         s.state = 1;
         s.sched = n;
         s.prefillEnd = s.numTokens;
         budget -= n;
         running.push(s);
+        batch++;
+        pS++;
+        pT += n;
+        pW += n * (n / 2);
         if (moe && !s.routing) s.routing = moe.profile(s.req.content ?? s.req.id);
         if (Number.isNaN(s.scheduledAt)) {
           s.scheduledAt = start;
@@ -258,34 +303,15 @@ class TokenEngine implements Engine {
       }
       if (skipped) for (let j = skipped.length - 1; j >= 0; j--) w.pushFront(skipped[j]!);
     }
-    let batch = 0;
-    let pS = 0;
-    let pT = 0;
-    let pW = 0;
-    let dS = 0;
-    let dC = 0;
-    let loraTok = 0;
-    if (moe) moe.beginStep();
-    for (let i = 0; i < running.length; i++) {
-      const r = running[i]!;
-      const n = r.sched;
-      if (n === 0) continue;
-      batch++;
-      if (r.numComputed >= r.prefillEnd) {
-        dS++;
-        dC += r.numComputed;
-      } else {
-        pS++;
-        pT += n;
-        pW += n * (r.numComputed + n / 2);
-      }
-      if (lora && r.req.adapter) loraTok += n;
-      if (moe) moe.route(r.routing!, n);
-    }
     if (batch === 0) return false;
     let moeShape: BatchShape['moe'];
     this.curGates = null;
     if (moe) {
+      moe.beginStep();
+      for (let i = 0; i < running.length; i++) {
+        const r = running[i]!;
+        if (r.sched > 0) moe.route(r.routing!, r.sched);
+      }
       const load = moe.endStep();
       moeShape = { distinctExperts: load.distinctExperts, maxRankTokens: load.maxRankTokens, maxExpertTokens: load.maxExpertTokens };
       this.curGates = load.counts;
