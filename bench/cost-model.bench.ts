@@ -104,6 +104,19 @@ function workedExample(): void {
   );
 }
 
+/** Predictions at the Qwen3-32B hold-out shapes, to compare against when those measurements are published. */
+function holdOut(): void {
+  const cm = createCostModel({ gpu: H100, model: getModel('Qwen3-32B') });
+  const rows: unknown[][] = [];
+  for (const T of [1, 64, 256, 1024, 4096]) {
+    const ops = cm.details(decodeShape(T, 0)).ops;
+    const us = (c: string) => Number(((ops.find((o) => o.component === c)!.seconds / (c === 'lm_head' ? 1 : 64)) * 1e6).toFixed(1));
+    rows.push([T, us('qkv_proj'), us('o_proj'), us('gate_up_proj'), us('down_proj'), us('lm_head')]);
+  }
+  console.log('\nQwen3-32B hold-out shapes (not in the CSV): model predictions per call, µs');
+  console.log(formatTable(['T', 'qkv 5120→10240', 'o 8192→5120', 'gate_up 5120→51200', 'down 25600→5120', 'lm_head 5120→151936'], rows));
+}
+
 function speed(): void {
   const shapes: BatchShape[] = Array.from({ length: 1024 }, (_, i) => ({ prefillSeqs: i % 3 ? 0 : 1, prefillTokens: i % 3 ? 0 : 256 + (i % 512), prefillAttnWork: i % 3 ? 0 : 40_000, decodeSeqs: i % 256, decodeCtxSum: (i % 256) * 1500 }));
   const moe = createCostModel({ gpu: H100, model: getModel('Qwen3-30B-A3B') });
@@ -121,5 +134,6 @@ console.log('Cost model vs H100 kernel timings (../shared/calibration/h100-kerne
 if (fs.existsSync(KERNEL_CSV)) perPoint(parseKernelCsv(fs.readFileSync(KERNEL_CSV, 'utf8'), KERNEL_CSV));
 else console.log(`(${KERNEL_CSV} not found: per-point errors skipped)`);
 workedExample();
+holdOut();
 console.log('');
 speed();
