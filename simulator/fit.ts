@@ -66,6 +66,8 @@ export function sampleEquations(o: Record<string, unknown>, where: string): Step
     const work = num(o, 'prefill_attn_work', 'prefillAttnWork') ?? (ps > 0 ? (p * p) / (2 * ps) : 0);
     return [{ shape: { prefillSeqs: ps, prefillTokens: p, prefillAttnWork: work, decodeSeqs: d, decodeCtxSum: d > 0 ? ctxSum : 0 }, seconds: y, where }];
   }
+  // servelab request records: failed or cancelled requests carry no timings to fit.
+  if (typeof o.status === 'string' && o.status !== 'ok') return [];
   const prompt = num(o, 'prompt_tokens', 'prompt_tokens_server', 'prompt_tokens_client');
   const output = num(o, 'output_tokens', 'output_tokens_server', 'output_tokens_client');
   if (prompt === undefined) throw inputError(where, 'prompt_tokens', 'missing: a sample is a step (prefill_tokens/decode_seqs, seconds) or a request (prompt_tokens, output_tokens, ttft, tpot)');

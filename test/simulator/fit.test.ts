@@ -66,6 +66,8 @@ describe('cost-model fit', () => {
     const fromRecord = sampleEquations({ prompt_tokens_server: 10, output_tokens: 11, sent_ns: 0, first_token_ns: 2e7, last_token_ns: 12e7 }, 'f:2');
     expect(fromRecord.map((e) => e.seconds)).toEqual([0.02, 0.01]);
     expect(() => sampleEquations({ output_tokens: 3 }, 'f:3')).toThrow('f:3: prompt_tokens: missing');
+    // Failed servelab request records carry no timings: skipped, not an error.
+    expect(sampleEquations({ status: 'http_error', prompt_tokens: 10, output_tokens: 0 }, 'f:5')).toEqual([]);
     expect(() => sampleEquations({ decode_seqs: 3, ms: 4 }, 'f:4')).toThrow(/f:4: decode_ctx_sum: missing/);
   });
 
