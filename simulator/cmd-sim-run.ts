@@ -19,7 +19,9 @@ export const spec: CommandSpec = {
     'Lengths: N | fixed:N | uniform:A:B | pareto:SCALE:SHAPE[:MAX] | lognormal:MEAN:SIGMA[:MAX] | empirical:A,B,C | empirical:FILE.json.',
   options: {
     model: { type: 'string', help: 'model preset or Hugging Face id', default: 'Llama-3-8B' },
+    'model-config': { type: 'string', help: 'a Hugging Face config.json to simulate (named by --model)', metavar: 'FILE' },
     gpu: { type: 'string', help: 'GPU type', default: 'H100' },
+    'gpu-file': { type: 'string', help: 'JSON file of your own GPU specs', metavar: 'FILE' },
     tp: { type: 'integer', help: 'tensor-parallel degree per replica', default: 1, min: 1 },
     ep: { type: 'integer', help: 'expert-parallel degree (MoE models)', min: 1 },
     replicas: { type: 'integer', short: 'n', help: 'replicas behind the router', default: 1, min: 1 },
@@ -103,7 +105,9 @@ export async function run(argv: string[]): Promise<number> {
   const adapters = opt.num(p, 'adapters')!;
   const setup = engineSetup({
     model: opt.str(p, 'model')!,
+    modelConfig: opt.str(p, 'model-config'),
     gpu: opt.str(p, 'gpu')!,
+    gpuFile: opt.str(p, 'gpu-file'),
     tp: opt.num(p, 'tp'),
     ep: opt.num(p, 'ep'),
     gpuMemoryUtilization: opt.num(p, 'gpu-memory-utilization'),

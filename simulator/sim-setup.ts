@@ -2,12 +2,16 @@
 // cost model, the KV blocks that fit, the MoE router of a MoE model, and LoRA slots.
 import { createCostModel, type FullCostModel } from './cost-model.ts';
 import type { EngineConfig } from './engine/index.ts';
-import { getGpu } from './hardware.ts';
-import { getModel, type ModelSpec } from './models.ts';
+import { getGpu, loadGpuFile } from './hardware.ts';
+import { getModel, loadModelConfig, type ModelSpec } from './models.ts';
 
 export interface SetupOptions {
   model: string;
+  /** A Hugging Face config.json used instead of the preset (named `model`). */
+  modelConfig?: string;
   gpu: string;
+  /** A JSON file of user GPUs, registered before `gpu` is looked up. */
+  gpuFile?: string;
   tp?: number;
   ep?: number;
   gpuMemoryUtilization?: number;
@@ -34,7 +38,8 @@ export function loraAdapterBytes(m: ModelSpec, rank: number): number {
 }
 
 export function engineSetup(o: SetupOptions): { engine: EngineConfig; cost: FullCostModel; model: ModelSpec } {
-  const model = getModel(o.model);
+  const model = o.modelConfig ? loadModelConfig(o.modelConfig, o.model) : getModel(o.model);
+  if (o.gpuFile) loadGpuFile(o.gpuFile);
   const gpu = getGpu(o.gpu);
   const cost = createCostModel({ gpu, model, tp: o.tp ?? 1, ep: o.ep });
   const blockSize = o.blockSize ?? 16;
