@@ -101,10 +101,10 @@ const handlers: { [K in Sub]: (p: ReturnType<typeof parseArgs>, dataDir: string)
     const files = (Object.values(tables) as TableDef[]).flatMap((t) => [
       ...rawFiles(info.dir, t).map((f) => [t.name, path.relative(info.dir, f), formatBytes(fs.statSync(f).size), lineCount(f)]),
       ...(fs.existsSync(path.join(info.dir, `${t.name}.parquet`))
-        ? [[t.name, `${t.name}.parquet`, formatBytes(fs.statSync(path.join(info.dir, `${t.name}.parquet`)).size), null]]
+        ? [[t.name, `${t.name}.parquet`, formatBytes(fs.statSync(path.join(info.dir, `${t.name}.parquet`)).size), recordsOf(m, t.name)]]
         : []),
     ]);
-    if (files.length) process.stdout.write(`\n${formatTable(['table', 'file', 'size', 'lines'], files)}\n`);
+    if (files.length) process.stdout.write(`\n${formatTable(['table', 'file', 'size', 'records'], files)}\n`);
     if (m.status === 'running') process.stderr.write(`${message.runStillRunning(info.run)}\n`);
     return ExitCode.ok;
   },
@@ -136,6 +136,11 @@ function lsRow(r: RunInfo) {
   const counts = (r.manifest.counts ?? {}) as Record<string, unknown>;
   const requests = typeof counts.requests === 'number' ? counts.requests : rawFiles(r.dir, tables.requests).reduce((a, f) => a + lineCount(f), 0);
   return { experiment: r.experiment, run: r.run, status: r.manifest.status, started: isoTime(r.manifest.started_unix_ms), requests, finalized: r.finalized, dir: r.dir };
+}
+
+function recordsOf(m: RunInfo['manifest'], table: string): number | string {
+  const n = (m.counts as Record<string, unknown> | null)?.[table];
+  return typeof n === 'number' ? n : '';
 }
 
 function isoTime(ms: number | null | undefined): string | null {

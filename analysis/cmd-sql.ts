@@ -141,7 +141,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       const reader = await last!.runAndReadAll();
       const columns = reader.columnNames();
-      const rows = reader.getRowsJS().map((r) => r.map(plain));
+      // JSON columns (extra, counts, config…) nest as values in JSON output, stay text elsewhere.
+      const jsonCols = reader.columnTypes().map((t) => (t as { alias?: string }).alias === 'JSON' && (format === 'json' || format === 'ndjson'));
+      const rows = reader.getRowsJS().map((r) => r.map((v, i) => (jsonCols[i] && typeof v === 'string' ? parseOr(v) : plain(v))));
       const text = render(format, columns, rows);
       if (out) {
         writeFileAtomic(out, text);
@@ -153,6 +155,14 @@ export async function run(argv: string[]): Promise<number> {
     return ExitCode.ok;
   } finally {
     cat.close();
+  }
+}
+
+function parseOr(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
   }
 }
 

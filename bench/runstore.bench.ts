@@ -104,4 +104,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (process.argv[1] === here) await main();

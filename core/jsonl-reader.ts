@@ -69,7 +69,7 @@ export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}
   };
   for (const { text, line } of jsonlLines(file, opts.chunkBytes)) {
     stats.lines = line;
-    if (text.trim() === '') continue;
+    if (isBlank(text)) continue;
     if (pending) {
       fail(pending.line, pending.error);
       pending = undefined;
@@ -94,6 +94,8 @@ export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}
   }
   if (pending) stats.tornLine = pending.line;
 }
+
+const isBlank = (text: string) => text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '');
 
 export function newStats(file: string): ReadStats {
   return { file, lines: 0, records: 0, tornLine: null, skipped: 0, problems: [] };
@@ -177,7 +179,7 @@ export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {})
   };
   for (const { text, line } of jsonlLines(file, opts.chunkBytes)) {
     res.lines = line;
-    if (text.trim() === '') continue;
+    if (isBlank(text)) continue;
     if (pending) {
       fail(pending.line, pending.error);
       pending = undefined;

@@ -54,6 +54,7 @@ describe('servelab sql', () => {
       { run: 'done', n: 2, mx: 200 },
       { run: 'live', n: 1, mx: 5000000000000 },
     ]);
+    expect(JSON.parse((await capture(sql, `select '{"a":[1]}'::JSON j, 'x' s`, '--data', data, '-f', 'json')).stdout)).toEqual([{ j: { a: [1] }, s: 'x' }]);
     const out = path.join(data, 'out.ndjson');
     const r = await capture(sql, q, '--data', data, '--out', out);
     expect(r.code).toBe(0);
