@@ -21,13 +21,23 @@ export class GpuPool {
     this.freeCount = size;
   }
 
+  /** Group GPU lists by TP degree, made once and shared (callers never modify them). */
+  private readonly groups = new Map<number, readonly number[][]>();
+
   /** The first free group of `tp` GPUs aligned to tp, or null. */
   find(tp: number): number[] | null {
     if (tp > this.freeCount) return null;
-    for (let base = 0; base + tp <= this.size; base += tp) {
+    let groups = this.groups.get(tp);
+    if (!groups) {
+      const made: number[][] = [];
+      for (let base = 0; base + tp <= this.size; base += tp) made.push(Array.from({ length: tp }, (_, i) => base + i));
+      groups = made;
+      this.groups.set(tp, groups);
+    }
+    for (const group of groups) {
       let ok = true;
-      for (let g = base; g < base + tp; g++) if (this.busy[g]) ok = false;
-      if (ok) return Array.from({ length: tp }, (_, i) => base + i);
+      for (const g of group) if (this.busy[g]) ok = false;
+      if (ok) return group;
     }
     return null;
   }

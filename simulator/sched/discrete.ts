@@ -2,7 +2,7 @@
 // free their GPUs, (2) queue the tasks that have arrived, (3) while GPUs are free, selectNext.
 import { GpuPool } from './cluster.ts';
 import { TaskQueue, selectNext, type SchedulerName } from './orderings.ts';
-import type { Interval, PrefillTask, SimResult, TaskOutcome } from './task.ts';
+import { NO_GPUS, type Interval, type PrefillTask, type SimResult, type TaskOutcome } from './task.ts';
 
 export interface DiscreteOptions {
   gpus: number;
@@ -25,7 +25,7 @@ export function simulateDiscrete(tasks: readonly PrefillTask[], o: DiscreteOptio
   const pool = new GpuPool(o.gpus);
   const queue = new TaskQueue(o.scheduler);
   const pending = tasks.map((task, idx) => ({ task, idx })).sort((a, b) => a.task.arrival - b.task.arrival || a.task.seq - b.task.seq);
-  const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: [], preemptions: 0 }));
+  const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: NO_GPUS, preemptions: 0 }));
   const intervals: Interval[] = [];
   let running: Running[] = [];
   let next = 0;

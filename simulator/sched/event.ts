@@ -2,7 +2,7 @@
 // priority: completion before arrival, sequence); the scheduler runs once all events at a time are in.
 import { GpuPool } from './cluster.ts';
 import { ORDERINGS, TaskQueue, selectNext, type SchedulerName, type Waiting } from './orderings.ts';
-import type { Interval, PrefillTask, SimResult, TaskOutcome } from './task.ts';
+import { NO_GPUS, type Interval, type PrefillTask, type SimResult, type TaskOutcome } from './task.ts';
 
 export interface EventOptions {
   gpus: number;
@@ -89,7 +89,7 @@ export function simulateEvents(tasks: readonly PrefillTask[], o: EventOptions): 
   const cmp = ORDERINGS[o.scheduler].compare;
   const keepIntervals = o.intervals !== false;
   const order = byArrival(tasks);
-  const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: [], preemptions: 0 }));
+  const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: NO_GPUS, preemptions: 0 }));
   const intervals: Interval[] = [];
   const completions = new CompletionHeap();
   let running: Running[] = [];

@@ -45,6 +45,9 @@ export function syntheticTask(seq: number, arrival: number, duration: number, we
   return { id: `j${seq}`, model: 'synthetic', weight, arrival, tokens: 0, tp, duration, seq };
 }
 
+/** The GPU list of a task that never started (shared; never modified). */
+export const NO_GPUS: number[] = [];
+
 /** What happened to a task in one simulation. */
 export interface TaskOutcome {
   task: PrefillTask;
