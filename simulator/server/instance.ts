@@ -80,7 +80,7 @@ export class SimInstance implements SinkObserver {
       createEngine,
       {
         onGates: (r, step, t, counts, tokens) => this.gates.onGates(r, step, t, counts, tokens),
-        onStep: (r, info) => this.metrics.iterationTokens.observe(this.metrics.labels(r), info.prefillTokens + info.decodeTokens, info.steps ?? 1),
+        onStep: (r, info) => this.metrics.replica[r]!.iteration.observe(info.prefillTokens + info.decodeTokens, info.steps ?? 1),
         onLateness: (late, n) => this.onLateness(late, n),
       },
       fx,
@@ -185,23 +185,23 @@ export class SimInstance implements SinkObserver {
   // ---- SinkObserver: request-level metrics, in simulated seconds as vLLM measures them.
 
   scheduled(gen: GenRequest, t: number): void {
-    this.metrics.queue.observe(this.metrics.labels(gen.replica), Math.max(0, t - gen.arrival));
+    this.metrics.replica[gen.replica]!.queue.observe(Math.max(0, t - gen.arrival));
     this.noteAdapterUse(gen, t);
   }
 
   firstToken(gen: GenRequest, t: number): void {
-    this.metrics.ttft.observe(this.metrics.labels(gen.replica), Math.max(0, t - gen.arrival));
+    this.metrics.replica[gen.replica]!.ttft.observe(Math.max(0, t - gen.arrival));
     this.noteAdapterUse(gen, t);
   }
 
   interToken(gen: GenRequest, gap: number, n: number): void {
-    this.metrics.itl.observe(this.metrics.labels(gen.replica), gap / n, n);
+    this.metrics.replica[gen.replica]!.itl.observe(gap / n, n);
   }
 
   finished(gen: GenRequest, reason: FinishReason, t: number, _tokens: number): void {
-    const l = this.metrics.labels(gen.replica);
-    this.metrics.success.inc({ ...l, finished_reason: reason });
-    this.metrics.e2e.observe(l, Math.max(0, t - gen.arrival));
+    const m = this.metrics.replica[gen.replica]!;
+    m.success[reason].inc();
+    m.e2e.observe(Math.max(0, t - gen.arrival));
     this.active.delete(gen.id);
   }
 
@@ -209,12 +209,12 @@ export class SimInstance implements SinkObserver {
     if (!this.active.has(gen.id)) return;
     this.active.delete(gen.id);
     this.driver.abort(gen.replica, gen.id);
-    this.metrics.success.inc({ ...this.metrics.labels(gen.replica), finished_reason: 'abort' });
+    this.metrics.replica[gen.replica]!.success.abort.inc();
   }
 
   private onLateness(late: number, n: number): void {
-    this.metrics.lateness.observe({}, late, n);
-    this.metrics.tokensSent.inc({}, n);
+    this.metrics.latenessSeries.observe(late, n);
+    this.metrics.sentSeries.inc(n);
     for (let i = 0; i < n && this.windowLate.length < LATENESS_WINDOW; i++) this.windowLate.push(late);
     if (this.windowLate.length >= LATENESS_WINDOW) {
       // A live estimate for the warning only; reported figures come from the histogram.

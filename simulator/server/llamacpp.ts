@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FinishReason } from '../types.ts';
 import { GenerationSink, type GenRequest, type StreamFaults, type TokenGroup } from './generation.ts';
-import { HttpError, llamaError, readBody, SSE_HEADERS, sendJson } from './http.ts';
+import { HttpError, llamaError, readBody, startSse, writeSse, sendJson } from './http.ts';
 import type { SimInstance } from './instance.ts';
 import { countPromptTokens, OutputText } from './text.ts';
 
@@ -96,7 +96,7 @@ export async function handleCompletion(inst: SimInstance, req: IncomingMessage, 
     if (table[slot]?.gen === gen) table[slot] = undefined;
   };
   res.on('close', () => sink.releaseSlot());
-  if (stream) res.writeHead(200, SSE_HEADERS);
+  if (stream) startSse(res);
   inst.admit(gen, sink);
 }
 
@@ -137,7 +137,7 @@ class LlamaSink extends GenerationSink {
       }
       this.releaseSlot();
     }
-    if (out) this.res.write(out);
+    if (out) writeSse(this.res, out);
     return n;
   }
 
@@ -191,7 +191,7 @@ class LlamaSink extends GenerationSink {
     const err = llamaError(500, 'Injected fault: the server failed mid-stream', 'server_error');
     this.releaseSlot();
     if (!this.gen.stream) sendJson(this.res, 500, err);
-    else this.res.write(`error: ${JSON.stringify(err)}\n\n`);
+    else writeSse(this.res, `error: ${JSON.stringify(err)}\n\n`);
   }
 }
 

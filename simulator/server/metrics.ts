@@ -2,7 +2,17 @@
 // model_name) and buckets; llama.cpp's unlabelled `llamacpp:` set; and the server's own
 // token lateness (sent − due), which says whether this host kept up with the model.
 import type { EngineStats } from '../types.ts';
-import { Registry, type Metric } from './prom.ts';
+import { Registry, type Child, type Metric } from './prom.ts';
+
+/** Per-replica handles on the hot series. */
+export interface ReplicaSeries {
+  ttft: Child;
+  itl: Child;
+  e2e: Child;
+  queue: Child;
+  iteration: Child;
+  success: Record<'abort' | 'length' | 'stop', Child>;
+}
 
 // Buckets of vLLM v1/metrics/loggers.py.
 const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0];
@@ -31,6 +41,9 @@ export class ServerMetrics {
   readonly lateness: Metric;
   readonly tokensSent: Metric;
   readonly faults: Metric;
+  readonly replica: ReplicaSeries[] = [];
+  readonly latenessSeries: Child;
+  readonly sentSeries: Child;
   /** llama.cpp counters of prompt/predict seconds, kept from request timings. */
   promptSeconds = 0;
   predictedSeconds = 0;
@@ -58,13 +71,24 @@ export class ServerMetrics {
     for (let r = 0; r < replicas; r++) {
       const l = this.labels(r);
       for (const m of [this.running, this.waiting, this.kvUsage, this.preemptions, this.promptTokens, this.generationTokens, this.iterationTokens, this.ttft, this.itl, this.e2e, this.queue]) m.touch(l);
-      for (const reason of ['abort', 'length', 'stop']) this.success.touch({ ...l, finished_reason: reason });
+      this.replica.push({
+        ttft: this.ttft.child(l),
+        itl: this.itl.child(l),
+        e2e: this.e2e.child(l),
+        queue: this.queue.child(l),
+        iteration: this.iterationTokens.child(l),
+        success: {
+          abort: this.success.child({ ...l, finished_reason: 'abort' }),
+          length: this.success.child({ ...l, finished_reason: 'length' }),
+          stop: this.success.child({ ...l, finished_reason: 'stop' }),
+        },
+      });
     }
     this.lateness = this.own.histogram('servelab:token_lateness_seconds', 'Seconds between when the serving model made a token due and when the server wrote it.', LATENESS_BUCKETS);
     this.tokensSent = this.own.counter('servelab:tokens_sent', 'Output tokens written to clients.');
     this.faults = this.own.counter('servelab:injected_faults', 'Faults injected by the fault flags, by kind.');
-    this.lateness.touch({});
-    this.tokensSent.touch({});
+    this.latenessSeries = this.lateness.child({});
+    this.sentSeries = this.tokensSent.child({});
   }
 
   labels(replica: number): { engine: string; model_name: string } {

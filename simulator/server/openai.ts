@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FinishReason } from '../types.ts';
 import { GenerationSink, type GenRequest, type StreamFaults, type TokenGroup } from './generation.ts';
-import { HttpError, field, parseJsonObject, readBody, SSE_HEADERS, sendJson, sendText, vllmError } from './http.ts';
+import { HttpError, field, parseJsonObject, readBody, startSse, writeSse, sendJson, sendText, vllmError } from './http.ts';
 import type { SimInstance } from './instance.ts';
 import { countPromptTokens, OutputText, renderChat } from './text.ts';
 
@@ -108,7 +108,7 @@ export async function handleGenerate(inst: SimInstance, kind: Kind, req: Incomin
     stream,
     arrival: 0,
   };
-  if (stream) res.writeHead(200, SSE_HEADERS);
+  if (stream) startSse(res);
   inst.admit(gen, new OpenAISink(gen, res, inst, faults, kind, usage, inst.created));
 }
 
@@ -178,7 +178,7 @@ class OpenAISink extends GenerationSink {
       if (this.usage.include) out += `${this.head}[],"usage":${this.usageJson(this.emitted + n)}}\n\n`;
       out += 'data: [DONE]\n\n';
     }
-    if (out) this.res.write(out);
+    if (out) writeSse(this.res, out);
     return n;
   }
 
@@ -205,7 +205,7 @@ class OpenAISink extends GenerationSink {
       sendJson(this.res, 500, err);
       return;
     }
-    this.res.write(`data: ${JSON.stringify(err)}\n\ndata: [DONE]\n\n`);
+    writeSse(this.res, `data: ${JSON.stringify(err)}\n\ndata: [DONE]\n\n`);
   }
 }
 

@@ -49,6 +49,11 @@ interface Series {
   count?: number;
 }
 
+export interface Child {
+  inc(by?: number): void;
+  observe(v: number, count?: number): void;
+}
+
 export class Metric {
   readonly series = new Map<string, Series>();
   constructor(
@@ -57,6 +62,20 @@ export class Metric {
     readonly kind: Kind,
     readonly bucketBounds: readonly number[] = [],
   ) {}
+
+  /** A handle on one series, for hot paths: no label-key work per observation. */
+  child(labels: Labels): Child {
+    const s = this.get(labels);
+    const b = this.bucketBounds;
+    return {
+      inc: (by = 1) => void (s.value += by),
+      observe: (v: number, count = 1) => {
+        for (let i = 0; i < b.length; i++) if (v <= b[i]!) s.buckets![i]! += count;
+        s.sum! += v * count;
+        s.count! += count;
+      },
+    };
+  }
 
   private get(labels: Labels): Series {
     const key = labelKey(labels);

@@ -37,15 +37,30 @@ export function outputVocab(): Vocab {
   return vocabCache;
 }
 
-const promptCache = new Map<string, number>();
+const segmentCache = new Map<string, number>();
+const SEGMENT_CACHE_MAX = 200_000;
 
-/** Prompt tokens by the convention above; cached because load tests repeat prompts. */
+/**
+ * Prompt tokens by the convention above, equal to llamaTokenizer.encode(prompt).length. The
+ * LLaMA SentencePiece model splits by whitespace (no piece crosses from a word into the next
+ * word's leading space), so the prompt is counted per segment (spaces + a word) with a cache:
+ * load tests send thousands of prompts built from the same words. A test checks equality.
+ */
 export function countPromptTokens(prompt: string): number {
-  const hit = promptCache.get(prompt);
-  if (hit !== undefined) return hit;
-  const n = llamaTokenizer.encode(prompt).length;
-  if (promptCache.size > 10_000) promptCache.clear();
-  promptCache.set(prompt, n);
+  const segments = prompt.match(/ *[^ ]+| +$/g);
+  if (!segments) return llamaTokenizer.encode(prompt).length;
+  let n = 1; // BOS
+  for (let i = 0; i < segments.length; i++) {
+    // The first segment gets SentencePiece's added leading space, as the whole prompt would.
+    const key = i === 0 ? `\u0001${segments[0]}` : segments[i]!;
+    let c = segmentCache.get(key);
+    if (c === undefined) {
+      c = llamaTokenizer.encode(segments[i]!, false, i === 0).length;
+      if (segmentCache.size >= SEGMENT_CACHE_MAX) segmentCache.clear();
+      segmentCache.set(key, c);
+    }
+    n += c;
+  }
   return n;
 }
 
