@@ -1,6 +1,7 @@
 // Prefill tasks of the seed scheduling simulator: what a task is, the seed's constructor
 // signature, and the outcome a simulator reports for it.
 import { usageError } from '../../core/errors.ts';
+import { getGpu } from '../hardware.ts';
 import { prefillSeconds, type PrefillTimer } from './prefill-time.ts';
 
 export interface PrefillTask {
@@ -14,7 +15,7 @@ export interface PrefillTask {
   tp: number;
   /** Seconds of service (prefill time from the cost model, or given for synthetic tasks). */
   duration: number;
-  /** GPU memory per GPU in GB (the seed's third argument); checked against the GPU, otherwise informational. */
+  /** GPU memory per GPU in GB (the seed's third argument); must fit the H100's HBM, otherwise informational. */
   memoryGb?: number;
   /** Input order: the last tie-breaker of every ordering. */
   seq: number;
@@ -37,6 +38,8 @@ export function createPrefillTask(
   if (!(weight > 0)) throw usageError(`task ${id}: weight must be > 0 (got ${weight})`);
   if (!(arrival >= 0)) throw usageError(`task ${id}: arrival must be ≥ 0 (got ${arrival})`);
   if (!Number.isInteger(tokens) || tokens <= 0) throw usageError(`task ${id}: tokens must be a positive whole number (got ${tokens})`);
+  const hbm = getGpu('H100').hbmGB;
+  if (memoryGb !== undefined && !(memoryGb > 0 && memoryGb <= hbm)) throw usageError(`task ${id}: memory ${memoryGb} GB per GPU does not fit an H100 (${hbm} GB)`);
   return { id, model, weight, arrival, tokens, tp, duration: timer(model, tokens, tp), memoryGb, seq };
 }
 

@@ -47,6 +47,7 @@ describe('seed tasks', () => {
     expect(() => createPrefillTask('a', 'Qwen3', 30, 1, 0, 500, 3)).toThrow(/valid TP degrees/);
     expect(() => createPrefillTask('a', 'Mixtral-8x7B', 30, 1, 0, 500, 1)).toThrow(/does not fit/);
     expect(() => createPrefillTask('a', 'Qwen3', 30, -1, 0, 500, 2)).toThrow(/weight/);
+    expect(() => createPrefillTask('a', 'Qwen3', 120, 1, 0, 500, 2)).toThrow(/does not fit an H100/);
   });
 });
 
