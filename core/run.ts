@@ -77,14 +77,20 @@ export class RunHandle {
   }
 
   writer(table: TableName, name?: string): JsonlWriter {
+    // Cached by (table, name): resolving the path on every append costs more than the write.
+    const key = name === undefined ? table : `${table}/${name}`;
+    let w = this.byTable.get(key);
+    if (w) return w;
     const file = this.rawFile(table, name);
-    let w = this.writers.get(file);
+    w = this.writers.get(file);
     if (!w) {
       w = new JsonlWriter(file);
       this.writers.set(file, w);
     }
+    this.byTable.set(key, w);
     return w;
   }
+  private byTable = new Map<string, JsonlWriter>();
 
   /** Appends a record, filling run and shard. */
   append<T extends TableName>(table: T, record: Omit<RecordOf<T>, 'run' | 'shard'> & { run?: string; shard?: number }, name?: string): void {
