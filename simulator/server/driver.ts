@@ -105,7 +105,14 @@ export class RealClockDriver {
     // Bring the engine to now first, so the request joins the step after the one in flight.
     this.advance(st, now, false);
     st.sinks.set(req.id, sink);
-    st.engine.add({ ...req, arrival: now });
+    try {
+      st.engine.add({ ...req, arrival: now });
+    } catch (err) {
+      st.sinks.delete(req.id);
+      throw err;
+    }
+    // The engine may finish a request inside add (e.g. a prompt that can never fit the KV cache).
+    if (st.dirty.size) this.flush(st);
     this.arm(st);
   }
 

@@ -162,6 +162,15 @@ export class SimInstance implements SinkObserver {
         this.abort(gen);
       }
     });
+    try {
+      this.submit(gen, sink);
+    } catch (err) {
+      this.active.delete(gen.id);
+      throw err;
+    }
+  }
+
+  private submit(gen: GenRequest, sink: GenerationSink): void {
     this.driver.submit(
       gen.replica,
       {

@@ -48,7 +48,8 @@ const SEGMENT_CACHE_MAX = 200_000;
  */
 export function countPromptTokens(prompt: string): number {
   const segments = prompt.match(/ *[^ ]+| +$/g);
-  if (!segments) return llamaTokenizer.encode(prompt).length;
+  // An empty prompt is BOS alone (llama-tokenizer-js returns no ids for '').
+  if (!segments) return Math.max(1, llamaTokenizer.encode(prompt).length);
   let n = 1; // BOS
   for (let i = 0; i < segments.length; i++) {
     // The first segment gets SentencePiece's added leading space, as the whole prompt would.
