@@ -71,11 +71,12 @@ export function jsonColumns(t: TableDef): string {
 
 /**
  * The fast path for files whose every line the reader has checked and found to hold only
- * contract fields: DuckDB reads the typed columns directly. A torn last line is skipped.
+ * contract fields: DuckDB reads the typed columns directly. A torn last line comes back as
+ * an all-NULL row and is dropped (every table's `run` is required).
  */
 export function typedSelect(t: TableDef, files: readonly string[]): string {
   const cols = Object.entries(t.fields).map(([n, f]) => column(n, f, ident(n)));
-  return `SELECT ${cols.join(', ')} FROM read_json([${files.map(sqlQuote).join(', ')}], format = 'newline_delimited', columns = ${jsonColumns(t)}, ignore_errors = true)`;
+  return `SELECT ${cols.join(', ')} FROM read_json([${files.map(sqlQuote).join(', ')}], format = 'newline_delimited', columns = ${jsonColumns(t)}, ignore_errors = true) WHERE "run" IS NOT NULL`;
 }
 
 /** An empty relation with the table's columns, so queries over an empty archive still bind. */

@@ -40,10 +40,17 @@ describe('finalize', () => {
     run.finish('complete');
     fs.appendFileSync(run.rawFile('chunks'), '{"run":"r1","request_id":"a","idx":1,"t_');
     const r = await finalizeRun(run.dir);
-    expect(r.tables.map((t) => [t.table, t.records, t.torn.length])).toEqual([
-      ['chunks', 1, 1],
-      ['gate_loads', 1, 0],
-      ['requests', 2, 0],
+    expect(r.tables.map((t) => [t.table, t.records, t.torn.length, t.path])).toEqual([
+      ['chunks', 1, 1, 'typed'],
+      ['gate_loads', 1, 0, 'typed'],
+      ['requests', 2, 0, 'objects'],
+    ]);
+    for (const t of [tables.chunks, tables.gate_loads]) {
+      const cols = await parquet(path.join(run.dir, `${t.name}.parquet`), 'describe select * from $f');
+      expect(cols.map((c) => [c.column_name, c.column_type])).toEqual(Object.entries(t.fields).map(([n, f]) => [n, f.type]));
+    }
+    expect(await parquet(path.join(run.dir, 'gate_loads.parquet'), 'select source, step, expert, tokens, extra from $f')).toEqual([
+      { source: 'rank0', step: '1', expert: 3, tokens: '7', extra: null },
     ]);
     expect(r.warnings).toEqual([message.tornLastLine('raw/chunks.jsonl', 2)]);
     const f = path.join(run.dir, 'requests.parquet');
