@@ -54,6 +54,8 @@ export interface SendContext {
   countTokens?: ((text: string) => number) | null;
   /** Called before the fetch so the caller can record sent_ns (e.g. queue accounting). */
   onSent?: (sentNs: number) => void;
+  /** Sees every parsed stream event (benchmarks read server stamps from it). */
+  onEvent?: (ev: Record<string, unknown>, tNs: number) => void;
 }
 
 /** The request fields that do not depend on the response. */
@@ -103,7 +105,7 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
       status = 'http_error';
       error = `HTTP ${res.statusCode}: ${text.slice(0, ERROR_TEXT_MAX)}`;
     } else if (stream) {
-      const parsed = await readStream(res.body, h, state, clock);
+      const parsed = await readStream(res.body, h, state, clock, ctx.onEvent);
       doneNs = state.endedNs ?? clock.nowNs();
       if (parsed) {
         status = 'stream_error';
@@ -177,7 +179,13 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
 }
 
 /** Reads an SSE body into the state; returns an error text for a broken stream, else null. */
-async function readStream(body: AsyncIterable<Uint8Array>, h: (typeof handlers)[Protocol], state: ResponseState, clock: Clock): Promise<string | null> {
+async function readStream(
+  body: AsyncIterable<Uint8Array>,
+  h: (typeof handlers)[Protocol],
+  state: ResponseState,
+  clock: Clock,
+  onEvent?: SendContext['onEvent'],
+): Promise<string | null> {
   let problem: string | null = null;
   const parser = new SseParser({
     event(data) {
@@ -195,6 +203,7 @@ async function readStream(body: AsyncIterable<Uint8Array>, h: (typeof handlers)[
         return false;
       }
       h.event(state, ev, t);
+      onEvent?.(ev, t);
       if (state.ended && !h.doneSentinel) {
         state.endedNs = t;
         return false;

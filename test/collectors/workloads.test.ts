@@ -68,3 +68,13 @@ describe('workloads', () => {
     expect(line).toBe('[Progress @ 30s] Active Users: 20 | Requests: 145 | RPS: 4.8 | TPS: 58.3 tok/s | P90 Latency: 2.45s | Errors: 0.0% | Time Left: 90s');
   });
 });
+
+describe('client tokenizer', () => {
+  it('the piecewise cached count equals the library encode without BOS', async () => {
+    const { countTokensWhole } = await import('../../collectors/tokenizer.ts');
+    const texts = ['Hello world, this is a test.', '  two  spaces ', 'tabs\tand\nnew lines\n\n  indented', 'café 日本語 🎉', 'for (let i = 0; i < n; i++) { x += y; }', 'trailing   ', ' ', 'a'];
+    for (const t of texts) expect(countTokens(t), JSON.stringify(t)).toBe(countTokensWhole(t));
+    expect(countTokens('hi')).toBe(1); // '▁hi': the dummy prefix space, no BOS
+    expect(countTokens('')).toBe(0);
+  });
+});

@@ -1,7 +1,7 @@
 // A tiny inference server for collector tests and benchmarks, byte-exact to the framings in
 // protocols.md (vLLM SSE, llama.cpp /completion, /generate, Prometheus /metrics). The prompt
 // picks a misbehaviour ("mode:split", "mode:503", …) so every error path can be exercised.
-// Run alone: `npx tsx test/helpers/sse-server.ts [--port N] [--chunks 16]` prints its URL.
+// Run alone: `npx tsx test/helpers/sse-server.ts [--port N] [--chunks 16] [--delay-ms 0] [--stamp]` prints its URL.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -16,7 +16,7 @@ export interface SseServerOptions {
   model?: string;
   /** Milliseconds between chunks (default 0: written back to back). */
   delayMs?: number;
-  /** Add the server's send time `t` (wall-aligned ms, stampMs) to every content event. */
+  /** Add the server's send time `t` (monotonic host ms, stampMs) to every content event. */
   stamp?: boolean;
   /** Prometheus text served at /metrics (default: a two-engine vLLM sample). */
   metricsText?: string;
@@ -30,8 +30,8 @@ export interface SseServer {
   close(): Promise<void>;
 }
 
-/** Wall-aligned high-resolution ms; the same host clock in every process. */
-export const stampMs = () => performance.timeOrigin + performance.now();
+/** CLOCK_MONOTONIC in ms (process.hrtime): the same clock in every process of this host. */
+export const stampMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 export const SAMPLE_METRICS = `# HELP vllm:num_requests_running Number of requests in model execution batches.
 # TYPE vllm:num_requests_running gauge
@@ -222,7 +222,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : undefined;
   };
-  const s = await startSseServer({ port: Number(arg('port') ?? 0), chunks: Number(arg('chunks') ?? 16), stamp: process.argv.includes('--stamp') });
+  const s = await startSseServer({ port: Number(arg('port') ?? 0), chunks: Number(arg('chunks') ?? 16), delayMs: Number(arg('delay-ms') ?? 0), stamp: process.argv.includes('--stamp') });
   process.stdout.write(`listening on ${s.url}\n`);
   const stop = () => void s.close().then(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -1,0 +1,136 @@
+// Load-engine benchmark: the client's own overhead against a minimal SSE server running in
+// another process (test/helpers/sse-server.ts, 16 chunks a response). Prints figures only:
+// open-loop rate accuracy and send lag, max streamed req/s, client−server TTFT, and
+// non-streaming req/s beside autocannon's on the same endpoint. `npx tsx bench/load.bench.ts`
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { openCatalog, queryRows } from '../analysis/catalog.ts';
+import type { Clock } from '../core/clock.ts';
+import { createRun } from '../core/run.ts';
+import { runLoad } from '../collectors/bench.ts';
+import { type Endpoint, makeAgent, sendRequest } from '../collectors/client.ts';
+import { makeItem } from '../collectors/workloads/common.ts';
+import { spawnListening } from '../test/helpers/spawn-server.ts';
+
+const SECONDS = Number(process.env.LOAD_BENCH_SECONDS ?? 5);
+const helper = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../test/helpers/sse-server.ts');
+const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-loadbench-'));
+const origin = process.hrtime.bigint();
+// run-relative ns on CLOCK_MONOTONIC, so host-ms = (origin + t) / 1e6 matches the server's stamps
+const clock: Clock = { nowNs: () => Number(process.hrtime.bigint() - origin), unixMs: () => Date.now() };
+const hostMs = (tNs: number) => Number(origin) / 1e6 + tNs / 1e6;
+
+const server = await spawnListening(process.execPath, ['--import', 'tsx', helper, '--port', '0', '--chunks', '16', '--stamp']);
+const paced = await spawnListening(process.execPath, ['--import', 'tsx', helper, '--port', '0', '--chunks', '16', '--delay-ms', '50', '--stamp']);
+const ep = (url: string, stream = true): Endpoint => ({ name: 'bench', baseUrl: url, path: '/v1/completions', protocol: 'openai-completions', model: 'm', stream });
+const items = [makeItem('benchmark prompt', { maxTokens: 16, countTokens: () => 2 })];
+const fmt = (x: unknown, d = 3) => (typeof x === 'number' ? x.toFixed(d) : String(x));
+
+async function sql(runDir: string, q: string) {
+  const cat = await openCatalog({ runDirs: [runDir] });
+  try {
+    return (await queryRows(cat.conn, q))[0]!;
+  } finally {
+    cat.close();
+  }
+}
+
+/** Client CPU time (user+sys) per request: a figure that other load on the host barely moves. */
+function cpuMeter() {
+  const c0 = process.cpuUsage();
+  return (requests: number) => {
+    const c = process.cpuUsage(c0);
+    const us = (c.user + c.system) / Math.max(1, requests);
+    return `client CPU ${us.toFixed(0)} µs/request (≈ ${(1e6 / us).toFixed(0)} req/s per free core)`;
+  };
+}
+
+async function openLoop(rate: number) {
+  const run = createRun({ experiment: 'loadbench', runId: `open-${rate}`, dataDir: data });
+  const agent = makeAgent();
+  const cpu = cpuMeter();
+  await runLoad(run, { endpoints: [ep(server.url)], items, requestRate: rate, durationS: SECONDS, seed: 1, timeoutMs: 30_000 }, { clock, dispatcher: agent });
+  await agent.close();
+  run.finish('complete');
+  const r = await sql(run.dir, `select count(*) n, count(*) filter (status = 'ok') ok,
+      (count(*) - 1) / ((max(scheduled_ns) - min(scheduled_ns)) / 1e9) sched_rate,
+      (count(*) - 1) / ((max(sent_ns) - min(sent_ns)) / 1e9) sent_rate,
+      quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.5) lag50, quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.99) lag99,
+      max((sent_ns - scheduled_ns) / 1e6) lagmax,
+      string_agg(DISTINCT CASE WHEN status <> 'ok' THEN status || ': ' || left(error, 60) END, '; ') errs from requests`);
+  const cpuText = cpu(r.n as number);
+  const err = (100 * ((r.sent_rate as number) - rate)) / rate;
+  console.log(
+    `open loop Poisson ${rate} req/s for ${SECONDS} s: ${r.n} sent, ${r.ok} ok | schedule ${fmt(r.sched_rate, 1)} req/s, achieved send rate ${fmt(r.sent_rate, 1)} req/s (${err >= 0 ? '+' : ''}${err.toFixed(2)}% vs target, ${fmt((100 * ((r.sent_rate as number) - (r.sched_rate as number))) / (r.sched_rate as number), 2)}% vs schedule) | send lag p50 ${fmt(r.lag50)} ms, p99 ${fmt(r.lag99)} ms, max ${fmt(r.lagmax)} ms | ${cpuText}${r.errs ? ` | errors: ${r.errs}` : ''}`,
+  );
+}
+
+async function maxStreamed(users: number, stream = true, label = 'streamed') {
+  const run = createRun({ experiment: 'loadbench', runId: `max-${label}-${users}`, dataDir: data });
+  const agent = makeAgent();
+  const cpu = cpuMeter();
+  await runLoad(run, { endpoints: [ep(server.url, stream)], items, closed: { users }, durationS: SECONDS, stream, timeoutMs: 30_000 }, { clock, dispatcher: agent });
+  await agent.close();
+  run.finish('complete');
+  const r = await sql(run.dir, `select count(*) filter (status = 'ok') ok, count(*) filter (status <> 'ok') bad,
+      count(*) filter (status = 'ok') / ((max(done_ns) - min(sent_ns)) / 1e9) rps,
+      quantile_cont((done_ns - sent_ns) / 1e6, 0.5) e2e50 from requests`);
+  const cpuText = cpu((r.ok as number) + (r.bad as number));
+  console.log(`closed loop ${users} users, ${label}: ${r.ok} ok, ${r.bad} failed, ${fmt(r.rps, 0)} req/s (every request a full ${stream ? '16-chunk SSE stream' : 'JSON body'}, record written), e2e p50 ${fmt(r.e2e50)} ms | ${cpuText}`);
+  return r.rps as number;
+}
+
+async function ttftDelta(streams: number) {
+  const agent = makeAgent();
+  const deltas: number[] = [];
+  const end = clock.nowNs() + SECONDS * 1e9;
+  let n = 0;
+  const user = async () => {
+    while (clock.nowNs() < end) {
+      let stamp: number | null = null;
+      const { record } = await sendRequest(ep(paced.url), { prompt: 'x', stream: true, maxTokens: 16 }, {}, {
+        clock, dispatcher: agent, requestId: String(n++), timeoutMs: 30_000,
+        onEvent: (ev) => {
+          if (stamp === null && typeof ev.t === 'number') stamp = ev.t;
+        },
+      });
+      if (record.status === 'ok' && stamp !== null && record.first_token_ns != null) deltas.push(hostMs(record.first_token_ns) - stamp);
+    }
+  };
+  await Promise.all(Array.from({ length: streams }, user));
+  await agent.close();
+  // figures via DuckDB like every other statistic
+  const file = path.join(data, 'ttft.json');
+  fs.writeFileSync(file, deltas.map((d) => JSON.stringify({ d })).join('\n'));
+  const cat = await openCatalog({ runDirs: [] });
+  const r = (await queryRows(cat.conn, `select count(*) n, quantile_cont(d, 0.5) p50, quantile_cont(d, 0.99) p99, max(d) mx from read_json('${file}', format='newline_delimited')`))[0]!;
+  cat.close();
+  console.log(`client TTFT − server-stamped send time, ${streams} concurrent streams (16 chunks × 50 ms): ${r.n} requests | p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.mx)} ms`);
+}
+
+async function autocannonRps(connections: number): Promise<number> {
+  const autocannon = createRequire(import.meta.url)('autocannon') as (o: object) => Promise<{ requests: { average: number }; errors: number; non2xx: number }>;
+  const body = JSON.stringify({ model: 'm', prompt: 'benchmark prompt', max_tokens: 16, stream: false });
+  const r = await autocannon({ url: `${server.url}/v1/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: SECONDS });
+  console.log(`autocannon ${connections} connections, same endpoint (non-streaming): ${fmt(r.requests.average, 0)} req/s, errors ${r.errors}, non-2xx ${r.non2xx}`);
+  return r.requests.average;
+}
+
+try {
+  const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+  console.log(`server: ${server.url} (another process); ${os.cpus().length} CPUs, load average ${load()} (other work on this host shares them); ${SECONDS} s per cell`);
+  await openLoop(1000);
+  await openLoop(3000);
+  const best = Math.max(await maxStreamed(64), await maxStreamed(256));
+  console.log(`most streamed requests/s sustained by one client process: ${best.toFixed(0)} (target ≥ 5,000)`);
+  await ttftDelta(500);
+  const ours = await maxStreamed(64, false, 'non-streaming');
+  const theirs = await autocannonRps(64);
+  console.log(`load average at the end: ${load()}`);
+  console.log(`non-streaming: servelab ${ours.toFixed(0)} req/s vs autocannon ${theirs.toFixed(0)} req/s → ratio ${(ours / theirs).toFixed(2)}`);
+} finally {
+  await Promise.all([server.kill(), paced.kill()]);
+  fs.rmSync(data, { recursive: true, force: true });
+}
