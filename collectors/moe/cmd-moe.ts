@@ -11,7 +11,11 @@ export const subcommands: Record<string, Sub> = {
   datasets: { summary: 'make 50 datasets with different imbalance strategies, scored by the ImbalancePredictor', load: () => import('./cmd-datasets.ts') },
   cv: { summary: 'real expert-load imbalance (CV) of gate-log directories, per-step or aggregated', load: () => import('./cmd-cv.ts') },
   ingest: { summary: 'read gate-log directories into a run\'s gate_loads table', load: () => import('./cmd-ingest.ts') },
-  bench: { summary: 'benchmark one dataset against a server, into a run (tags dataset, backend, score)', load: () => import('./cmd-bench-dataset.ts') },
+  bench: { summary: 'benchmark datasets against a server, into a run (tags dataset, backend, score; gate logs)', load: () => import('./cmd-bench-dataset.ts') },
+  report: { summary: "build the moe_* stages of a run and render its report.html", load: () => import('./cmd-report.ts') },
+  init: { summary: 'create the experiment run (or reopen one to resume) and print its folder', load: () => import('./cmd-init.ts') },
+  finish: { summary: 'record the final status of an experiment run', load: () => import('./cmd-finish.ts') },
+  score: { summary: 'the ImbalancePredictor score and components of a dataset file (JSON)', load: () => import('./cmd-score.ts') },
 };
 
 export function help(): string {
