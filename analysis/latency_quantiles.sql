@@ -13,18 +13,16 @@ WITH req AS (
   FROM requests
   WHERE status = 'ok'
 ),
-gaps AS (
-  SELECT c.run, c.request_id,
-    (c.t_ns - lag(c.t_ns) OVER (PARTITION BY c.run, c.request_id ORDER BY c.idx)) / 1e6 AS itl
-  FROM chunks c
-  SEMI JOIN req r ON r.run = c.run AND r.request_id = c.request_id
+chunk_times AS (
+  -- one list of (idx, t_ns) per request, sorted by idx
+  SELECT run, request_id, list_sort(list({'idx': idx, 't': t_ns})) AS l FROM chunks GROUP BY run, request_id
 ),
 vals AS (
   SELECT run, endpoint, phase, metric, value FROM (UNPIVOT req ON ttft, tpot, e2e INTO NAME metric VALUE value)
   UNION ALL
-  SELECT r.run, r.endpoint, r.phase, 'itl' AS metric, g.itl AS value
-  FROM gaps g JOIN req r ON r.run = g.run AND r.request_id = g.request_id
-  WHERE g.itl IS NOT NULL
+  SELECT r.run, r.endpoint, r.phase, 'itl' AS metric, (g.b.t - g.a.t) / 1e6 AS value
+  FROM (SELECT run, request_id, unnest(list_slice(l, 2, len(l))) AS b, unnest(list_slice(l, 1, len(l) - 1)) AS a FROM chunk_times) g
+  JOIN req r ON r.run = g.run AND r.request_id = g.request_id
 ),
 q AS (
   SELECT run, endpoint, phase, metric, count(value)::BIGINT AS n,

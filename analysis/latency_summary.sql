@@ -5,7 +5,8 @@
 -- formulas: TTFT = first_token_ns - sent_ns; TPOT = (last_token_ns - first_token_ns) / (output_tokens - 1), only output_tokens > 1;
 --   ITL = t_ns[idx] - t_ns[idx-1] over the chunks of a request (ordered by idx); E2E = last_token_ns - sent_ns;
 --   send lag = sent_ns - scheduled_ns (every request that was sent); user-visible latency = last_token_ns - scheduled_ns;
---   latencies count ok requests only; mean, std = stddev_pop, pNN = quantile_cont (linear interpolation);
+--   latencies count ok requests only; mean, std = stddev_pop, pNN = quantile_cont (linear interpolation; over integer ns
+--   where the metric is a difference of timestamps, then / 1e6);
 --   duration_s = (max(coalesce(done_ns, last_token_ns)) - min(sent_ns)) / 1e9 over the phase's requests;
 --   request_throughput = ok / duration_s; output_throughput = sum(output_tokens of ok) / duration_s.
 -- units: *_ms milliseconds, duration_s seconds, *_throughput per second, counts in requests, itl_n in gaps.
@@ -13,11 +14,11 @@ WITH req AS (
   SELECT
     run, endpoint, phase, request_id, status, output_tokens, prompt_tokens_server, prompt_tokens_client,
     sent_ns, coalesce(done_ns, last_token_ns) AS end_ns,
-    (first_token_ns - sent_ns) / 1e6 AS ttft_ms,
+    (first_token_ns - sent_ns) / 1e6 AS ttft_ms, first_token_ns - sent_ns AS ttft_ns,
     CASE WHEN output_tokens > 1 THEN (last_token_ns - first_token_ns) / 1e6 / (output_tokens - 1) END AS tpot_ms,
-    (last_token_ns - sent_ns) / 1e6 AS e2e_ms,
-    (sent_ns - scheduled_ns) / 1e6 AS send_lag_ms,
-    (last_token_ns - scheduled_ns) / 1e6 AS user_latency_ms
+    (last_token_ns - sent_ns) / 1e6 AS e2e_ms, last_token_ns - sent_ns AS e2e_ns,
+    (sent_ns - scheduled_ns) / 1e6 AS send_lag_ms, sent_ns - scheduled_ns AS send_lag_ns,
+    (last_token_ns - scheduled_ns) / 1e6 AS user_latency_ms, last_token_ns - scheduled_ns AS user_latency_ns
   FROM requests
 ),
 per_request AS (
@@ -33,36 +34,43 @@ per_request AS (
     (max(end_ns) - min(sent_ns)) / 1e9 AS duration_s,
     avg(ttft_ms) FILTER (WHERE status = 'ok') AS ttft_ms_mean,
     stddev_pop(ttft_ms) FILTER (WHERE status = 'ok') AS ttft_ms_std,
-    quantile_cont(ttft_ms, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok') AS ttft_q,
+    list_transform(quantile_cont(ttft_ns, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok'), x -> x / 1e6) AS ttft_q,
     avg(tpot_ms) FILTER (WHERE status = 'ok') AS tpot_ms_mean,
     stddev_pop(tpot_ms) FILTER (WHERE status = 'ok') AS tpot_ms_std,
     quantile_cont(tpot_ms, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok') AS tpot_q,
     avg(e2e_ms) FILTER (WHERE status = 'ok') AS e2e_ms_mean,
     stddev_pop(e2e_ms) FILTER (WHERE status = 'ok') AS e2e_ms_std,
-    quantile_cont(e2e_ms, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok') AS e2e_q,
+    list_transform(quantile_cont(e2e_ns, [0.5, 0.9, 0.95, 0.99]) FILTER (WHERE status = 'ok'), x -> x / 1e6) AS e2e_q,
     avg(user_latency_ms) FILTER (WHERE status = 'ok') AS user_latency_ms_mean,
-    quantile_cont(user_latency_ms, [0.5, 0.99]) FILTER (WHERE status = 'ok') AS user_q,
+    list_transform(quantile_cont(user_latency_ns, [0.5, 0.99]) FILTER (WHERE status = 'ok'), x -> x / 1e6) AS user_q,
     avg(send_lag_ms) AS send_lag_ms_mean,
-    quantile_cont(send_lag_ms, [0.5, 0.99]) AS send_lag_q,
+    list_transform(quantile_cont(send_lag_ns, [0.5, 0.99]), x -> x / 1e6) AS send_lag_q,
     max(send_lag_ms) AS send_lag_ms_max
   FROM req
   GROUP BY ALL
 ),
+chunk_times AS MATERIALIZED (
+  -- one list of (idx, t_ns) per request, sorted by idx (cheaper than a window or an ordered aggregate)
+  SELECT run, request_id, list_sort(list({'idx': idx, 't': t_ns})) AS l FROM chunks GROUP BY run, request_id
+),
+chunked AS (
+  -- ok requests that streamed chunks: a small build side for the join below
+  SELECT r.run, r.request_id, r.endpoint, r.phase
+  FROM requests r SEMI JOIN chunk_times c ON r.run = c.run AND r.request_id = c.request_id
+  WHERE r.status = 'ok'
+),
 gaps AS (
-  SELECT c.run, c.request_id,
-    (c.t_ns - lag(c.t_ns) OVER (PARTITION BY c.run, c.request_id ORDER BY c.idx)) / 1e6 AS itl_ms
-  FROM chunks c
-  SEMI JOIN req r ON r.run = c.run AND r.request_id = c.request_id AND r.status = 'ok'
+  SELECT k.run, k.endpoint, k.phase, (g.b.t - g.a.t) / 1e6 AS itl_ms
+  FROM (SELECT run, request_id, unnest(list_slice(l, 2, len(l))) AS b, unnest(list_slice(l, 1, len(l) - 1)) AS a FROM chunk_times) g
+  JOIN chunked k ON k.run = g.run AND k.request_id = g.request_id
 ),
 per_gap AS (
-  SELECT r.run, r.endpoint, r.phase,
-    count(g.itl_ms) AS itl_n,
-    avg(g.itl_ms) AS itl_ms_mean,
-    stddev_pop(g.itl_ms) AS itl_ms_std,
-    quantile_cont(g.itl_ms, [0.5, 0.9, 0.95, 0.99]) AS itl_q
-  FROM gaps g
-  JOIN req r ON r.run = g.run AND r.request_id = g.request_id
-  WHERE g.itl_ms IS NOT NULL
+  SELECT run, endpoint, phase,
+    count(itl_ms) AS itl_n,
+    avg(itl_ms) AS itl_ms_mean,
+    stddev_pop(itl_ms) AS itl_ms_std,
+    quantile_cont(itl_ms, [0.5, 0.9, 0.95, 0.99]) AS itl_q
+  FROM gaps
   GROUP BY ALL
 )
 SELECT
