@@ -3,14 +3,16 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { choiceList, inputError, usageError } from '../../core/errors.ts';
+import { ROUTERS, type RouterKind } from '../cluster.ts';
 import { getModel } from '../models.ts';
 
 export const APIS = ['vllm', 'llamacpp'] as const;
 export type Api = (typeof APIS)[number];
 export const isApi = (v: unknown): v is Api => APIS.includes(v as Api);
 
-export const ROUTINGS = ['round-robin', 'least-outstanding', 'random'] as const;
-export type Routing = (typeof ROUTINGS)[number];
+/** The cluster's router policies (simulator/cluster.ts); round-robin is the imbalance experiment's. */
+export const ROUTINGS = ROUTERS;
+export type Routing = RouterKind;
 
 export const ERROR_MODES = ['http', 'stream', 'mixed'] as const;
 export type ErrorMode = (typeof ERROR_MODES)[number];

@@ -38,7 +38,7 @@ export async function handleGenerateLora(inst: SimInstance, req: IncomingMessage
   const adapter = typeof modelId === 'number' ? `lora-${modelId}` : null;
   const gen: GenRequest = {
     id: inst.nextId(),
-    replica: inst.route(),
+    replica: inst.route(promptTokens, maxTokens),
     model: adapter ?? inst.config.servedModelName,
     adapter,
     prompt: body.prompt,

@@ -11,6 +11,7 @@ import type { GenerationSink, GenRequest, SinkObserver, StreamFaults } from './g
 import { HttpError } from './http.ts';
 import { ServerMetrics } from './metrics.ts';
 import { mix32 } from './text.ts';
+import { createRouter, type ReplicaLoad, type Router } from '../cluster.ts';
 
 export interface Adapter {
   name: string;
@@ -57,8 +58,9 @@ export class SimInstance implements SinkObserver {
   private lastSwapT = -1;
   /** Server-side mirror of each replica's resident adapters (LRU order), for swap stats. */
   private resident: Map<string, true>[] = [];
-  private rr = 0;
   private adapterNoted = new WeakSet<GenRequest>();
+  private readonly router: Router;
+  private readonly loads: ReplicaLoad[];
   private lastMisses: number[] = [];
   private arrivals = 0;
   private seq = 0;
@@ -85,6 +87,16 @@ export class SimInstance implements SinkObserver {
       },
       fx,
     );
+    this.router = createRouter(config.routing, config.seed);
+    // What the router reads of a replica: the engine's own counts where it has them.
+    this.loads = this.driver.replicas.map((st, r) => {
+      const e = st.engine as Partial<ReplicaLoad>;
+      return {
+        outstanding: () => this.driver.inFlight(r),
+        waitingCount: () => e.waitingCount?.() ?? st.engine.stats().waiting,
+        outstandingTokens: () => e.outstandingTokens?.() ?? this.driver.inFlight(r),
+      };
+    });
     if (config.lora) {
       const l = config.lora;
       for (let i = 0; i < l.totalLoras; i++) this.adapters.set(`lora-${i}`, { name: `lora-${i}`, path: `/adapters/lora-${i}`, modelId: i });
@@ -111,20 +123,9 @@ export class SimInstance implements SinkObserver {
     return `${(this.seq++).toString(16).padStart(8, '0')}${mix32(this.config.seed, this.seq).toString(16).padStart(8, '0')}`;
   }
 
-  /** The replica a new request goes to. */
-  route(): number {
-    const n = this.replicas;
-    switch (this.config.routing) {
-      case 'round-robin':
-        return this.rr++ % n;
-      case 'least-outstanding': {
-        let best = 0;
-        for (let r = 1; r < n; r++) if (this.driver.inFlight(r) < this.driver.inFlight(best)) best = r;
-        return best;
-      }
-      case 'random':
-        return mix32(this.config.seed ^ 0x5eed, this.rr++) % n;
-    }
+  /** The replica a new request goes to, by the cluster's router policy. */
+  route(promptTokens: number, maxTokens: number): number {
+    return this.router.pick({ id: '', arrival: this.driver.simNow(), promptTokens, maxTokens }, this.loads);
   }
 
   /**

@@ -73,7 +73,7 @@ export async function handleCompletion(inst: SimInstance, req: IncomingMessage, 
   const natural = ignoreEos ? maxTokens : text.naturalLength(maxTokens, inst.config.eosRate);
   const gen: GenRequest = {
     id: inst.nextId(),
-    replica: inst.route(),
+    replica: inst.route(promptTokens, maxTokens),
     model: inst.config.servedModelName,
     adapter: null,
     prompt,

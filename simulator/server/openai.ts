@@ -7,6 +7,7 @@ import type { FinishReason } from '../types.ts';
 import { GenerationSink, type GenRequest, type StreamFaults, type TokenGroup } from './generation.ts';
 import { HttpError, field, parseJsonObject, readBody, startSse, writeSse, sendJson, sendText, vllmError } from './http.ts';
 import type { SimInstance } from './instance.ts';
+import { getModel } from '../models.ts';
 import { countPromptTokens, OutputText, renderChat } from './text.ts';
 
 type Kind = 'completion' | 'chat';
@@ -95,7 +96,7 @@ export async function handleGenerate(inst: SimInstance, kind: Kind, req: Incomin
   const natural = ignoreEos ? maxTokens : Math.max(minTokens, text.naturalLength(maxTokens, inst.config.eosRate));
   const gen: GenRequest = {
     id: inst.nextId(),
-    replica: inst.route(),
+    replica: inst.route(promptTokens, maxTokens),
     model: name,
     adapter,
     prompt,
@@ -224,7 +225,7 @@ export function listModels(inst: SimInstance): unknown {
   });
   return {
     object: 'list',
-    data: [card(base, inst.config.model, null, inst.config.maxModelLen), ...[...inst.adapters.values()].map((a) => card(a.name, a.path, base, null))],
+    data: [card(base, getModel(inst.config.model).hfId ?? inst.config.model, null, inst.config.maxModelLen), ...[...inst.adapters.values()].map((a) => card(a.name, a.path, base, null))],
   };
 }
 

@@ -31,7 +31,8 @@ export const PRESETS: Record<string, Preset> = {
   },
   imbalance: {
     summary: 'Llama-3-8B on 4 H100 replicas behind round-robin (/metrics?gpu_id=N)',
-    servers: [{ name: 'imbalance', gpus: 4, routing: 'round-robin' }],
+    // Chat requests without max_tokens get the rest of the context (vLLM); EOS ends them (~200 tokens).
+    servers: [{ name: 'imbalance', gpus: 4, routing: 'round-robin', eosRate: 0.005 }],
   },
   'llama-cpp': {
     summary: 'a 7B chat model on one GPU with the llama.cpp API (/completion, /slots)',
@@ -87,4 +88,14 @@ export function presetConfigs(name: string, patch: Partial<ServerConfig> = {}): 
     if (i > 0 && c.port !== 0) c.port += i;
     return finalizeConfig(c, `preset ${name}`);
   });
+}
+
+/**
+ * A finalized config for in-process use (tests, pipelines): a preset (default: none) with
+ * fields over it, e.g. simConfig({ preset: 'lora', port: 0 }).
+ */
+export function simConfig(fields: Partial<ServerConfig> & { preset?: string } = {}): ServerConfig {
+  const { preset, ...rest } = fields;
+  const base = preset ? getPreset(preset).servers[0]! : {};
+  return finalizeConfig(mergeConfig(mergeConfig(defaultConfig(), base), rest), preset ? `preset ${preset}` : 'config');
 }

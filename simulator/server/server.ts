@@ -4,6 +4,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ServerConfig } from './config.ts';
+export { simConfig } from './presets.ts';
 import type { EngineFactory } from './driver.ts';
 import { generateHealth, handleGenerateLora, resetSwapStats, swapStats } from './generate.ts';
 import { HttpError, llamaError, readBody, sendJson, sendText, vllmError } from './http.ts';
