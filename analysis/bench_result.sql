@@ -12,6 +12,8 @@
 --   e2el = last_token_ns - sent_ns;  client_queue_time = sent_ns - scheduled_ns;
 --   e2el_including_client_queue = last_token_ns - scheduled_ns
 --   duration_s = max(done_ns) - min(scheduled_ns) over the main phase
+--   p50/p99_send_lag_ms = sent_ns - scheduled_ns over every sent request (the pacer's lateness;
+--   under a concurrency cap it includes the client queue)
 --   mean = avg, std = stddev_pop, median and pNN = quantile_cont (linear interpolation, numpy default)
 --   goodput: a completed request is good when every given SLO >= its value (tpot 0 when output <= 1)
 --   contention errors = timeouts + HTTP 503.
@@ -98,6 +100,8 @@ scalars AS (
   UNION ALL SELECT 'errors.http_' || http_status, count(*) FROM main WHERE status = 'http_error' GROUP BY http_status
   UNION ALL SELECT 'errors.contention', count(*) FROM main WHERE status = 'timeout' OR http_status = 503
   UNION ALL SELECT 'token_mismatches', count(*) FROM main WHERE token_mismatch
+  UNION ALL SELECT 'p50_send_lag_ms', quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.5) FROM main WHERE sent_ns IS NOT NULL
+  UNION ALL SELECT 'p99_send_lag_ms', quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.99) FROM main WHERE sent_ns IS NOT NULL
 )
 SELECT key, CAST(value AS DOUBLE) AS value, 0 AS ord FROM scalars
 UNION ALL

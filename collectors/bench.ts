@@ -188,6 +188,8 @@ export function resultJson(setup: ResultSetup, figures: Record<string, number | 
   }
   out.errors = Object.fromEntries(Object.entries(figures).filter(([k]) => k.startsWith('errors.')).map(([k, v]) => [k.slice(7), v]));
   out.token_mismatches = figures.token_mismatches ?? 0;
+  out.p50_send_lag_ms = figures.p50_send_lag_ms ?? null;
+  out.p99_send_lag_ms = figures.p99_send_lag_ms ?? null;
   return { ...out, ...extra };
 }
 

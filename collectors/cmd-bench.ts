@@ -20,6 +20,9 @@ import { loadPromptsFile } from './workloads/prompts-file.ts';
 import { loadShareGpt, REGIMES, type Regime } from './workloads/sharegpt.ts';
 import { syntheticPrompts } from './workloads/synthetic.ts';
 
+/** p99 send lag past which the run says the client could not keep the schedule. */
+export const SEND_LAG_WARN_MS = 10;
+
 export const spec: CommandSpec = {
   name: 'bench',
   summary: 'benchmark a server with vLLM `bench serve` compatible flags; writes a run and a result JSON',
@@ -216,6 +219,8 @@ export async function run(argv: string[]): Promise<number> {
   printSummary(result, metrics, percentiles);
   const checks = checkThresholds(result, thresholds);
   for (const c of checks) process.stdout.write(`threshold ${c.text}\n`);
+  const lag = result.p99_send_lag_ms;
+  if (!maxConcurrency && typeof lag === 'number' && lag > SEND_LAG_WARN_MS && Number.isFinite(opt.num(p, 'request-rate')!)) warn(message.clientBehind(lag));
   if (outcome.stopped) process.stderr.write(`${message.runIncomplete(run.id)}\n`);
   if (checks.some((c) => !c.ok)) return ExitCode.threshold;
   return outcome.stopped ? ExitCode.failure : ExitCode.ok;

@@ -20,6 +20,8 @@ export const message = {
   noDataDir: (dir: string) => `data folder ${dir} does not exist: pass --data DIR or run from the project folder`,
   hostBehind: (p99ms: number) =>
     `this host cannot keep up: p99 token lateness ${p99ms.toFixed(1)} ms; timings are stretched`,
+  clientBehind: (p99ms: number) =>
+    `the client sent late: p99 send lag ${p99ms.toFixed(1)} ms behind the schedule; this host cannot drive the requested rate (lower it, or add --shard processes)`,
   tokenMismatch: (client: number, server: number) =>
     `output tokens: client counted ${client}, server usage says ${server}`,
 } as const;

@@ -3,7 +3,7 @@
 // Seeded, so the same seed gives the same prompts.
 import type { WorkItem } from '../engine.ts';
 import { type Rng, seededRng } from '../rng.ts';
-import { decode, encode } from '../tokenizer.ts';
+import { countTokens } from '../tokenizer.ts';
 import { makeItem } from './common.ts';
 
 const VOCAB = (
@@ -27,25 +27,31 @@ export interface SyntheticOptions {
   tags?: Record<string, unknown>;
 }
 
+// pieces are counted with their leading space, as they stand inside a text
+const ONE_TOKEN = VOCAB.filter((w) => countTokens(w) === 1);
+
 function words(n: number, rng: Rng): string {
   const out: string[] = [];
   for (let i = 0; i < n; i++) out.push(VOCAB[rng.int(VOCAB.length)]!);
   return out.join(' ');
 }
 
-/** A text of exactly `n` tokens (LLaMA tokenizer, no BOS): words trimmed at the token level. */
+/** A text of exactly `n` tokens (LLaMA tokenizer, no BOS): whole words, each a space-led piece. */
 export function textOfTokens(n: number, rng: Rng): string {
-  if (n <= 0) return '';
-  let ids = encode(words(n, rng));
-  ids = ids.slice(0, n);
-  let text = decode(ids);
-  // decoding can merge pieces; trim or pad until the count is exact
-  for (let guard = 0; guard < 8; guard++) {
-    const got = encode(text).length;
-    if (got === n) break;
-    text = got > n ? decode(encode(text).slice(0, n - (got - n))) : `${text} ${words(n - got, rng)}`;
+  const out: string[] = [];
+  let total = 0;
+  while (total < n) {
+    let w = VOCAB[rng.int(VOCAB.length)]!;
+    let c = countTokens(w);
+    // near the end, fall back to one-token words so the count lands exactly on n
+    if (total + c > n) {
+      w = ONE_TOKEN[rng.int(ONE_TOKEN.length)]!;
+      c = 1;
+    }
+    out.push(w);
+    total += c;
   }
-  return text;
+  return out.join(' ');
 }
 
 function lengths(o: SyntheticOptions, len: number, rng: Rng): number {
