@@ -54,7 +54,7 @@ export const spec: CommandSpec = {
     'servelab sim serve --preset moe-baseline --gate-log-dir gates/ --port 8000',
     'servelab sim serve --preset lora --total-loras 128 --gpu-loras 2 --port 8000',
     'servelab sim serve --preset imbalance    # then GET /metrics?gpu_id=0',
-    'servelab sim serve --config mixed_warfare.yaml',
+    'servelab sim serve --config simulator/server/examples/mixed-warfare.yaml   # Thinker :8080, Flash :8081',
   ],
 };
 
