@@ -212,7 +212,9 @@ class TokenEngine implements Engine {
       const r = running[i]!;
       let n = r.numTokens - r.numComputed;
       if (n > budget) n = budget;
-      const need = Math.ceil((r.numComputed + n) / bs) - r.blocks;
+      // Blocks beyond those held (most decode steps need none: skip the division).
+      const over = r.numComputed + n - r.blocks * bs;
+      const need = over > 0 ? Math.ceil(over / bs) : 0;
       let self = false;
       while (need > kv.free) {
         const vi = this.victimIndex();
