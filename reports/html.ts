@@ -134,6 +134,7 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; border-top: 1
   section { break-inside: avoid; page-break-inside: avoid; margin: 14px 0; }
   .download, .vega-embed details, .vega-actions { display: none !important; }
   .table-wrap { overflow: visible; } th { background: none; }
+  table { font-size: 7pt; } th, td { padding: 1px 3px; white-space: normal; }
   .chart svg { max-width: 100%; height: auto; }
   a { color: inherit; text-decoration: none; }
 }`;
