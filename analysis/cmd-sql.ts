@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
     'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.',
   options: {
     data: { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' },
-    format: { type: 'string', short: 'f', help: 'output format (default: table, or from the --out extension)', choices: FORMATS },
+    format: { type: 'string', short: 'f', metavar: 'FORMAT', help: 'output format (default: table, or from the --out extension)', choices: FORMATS },
     out: { type: 'string', short: 'o', metavar: 'FILE', help: 'write the result to FILE (atomically) instead of stdout' },
     db: { type: 'string', metavar: 'FILE', help: 'also write a DuckDB database file holding every table (open it with any DuckDB client)' },
     write: { type: 'boolean', help: 'allow statements that are not reads (COPY, CREATE, ...)' },

@@ -82,22 +82,32 @@ async function finalizeChild(dir: string): Promise<void> {
   console.log(JSON.stringify({ seconds, maxRssMB: u.maxRSS / 1024, cpu: (u.userCPUTime + u.systemCPUTime) / 1e6, tables: r.tables.map((t) => [t.table, t.records, t.path]) }));
 }
 
+function finalizeFigure(dir: string, n: number, label: string): void {
+  const raw = fs.statSync(path.join(dir, 'raw', 'requests.jsonl')).size;
+  const child = spawnSync(process.execPath, ['--import', 'tsx', here, '--finalize-child', dir], { encoding: 'utf8' });
+  if (child.status !== 0) throw new Error(`finalize child failed: ${child.stderr}`);
+  const f = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssMB: number; cpu: number; tables: [string, number, string][] };
+  const pq = fs.statSync(path.join(dir, 'requests.parquet')).size;
+  console.log(
+    `finalize${label}: ${n.toLocaleString('en')} request records, JSONL ${(raw / 2 ** 20).toFixed(0)} MB → Parquet ${(pq / 2 ** 20).toFixed(1)} MB ` +
+      `in ${f.seconds.toFixed(2)} s (${f.cpu.toFixed(1)} s CPU; ${f.tables.map((t) => `${t[0]} via ${t[2]}`).join(', ')}), ` +
+      `peak RSS ${f.maxRssMB.toFixed(0)} MB (targets ≤ 10 s, ≤ 1536 MB)`,
+  );
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === '--finalize-child') return finalizeChild(process.argv[3]!);
   const n = Number(process.argv[2] ?? 1_000_000);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-bench-'));
   try {
-    const dir = writerBench(dataDir, n);
-    const raw = fs.statSync(path.join(dir, 'raw', 'requests.jsonl')).size;
-    const child = spawnSync(process.execPath, ['--import', 'tsx', here, '--finalize-child', dir], { encoding: 'utf8' });
-    if (child.status !== 0) throw new Error(`finalize child failed: ${child.stderr}`);
-    const f = JSON.parse(child.stdout.trim().split('\n').pop()!) as { seconds: number; maxRssMB: number; cpu: number; tables: [string, number, string][] };
-    const pq = fs.statSync(path.join(dir, 'requests.parquet')).size;
-    console.log(
-      `finalize: ${n.toLocaleString('en')} request records, JSONL ${(raw / 2 ** 20).toFixed(0)} MB → Parquet ${(pq / 2 ** 20).toFixed(1)} MB ` +
-        `in ${f.seconds.toFixed(2)} s (${f.cpu.toFixed(1)} s CPU; ${f.tables.map((t) => `${t[0]} via ${t[2]}`).join(', ')}), ` +
-        `peak RSS ${f.maxRssMB.toFixed(0)} MB (targets ≤ 10 s, ≤ 1536 MB)`,
-    );
+    finalizeFigure(writerBench(dataDir, n), n, '');
+    fs.rmSync(path.join(dataDir, 'runs', 'bench', 'writer'), { recursive: true });
+    // Records with a field outside the contract take the JSON-objects path (extra kept).
+    const m = Math.ceil(n / 4);
+    const run = createRun({ experiment: 'bench', runId: 'extra', dataDir });
+    for (let i = 0; i < m; i++) run.append('requests', { ...requestRecord(i), ...{ client_host: `h${i % 8}` } });
+    run.finish('complete');
+    finalizeFigure(run.dir, m, ' (every record with an unknown field → extra)');
     console.log(`host: ${os.cpus().length} cores, load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}`);
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });

@@ -12,8 +12,9 @@ export interface JsonlWriterOptions {
 export class JsonlWriter {
   readonly file: string;
   private fd: number;
-  private parts: string[] = [];
-  private bytes = 0;
+  // Lines are UTF-8 encoded straight into one buffer (no string join, no second copy).
+  private buf: Buffer;
+  private used = 0;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   count = 0;
@@ -24,33 +25,39 @@ export class JsonlWriter {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     this.fd = fs.openSync(file, 'a');
     this.maxBufferBytes = opts.maxBufferBytes ?? 1 << 20;
+    this.buf = Buffer.allocUnsafe(Math.min(this.maxBufferBytes, 1 << 16));
     this.timer = setInterval(() => this.flush(), opts.flushMs ?? 200);
     this.timer.unref();
   }
 
   write(record: object): void {
     if (this.closed) throw new Error(`${this.file}: write after close`);
-    const line = JSON.stringify(record) + '\n';
-    this.parts.push(line);
-    this.bytes += line.length;
-    this.count++;
-    if (this.bytes >= this.maxBufferBytes) this.flush();
+    this.writeLine(JSON.stringify(record) + '\n');
   }
 
   /** Writes a pre-serialized line (must end with a newline). */
   writeLine(line: string): void {
-    this.parts.push(line);
-    this.bytes += line.length;
+    const worst = line.length * 3; // UTF-8 bytes per UTF-16 unit, at most
+    if (this.used + worst > this.buf.length) {
+      if (this.used >= this.maxBufferBytes) this.flush();
+      if (this.used + worst > this.buf.length) this.grow(this.used + worst);
+    }
+    this.used += this.buf.write(line, this.used);
     this.count++;
-    if (this.bytes >= this.maxBufferBytes) this.flush();
+    if (this.used >= this.maxBufferBytes) this.flush();
+  }
+
+  private grow(need: number): void {
+    const next = Buffer.allocUnsafe(Math.max(need, Math.min(this.buf.length * 2, 2 * this.maxBufferBytes)));
+    this.buf.copy(next, 0, 0, this.used);
+    this.buf = next;
   }
 
   flush(): void {
-    if (this.parts.length === 0 || this.closed) return;
-    const data = this.parts.join('');
-    this.parts = [];
-    this.bytes = 0;
-    fs.writeSync(this.fd, data);
+    if (this.used === 0 || this.closed) return;
+    let off = 0;
+    while (off < this.used) off += fs.writeSync(this.fd, this.buf, off, this.used - off);
+    this.used = 0;
   }
 
   close(): void {

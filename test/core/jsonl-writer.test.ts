@@ -1,0 +1,35 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { JsonlWriter } from '../../core/jsonl-writer.ts';
+
+const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-writer-')), 'raw', 'x.jsonl');
+
+describe('JsonlWriter', () => {
+  it('writes every line byte for byte: multi-byte text, lines longer than the buffer, appends', () => {
+    const file = tmp();
+    const want: string[] = [];
+    for (const round of [0, 1]) {
+      const w = new JsonlWriter(file, { maxBufferBytes: 1000 });
+      for (let i = 0; i < 2000; i++) {
+        const rec = { round, i, s: 'é漢😀'.repeat(i % 40), long: i % 499 === 0 ? 'x'.repeat(5000) : '' };
+        want.push(JSON.stringify(rec));
+        w.write(rec);
+      }
+      w.close();
+      expect(w.count).toBe(2000);
+    }
+    expect(fs.readFileSync(file, 'utf8')).toBe(want.join('\n') + '\n');
+  });
+
+  it('group commit: buffered lines reach the file within the flush interval, without close', async () => {
+    const file = tmp();
+    const w = new JsonlWriter(file, { flushMs: 20 });
+    w.write({ a: 1 });
+    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    for (let waited = 0; waited < 2000 && fs.readFileSync(file, 'utf8') === ''; waited += 10) await new Promise((r) => setTimeout(r, 10));
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n');
+    w.close();
+  });
+});
