@@ -297,7 +297,8 @@ class TokenEngine implements Engine {
         pS++;
         pT += n;
         pW += n * (n / 2);
-        if (moe && !s.routing) s.routing = moe.profile(s.req.content ?? s.req.id);
+        // No content: an even topic mix (the id would give every synthetic request the same topic).
+        if (moe && !s.routing) s.routing = moe.profile(s.req.content ?? '');
         if (Number.isNaN(s.scheduledAt)) {
           s.scheduledAt = start;
           this.L.onScheduled?.(s.req.id, start);

@@ -34,6 +34,22 @@ describe('token-level engine', () => {
     }
   });
 
+  it('golden tiny trace: token times checkable by hand', () => {
+    // simpleCost: 5 ms + 20 µs/prefill token + 10 ns/ctx token + 50 µs/decode seq.
+    const { rec } = drive([
+      { id: 'a', arrival: 0, promptTokens: 10, maxTokens: 3 },
+      { id: 'b', arrival: 0.001, promptTokens: 20, maxTokens: 2 },
+    ]);
+    const s1 = 0.005 + 2e-5 * 10; // a's prefill
+    const s2 = s1 + (0.005 + 2e-5 * 20 + 1e-8 * 10 + 5e-5); // a decodes (ctx 10), b's prefill joins
+    const s3 = s2 + (0.005 + 1e-8 * (11 + 20) + 2 * 5e-5); // both decode
+    const t = rec.tokens;
+    expect(t.map(([id]) => id)).toEqual(['a', 'a', 'b', 'a', 'b']);
+    [s1, s2, s2, s3, s3].forEach((x, i) => expect(t[i]![1]).toBeCloseTo(x, 12));
+    expect(rec.finished.get('a')!.t).toBeCloseTo(s3, 12);
+    expect(rec.scheduled).toEqual([['a', 0], ['b', s1]]);
+  });
+
   it('stops at EOS, honours min_tokens, and stops at max_tokens with length', () => {
     const { rec } = drive([
       { id: 'eos', arrival: 0, promptTokens: 10, maxTokens: 50, naturalTokens: 5 },
