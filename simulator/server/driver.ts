@@ -32,6 +32,8 @@ export interface DriverHooks {
   onGates?(replica: number, step: number, t: number, counts: number[][], stepTokens: number): void;
   onStep?(replica: number, info: StepInfo): void;
   onPreempt?(replica: number, id: string, t: number): void;
+  /** An exception from an engine step or a sink's write, on a timer (nothing else to throw to). */
+  onError?(replica: number, err: unknown): void;
   /** Lateness of `count` tokens that were sent `lateSeconds` after they were due. */
   onLateness?(lateSeconds: number, count: number): void;
 }
@@ -193,7 +195,15 @@ export class RealClockDriver {
     st.timer = this.fx.setTimer(() => {
       st.timer = undefined;
       st.armedFor = undefined;
-      if (!this.closed) this.advance(st, this.simNow());
+      if (this.closed) return;
+      try {
+        this.advance(st, this.simNow());
+      } catch (err) {
+        // An engine or writer fault fails loudly but keeps the server (and other replicas) up.
+        this.hooks.onError?.(st.index, err);
+        st.dirty.clear();
+        this.arm(st);
+      }
     }, delay);
   }
 }

@@ -84,6 +84,7 @@ export class SimInstance implements SinkObserver {
         onGates: (r, step, t, counts, tokens) => this.gates.onGates(r, step, t, counts, tokens),
         onStep: (r, info) => this.metrics.replica[r]!.iteration.observe(info.prefillTokens + info.decodeTokens, info.steps ?? 1),
         onLateness: (late, n) => this.onLateness(late, n),
+        onError: (r, err) => fx.warn(`replica ${r}: ${(err as Error)?.stack ?? String(err)}`),
       },
       fx,
     );
@@ -157,6 +158,8 @@ export class SimInstance implements SinkObserver {
   admit(gen: GenRequest, sink: GenerationSink): void {
     this.active.set(gen.id, { gen, sink });
     gen.arrival = this.driver.simNow();
+    // A write to a socket the client already closed must not take the server down.
+    sink.res.on('error', () => sink.cancel());
     sink.res.on('close', () => {
       if (!sink.done) {
         sink.cancel();
