@@ -76,6 +76,12 @@ describe('sim run (offline runner)', () => {
       expect(fs.readFileSync(path.join(b, 'raw', f)).equals(fs.readFileSync(path.join(a, 'raw', f))), f).toBe(true);
     }
     expect(fs.readFileSync(path.join(c, 'raw', 'requests.jsonl')).equals(fs.readFileSync(path.join(a, 'raw', 'requests.jsonl')))).toBe(false);
+    // Step by step (no closed-form stretches) writes the same requests and token times.
+    const d = await sim('same-d', [...base, '--chunks', '--step-by-step']);
+    for (const f of ['requests.jsonl', 'chunks.jsonl']) {
+      expect(fs.readFileSync(path.join(d, 'raw', f)).equals(fs.readFileSync(path.join(a, 'raw', f))), f).toBe(true);
+    }
+    expect(read(d, 'sim_steps.jsonl').every((s) => s.steps === 1)).toBe(true);
     const chunks = read(a, 'chunks.jsonl');
     const outTokens = read(a, 'requests.jsonl').reduce((s, r) => s + (r.output_tokens as number), 0);
     expect(chunks).toHaveLength(outTokens);
