@@ -122,20 +122,21 @@ const checks = new WeakMap<TableDef, Check>();
 function checker(table: TableDef): Check {
   let c = checks.get(table);
   if (c) return c;
-  const fields = table.fields;
-  const required = Object.entries(fields)
-    .filter(([, f]) => !f.nullable && f.default === undefined)
-    .map(([n]) => n);
+  const entries = Object.entries(table.fields).filter(([n]) => n !== 'extra');
+  const names = entries.map(([n]) => n);
+  const specs = entries.map(([, f]) => ({ type: f.type, enum: f.enum as readonly string[] | undefined, required: !f.nullable && f.default === undefined }));
+  // Field by field in contract order: parsed records share a shape, so these reads are cheap.
   c = (rec) => {
-    let extra = false;
-    for (const key in rec) {
-      const f = fields[key];
-      const v = rec[key];
-      if (f === undefined || key === 'extra') {
-        extra = true;
+    let present = 0;
+    for (let i = 0; i < names.length; i++) {
+      const v = rec[names[i]!];
+      const f = specs[i]!;
+      if (v === undefined || v === null) {
+        if (f.required) return 'bad';
+        if (v === null) present++;
         continue;
       }
-      if (v === null || v === undefined) continue;
+      present++;
       switch (f.type) {
         case 'VARCHAR':
           if (typeof v !== 'string' || (f.enum !== undefined && !f.enum.includes(v))) return 'bad';
@@ -156,8 +157,10 @@ function checker(table: TableDef): Check {
           break;
       }
     }
-    for (const key of required) if (rec[key] === null || rec[key] === undefined) return 'bad';
-    return extra ? 'extra' : 'ok';
+    // Any key beyond the contract's (or an `extra` object) must be carried into `extra`.
+    let keys = 0;
+    for (const _ in rec) keys++;
+    return keys === present ? 'ok' : 'extra';
   };
   checks.set(table, c);
   return c;
