@@ -156,11 +156,22 @@ async function route(inst: SimInstance, req: IncomingMessage, res: ServerRespons
     }
     return sendJson(res, 200, inst.gates.dump(dir));
   }
-  const known = ['/health', '/metrics', '/v1/models', '/v1/completions', '/v1/chat/completions', '/completion', '/slots', '/generate', '/swap_stats', '/reset_swap_stats'];
-  if (known.includes(path)) {
-    if (post || get) return notFound(inst, res);
-    return sendJson(res, 405, { detail: 'Method Not Allowed' });
-  }
+  // A route that exists here but was called with the wrong method: 405, as FastAPI answers.
+  const enabled: Record<string, boolean> = {
+    '/health': true,
+    '/metrics': true,
+    '/v1/models': true,
+    '/v1/completions': true,
+    '/v1/chat/completions': true,
+    '/v1/load_lora_adapter': c.runtimeLoraUpdating,
+    '/v1/unload_lora_adapter': c.runtimeLoraUpdating,
+    '/completion': llama,
+    '/slots': llama,
+    '/generate': !!c.lora,
+    '/swap_stats': !!c.lora,
+    '/reset_swap_stats': !!c.lora,
+  };
+  if (enabled[path]) return sendJson(res, 405, { detail: 'Method Not Allowed' });
   return notFound(inst, res);
 }
 

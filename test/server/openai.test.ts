@@ -141,6 +141,11 @@ describe('bad input gets vLLM status and error body, never a crash', () => {
     });
   }
 
+  it('answers an unknown route 404 and a wrong method 405, as FastAPI does', async () => {
+    expect([(await fetch(`${srv.url}/nope`)).status, (await fetch(`${srv.url}/v1/completions`)).status]).toEqual([404, 405]);
+    expect((await post(`${srv.url}/generate`, {})).status).toBe(404); // no adapters configured
+  });
+
   it('the openai client sees a NotFoundError for an unknown model', async () => {
     await expect(client.completions.create({ model: 'missing', prompt: 'x' })).rejects.toMatchObject({ status: 404 });
   });
