@@ -75,6 +75,7 @@ function render(format: Exclude<Format, 'parquet'>, columns: string[], rows: unk
 /** Materializes every view into a DuckDB file (temp file, then rename). */
 async function writeDatabase(cat: Catalog, file: string): Promise<void> {
   const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
+  fs.mkdirSync(path.dirname(tmp), { recursive: true });
   fs.rmSync(tmp, { force: true });
   try {
     await cat.conn.run(`ATTACH ${sqlQuote(tmp)} AS servelab_out`);

@@ -130,10 +130,9 @@ export function rawFiles(dir: string, t: TableDef): string[] {
 }
 
 export async function openDuckDB(): Promise<{ instance: DuckDBInstance; conn: DuckDBConnection; close(): void }> {
-  const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: process.env.SERVELAB_DUCKDB_MEMORY ?? '1GB',
-    temp_directory: path.join(os.tmpdir(), `servelab-duckdb-${process.pid}`),
-  });
+  // A bounded memory limit keeps finalize's peak RSS predictable; DuckDB spills past it.
+  const spill = path.join(os.tmpdir(), `servelab-duckdb-${process.pid}-${Date.now()}`);
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: process.env.SERVELAB_DUCKDB_MEMORY ?? '1GB', temp_directory: spill });
   const conn = await instance.connect();
   return {
     instance,
@@ -141,6 +140,7 @@ export async function openDuckDB(): Promise<{ instance: DuckDBInstance; conn: Du
     close() {
       conn.closeSync();
       instance.closeSync();
+      fs.rmSync(spill, { recursive: true, force: true });
     },
   };
 }
