@@ -60,16 +60,19 @@ chunked AS (
   WHERE r.status = 'ok'
 ),
 gaps AS (
-  SELECT k.run, k.endpoint, k.phase, (g.b.t - g.a.t) / 1e6 AS itl_ms
-  FROM (SELECT run, request_id, unnest(list_slice(l, 2, len(l))) AS b, unnest(list_slice(l, 1, len(l) - 1)) AS a FROM chunk_times) g
-  JOIN chunked k ON k.run = g.run AND k.request_id = g.request_id
+  -- join per request (1 row each), then unnest the gaps
+  SELECT run, endpoint, phase, b.t - a.t AS itl_ns
+  FROM (
+    SELECT k.run, k.endpoint, k.phase, unnest(list_slice(c.l, 2, len(c.l))) AS b, unnest(list_slice(c.l, 1, len(c.l) - 1)) AS a
+    FROM chunk_times c JOIN chunked k ON k.run = c.run AND k.request_id = c.request_id
+  )
 ),
 per_gap AS (
   SELECT run, endpoint, phase,
-    count(itl_ms) AS itl_n,
-    avg(itl_ms) AS itl_ms_mean,
-    stddev_pop(itl_ms) AS itl_ms_std,
-    quantile_cont(itl_ms, [0.5, 0.9, 0.95, 0.99]) AS itl_q
+    count(itl_ns) AS itl_n,
+    avg(itl_ns) / 1e6 AS itl_ms_mean,
+    stddev_pop(itl_ns) / 1e6 AS itl_ms_std,
+    list_transform(quantile_cont(itl_ns, [0.5, 0.9, 0.95, 0.99]), x -> x / 1e6) AS itl_q
   FROM gaps
   GROUP BY ALL
 )
