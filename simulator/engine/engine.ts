@@ -353,32 +353,40 @@ class TokenEngine implements Engine {
     const tokenEvents = this.config.tokenEvents;
     const step = this.st.steps++;
     let w = 0;
-    for (let i = 0; i < running.length; i++) {
+    let computed = 0;
+    let sampled = 0;
+    const n = running.length;
+    for (let i = 0; i < n; i++) {
       const r = running[i]!;
-      if (r.sched > 0) {
-        r.numComputed += r.sched;
-        this.pending -= r.sched;
+      const k = r.sched;
+      if (k > 0) {
+        const c = r.numComputed + k;
+        r.numComputed = c;
+        computed += k;
         r.sched = 0;
         if (r.aborted) {
           this.finish(r, te, 'abort');
           continue;
         }
-        if (r.numComputed === r.numTokens) {
-          r.numTokens++;
-          r.generated++;
-          this.st.generationTokens++;
-          if (Number.isNaN(r.firstToken)) r.firstToken = te;
+        if (c === r.numTokens) {
+          r.numTokens = c + 1;
+          const g = ++r.generated;
+          sampled++;
+          if (g === 1) r.firstToken = te;
           r.lastToken = te;
           if (tokenEvents) L.onTokens(r.req.id, te, 1);
-          if (r.generated >= r.target) {
+          if (g >= r.target) {
             this.finish(r, te, r.reason);
             continue;
           }
         }
       }
-      running[w++] = r;
+      if (w !== i) running[w] = r;
+      w++;
     }
     running.length = w;
+    this.pending -= computed;
+    this.st.generationTokens += sampled;
     this.cur = false;
     this.lastEnd = te;
     if (this.curGates) L.onGates?.(step, te, this.curGates, this.curPrefill + this.curDecode);
