@@ -120,7 +120,10 @@ function layout(runDir: string, m: Manifest, d: ReportData): Report {
     sections: [
       {
         title: 'Summary per endpoint and phase',
-        text: 'Requests, failures, throughput and latency (ms) of each endpoint and phase. Throughput = ok requests (or their output tokens) / the phase\'s span from first send to last completion.',
+        text:
+          d.summary.length === 0
+            ? 'This run has no request records yet (raw/requests*.jsonl is empty or missing), so the tables and charts below are empty.'
+            : 'Requests, failures, throughput and latency (ms) of each endpoint and phase. Throughput = ok requests (or their output tokens) / the phase\'s span from first send to last completion.',
         table: { columns: SUMMARY_COLUMNS, rows: d.summary, csvName: 'latency_summary' },
       },
       { title: `Latency percentiles (${d.phase} phase)`, text: 'p50, p90 and p99 of each metric per endpoint, from the summary above.', chart: { spec: specs.latencyPercentiles(), data: d.percentiles, csvName: 'latency_percentiles' } },
