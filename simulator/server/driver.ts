@@ -34,6 +34,8 @@ export interface DriverHooks {
   onPreempt?(replica: number, id: string, t: number): void;
   /** An exception from an engine step or a sink's write, on a timer (nothing else to throw to). */
   onError?(replica: number, err: unknown): void;
+  /** A replica's timer fired `lateSeconds` after the step end it was armed for (host scheduling). */
+  onWakeup?(lateSeconds: number): void;
   /** Lateness of `count` tokens that were sent `lateSeconds` after they were due. */
   onLateness?(lateSeconds: number, count: number): void;
 }
@@ -196,6 +198,7 @@ export class RealClockDriver {
       st.timer = undefined;
       st.armedFor = undefined;
       if (this.closed) return;
+      this.hooks.onWakeup?.(Math.max(0, (this.fx.nowMs() - this.wallMsOf(next)) / 1000));
       try {
         this.advance(st, this.simNow());
       } catch (err) {

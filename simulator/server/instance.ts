@@ -84,6 +84,7 @@ export class SimInstance implements SinkObserver {
         onGates: (r, step, t, counts, tokens) => this.gates.onGates(r, step, t, counts, tokens),
         onStep: (r, info) => this.metrics.replica[r]!.iteration.observe(info.prefillTokens + info.decodeTokens, info.steps ?? 1),
         onLateness: (late, n) => this.onLateness(late, n),
+        onWakeup: (late) => this.metrics.wakeupSeries.observe(late),
         onError: (r, err) => fx.warn(`replica ${r}: ${(err as Error)?.stack ?? String(err)}`),
       },
       fx,

@@ -44,6 +44,7 @@ export class ServerMetrics {
   readonly replica: ReplicaSeries[] = [];
   readonly latenessSeries: Child;
   readonly sentSeries: Child;
+  readonly wakeupSeries: Child;
   /** llama.cpp counters of prompt/predict seconds, kept from request timings. */
   promptSeconds = 0;
   predictedSeconds = 0;
@@ -86,6 +87,9 @@ export class ServerMetrics {
     }
     this.lateness = this.own.histogram('servelab:token_lateness_seconds', 'Seconds between when the serving model made a token due and when the server wrote it.', LATENESS_BUCKETS);
     this.tokensSent = this.own.counter('servelab:tokens_sent', 'Output tokens written to clients.');
+    this.wakeupSeries = this.own
+      .histogram('servelab:timer_lateness_seconds', "Seconds between a step's end in the serving model and the server's wake-up for it (host scheduling).", LATENESS_BUCKETS)
+      .child({});
     this.faults = this.own.counter('servelab:injected_faults', 'Faults injected by the fault flags, by kind.');
     this.latenessSeries = this.lateness.child({});
     this.sentSeries = this.tokensSent.child({});
@@ -112,6 +116,8 @@ export class ServerMetrics {
     if (!this.loraInfo) return;
     // One series per label combination, as vLLM leaves behind; readers take the newest value.
     this.loraInfo.set({ max_lora: String(maxLoras), running_lora_adapters: running.join(','), waiting_lora_adapters: waiting.join(',') }, unixSeconds);
+    // Bounded, unlike vLLM's: keep the newest 64 combinations so /metrics cannot grow without end.
+    while (this.loraInfo.series.size > 64) this.loraInfo.series.delete(this.loraInfo.series.keys().next().value!);
   }
 
   renderVllm(): string {
