@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRun } from '../../core/run.ts';
-import { openCatalog, queryRows } from '../../analysis/catalog.ts';
+import { isFinalized, openCatalog, queryRows } from '../../analysis/catalog.ts';
+import { finalizeRun } from '../../analysis/runstore.ts';
 
 describe('catalog', () => {
   it('reads raw JSONL of an unfinalized run, skipping a torn last line, keeping extra', async () => {
@@ -27,5 +28,26 @@ describe('catalog', () => {
     } finally {
       cat.close();
     }
+  });
+
+  it('reads a finalized run from its Parquet (not raw), and a resumed run from raw again', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-cat-'));
+    const run = createRun({ experiment: 'demo', runId: 'f1', dataDir: data });
+    run.append('requests', { request_id: 'a', protocol: 'sim', status: 'ok', ...{ gpu_name: 'H100' } });
+    run.finish('complete');
+    await finalizeRun(run.dir);
+    expect(isFinalized(run.dir)).toBe(true);
+    // A line added to raw after finalize is not seen: the view reads requests.parquet.
+    fs.appendFileSync(run.rawFile('requests'), '{"run":"f1","request_id":"late","protocol":"sim","status":"ok"}\n');
+    const q = 'select request_id, extra from requests order by 1';
+    let cat = await openCatalog({ dataDir: data });
+    expect(await queryRows(cat.conn, q)).toEqual([{ request_id: 'a', extra: '{"gpu_name":"H100"}' }]);
+    cat.close();
+    const again = createRun({ experiment: 'demo', runId: 'f1', dataDir: data, resume: true });
+    expect(isFinalized(again.dir)).toBe(false);
+    cat = await openCatalog({ dataDir: data });
+    expect((await queryRows(cat.conn, q)).map((r) => r.request_id)).toEqual(['a', 'late']);
+    expect(await queryRows(cat.conn, 'select status from runs')).toEqual([{ status: 'running' }]);
+    cat.close();
   });
 });
