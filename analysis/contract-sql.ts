@@ -1,6 +1,6 @@
-// SQL that reads raw JSON records into the contract's columns inside DuckDB: one parse per
-// line, the same checks as core/validate.ts (types, enums, required, defaults), and unknown
-// fields kept in `extra`. Used by finalize (the fast path) and by the catalog's raw views.
+// SQL that reads raw JSON records into the contract's columns inside DuckDB, defaults filled
+// and unknown fields kept in `extra`. Finalize pairs it with the reader's exact line check;
+// the catalog's live views over raw JSONL use it alone (required fields and enums checked).
 import { type Field, type TableDef } from '../core/schema.ts';
 
 export const sqlQuote = (s: string) => `'${s.replaceAll("'", "''")}'`;

@@ -273,6 +273,7 @@ export async function finalizeTable(conn: DuckDBConnection, dir: string, t: Tabl
     fs.rmSync(tmp, { force: true });
   }
 }
+
 /** Writes the checked records (unknown fields already in `extra`) to a temp JSONL and loads that. */
 async function copyCleaned(conn: DuckDBConnection, dir: string, t: TableDef, files: string[], out: string, opts: { lenient?: boolean }): Promise<number> {
   const tmp = path.join(dir, `.${t.name}.clean-${process.pid}.jsonl`);
