@@ -3,10 +3,10 @@
 // routing, and closed-form decode stretches. Event-driven: its driver calls advanceTo(t).
 import type { BatchShape, Bottleneck, EngineListener, EngineRequest, EngineStats, FinishInfo, FinishReason, OnlineEngine } from '../types.ts';
 import { type EngineConfig, type ResolvedConfig, resolveConfig } from './config.ts';
-import { BlockManager } from './kv.ts';
+import { BlockManager, stepsWithinFreeBlocks } from './kv.ts';
 import { LoraManager } from './lora.ts';
 import { type MoeRouter, createMoeRouter } from './moe-router.ts';
-import { FifoQueue, OrderedQueue, Seq, type WaitQueue, byPriority } from './seq.ts';
+import { FifoQueue, OrderedQueue, Seq, type WaitQueue, byPriority, victimIndex } from './seq.ts';
 
 export interface Engine extends OnlineEngine {
   readonly config: ResolvedConfig;
@@ -163,19 +163,8 @@ class TokenEngine implements Engine {
     return head ? Math.max(this.lastEnd, head.req.arrival) : undefined;
   }
 
-  /** vLLM V1: newest running under FCFS; the lowest priority (then latest arrival) otherwise. */
   private victimIndex(): number {
-    const run = this.running;
-    if (this.config.policy === 'fcfs' && !this.config.order) return run.length - 1;
-    const order = this.config.order ?? byPriority;
-    let best = 0;
-    for (let i = 1; i < run.length; i++) {
-      const a = run[i]!;
-      const b = run[best]!;
-      const c = order(a.req, b.req);
-      if (c > 0 || (c === 0 && (a.req.arrival > b.req.arrival || (a.req.arrival === b.req.arrival && a.seqNo > b.seqNo)))) best = i;
-    }
-    return best;
+    return victimIndex(this.running, this.config.policy, this.config.order);
   }
 
   private preempt(v: Seq, vi: number, t: number): void {
@@ -448,28 +437,9 @@ class TokenEngine implements Engine {
       const rem = r.target - r.generated;
       if (rem < minRem) minRem = rem;
     }
-    let q = minRem - 1;
-    if (q < 2) return false;
-    // Largest q whose extra blocks (for steps 2..q) fit in the free blocks.
-    const needFor = (k: number): number => {
-      let n = 0;
-      for (let i = 0; i < B; i++) {
-        const r = run[i]!;
-        n += Math.ceil((r.numComputed + k) / bs) - r.blocks;
-      }
-      return n;
-    };
-    if (needFor(q) > this.kv.free) {
-      let lo = 1;
-      let hi = q;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (needFor(mid) <= this.kv.free) lo = mid;
-        else hi = mid - 1;
-      }
-      q = lo;
-      if (q < 2) return false;
-    }
+    const q0 = stepsWithinFreeBlocks(run, this.kv, minRem - 1);
+    if (q0 < 2) return false;
+    let q = q0;
     if (this.ends.length < q) this.ends = new Float64Array(Math.max(q, this.ends.length * 2));
     const ends = this.ends;
     ends[0] = this.curEnd;

@@ -41,3 +41,29 @@ export class BlockManager {
     return (this.total - this.free) / this.total;
   }
 }
+
+/**
+ * For decoding sequences that hold blocks for their next token: the largest q ≤ max such that
+ * the blocks they take over q decode steps (from step 2 on) fit in the free blocks (binary search).
+ */
+export function stepsWithinFreeBlocks(run: readonly { numComputed: number; blocks: number }[], kv: BlockManager, max: number): number {
+  if (max < 1) return max;
+  const bs = kv.blockSize;
+  const needFor = (k: number): number => {
+    let n = 0;
+    for (let i = 0; i < run.length; i++) {
+      const r = run[i]!;
+      n += Math.ceil((r.numComputed + k) / bs) - r.blocks;
+    }
+    return n;
+  };
+  if (needFor(max) <= kv.free) return max;
+  let lo = 1;
+  let hi = max;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (needFor(mid) <= kv.free) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}

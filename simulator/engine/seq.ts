@@ -114,3 +114,17 @@ export class OrderedQueue implements WaitQueue {
 
 /** vLLM's priority policy: lower value first. */
 export const byPriority = (a: EngineRequest, b: EngineRequest): number => (a.priority ?? 0) - (b.priority ?? 0);
+
+/** The preemption victim: vLLM V1 takes the newest running under FCFS; otherwise the last by the order (then latest arrival). */
+export function victimIndex(run: readonly Seq[], policy: 'fcfs' | 'priority', custom?: (a: EngineRequest, b: EngineRequest) => number): number {
+  if (policy === 'fcfs' && !custom) return run.length - 1;
+  const order = custom ?? byPriority;
+  let best = 0;
+  for (let i = 1; i < run.length; i++) {
+    const a = run[i]!;
+    const b = run[best]!;
+    const c = order(a.req, b.req);
+    if (c > 0 || (c === 0 && (a.req.arrival > b.req.arrival || (a.req.arrival === b.req.arrival && a.seqNo > b.seqNo)))) best = i;
+  }
+  return best;
+}
