@@ -51,7 +51,8 @@ async function openLoop(rate: number) {
   const run = createRun({ experiment: 'loadbench', runId: `open-${rate}`, dataDir: data });
   const agent = makeAgent();
   const cpu = cpuMeter();
-  await runLoad(run, { endpoints: [ep(server.url)], items, requestRate: rate, durationS: SECONDS, seed: 1, timeoutMs: 30_000 }, { clock, dispatcher: agent });
+  const out = await runLoad(run, { endpoints: [ep(server.url)], items, requestRate: rate, durationS: SECONDS, seed: 1, timeoutMs: 10_000 }, { clock, dispatcher: agent });
+  const cpuText = cpu(out.records); // before the DuckDB query, which has threads of its own
   await agent.close();
   run.finish('complete');
   const r = await sql(run.dir, `select count(*) n, count(*) filter (status = 'ok') ok,
@@ -60,7 +61,6 @@ async function openLoop(rate: number) {
       quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.5) lag50, quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.99) lag99,
       max((sent_ns - scheduled_ns) / 1e6) lagmax,
       string_agg(DISTINCT CASE WHEN status <> 'ok' THEN status || ': ' || left(error, 60) END, '; ') errs from requests`);
-  const cpuText = cpu(r.n as number);
   const err = (100 * ((r.sent_rate as number) - rate)) / rate;
   console.log(
     `open loop Poisson ${rate} req/s for ${SECONDS} s: ${r.n} sent, ${r.ok} ok | schedule ${fmt(r.sched_rate, 1)} req/s, achieved send rate ${fmt(r.sent_rate, 1)} req/s (${err >= 0 ? '+' : ''}${err.toFixed(2)}% vs target, ${fmt((100 * ((r.sent_rate as number) - (r.sched_rate as number))) / (r.sched_rate as number), 2)}% vs schedule) | send lag p50 ${fmt(r.lag50)} ms, p99 ${fmt(r.lag99)} ms, max ${fmt(r.lagmax)} ms | ${cpuText}${r.errs ? ` | errors: ${r.errs}` : ''}`,
@@ -71,13 +71,13 @@ async function maxStreamed(users: number, stream = true, label = 'streamed') {
   const run = createRun({ experiment: 'loadbench', runId: `max-${label}-${users}`, dataDir: data });
   const agent = makeAgent();
   const cpu = cpuMeter();
-  await runLoad(run, { endpoints: [ep(server.url, stream)], items, closed: { users }, durationS: SECONDS, stream, timeoutMs: 30_000 }, { clock, dispatcher: agent });
+  const out = await runLoad(run, { endpoints: [ep(server.url, stream)], items, closed: { users }, durationS: SECONDS, stream, timeoutMs: 30_000 }, { clock, dispatcher: agent });
+  const cpuText = cpu(out.records);
   await agent.close();
   run.finish('complete');
   const r = await sql(run.dir, `select count(*) filter (status = 'ok') ok, count(*) filter (status <> 'ok') bad,
       count(*) filter (status = 'ok') / ((max(done_ns) - min(sent_ns)) / 1e9) rps,
       quantile_cont((done_ns - sent_ns) / 1e6, 0.5) e2e50 from requests`);
-  const cpuText = cpu((r.ok as number) + (r.bad as number));
   console.log(`closed loop ${users} users, ${label}: ${r.ok} ok, ${r.bad} failed, ${fmt(r.rps, 0)} req/s (every request a full ${stream ? '16-chunk SSE stream' : 'JSON body'}, record written), e2e p50 ${fmt(r.e2e50)} ms | ${cpuText}`);
   return r.rps as number;
 }
@@ -113,8 +113,9 @@ async function ttftDelta(streams: number) {
 async function autocannonRps(connections: number): Promise<number> {
   const autocannon = createRequire(import.meta.url)('autocannon') as (o: object) => Promise<{ requests: { average: number }; errors: number; non2xx: number }>;
   const body = JSON.stringify({ model: 'm', prompt: 'benchmark prompt', max_tokens: 16, stream: false });
+  const cpu = cpuMeter();
   const r = await autocannon({ url: `${server.url}/v1/completions`, method: 'POST', headers: { 'content-type': 'application/json' }, body, connections, duration: SECONDS });
-  console.log(`autocannon ${connections} connections, same endpoint (non-streaming): ${fmt(r.requests.average, 0)} req/s, errors ${r.errors}, non-2xx ${r.non2xx}`);
+  console.log(`autocannon ${connections} connections, same endpoint (non-streaming): ${fmt(r.requests.average, 0)} req/s, errors ${r.errors}, non-2xx ${r.non2xx} | ${cpu(r.requests.average * SECONDS)}`);
   return r.requests.average;
 }
 

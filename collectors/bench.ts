@@ -103,7 +103,8 @@ export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects 
     {
       endpoints: o.endpoints,
       items: o.items,
-      mode: loadMode(o, o.seed ?? 0),
+      // shards of one run draw different arrival times (same prompts), or their bursts would align
+      mode: loadMode(o, (o.seed ?? 0) + run.shard * 1_000_003),
       stream: o.stream ?? true,
       warmups: o.warmups,
       timeoutMs: o.timeoutMs,
@@ -123,6 +124,11 @@ export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects 
     run.flush();
     await ownAgent?.close();
   }
+}
+
+/** Records the run's final status: a stopped load (Ctrl-C) leaves it incomplete. */
+export function finishRun(run: RunHandle, outcome: LoadOutcome): void {
+  run.finish(outcome.stopped ? 'incomplete' : 'complete', outcome.stopped ? 'stopped by the user (Ctrl-C)' : undefined);
 }
 
 export interface ResultParams {

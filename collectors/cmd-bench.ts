@@ -8,7 +8,7 @@ import { CliError, ExitCode, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { createRun } from '../core/run.ts';
-import { type Goodput, METRICS, type Metric, checkThresholds, computeBenchResult, parseThreshold, firstModel, resultJson, runLoad } from './bench.ts';
+import { type Goodput, METRICS, type Metric, checkThresholds, computeBenchResult, finishRun, parseThreshold, firstModel, resultJson, runLoad } from './bench.ts';
 import type { Endpoint } from './client.ts';
 import type { LoadEngine, WorkItem } from './engine.ts';
 import { startProgress } from './progress.ts';
@@ -164,7 +164,7 @@ export async function run(argv: string[]): Promise<number> {
   const stages = opt.str(p, 'ramp-up') ? parseStages(opt.str(p, 'ramp-up')!) : undefined;
   const users = opt.num(p, 'users');
   const durationS = opt.num(p, 'duration');
-  const numPrompts = durationS === undefined || argv.includes('--num-prompts') ? opt.num(p, 'num-prompts')! : undefined;
+  const numPrompts = durationS === undefined || argv.some((a) => a === '--num-prompts' || a.startsWith('--num-prompts=')) ? opt.num(p, 'num-prompts')! : undefined;
   const config = { ...p.opts, model };
   const shard = opt.num(p, 'shard')!;
   const run = createRun({ experiment: opt.str(p, 'experiment')!, runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), config, shard, resume: shard > 0, servers: endpoints.map((e) => ({ kind: 'external', url: e.baseUrl })) });
@@ -203,7 +203,7 @@ export async function run(argv: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
   }
   prog.stop();
-  run.finish(outcome.stopped ? 'incomplete' : 'complete', outcome.stopped ? 'stopped by the user (Ctrl-C)' : undefined);
+  finishRun(run, outcome);
   const figures = await computeBenchResult(run.dir, { metrics, percentiles, goodput });
   const proto = endpoints[0]!.protocol;
   const result = resultJson(

@@ -6,21 +6,33 @@ import type { Clock } from '../core/clock.ts';
 export interface PacerOptions {
   /** How long before the target the timer hands over to setImmediate turns (ns). */
   spinNs?: number;
+  /** When behind schedule, the longest stretch of back-to-back sends before I/O gets a turn (ns). */
+  maxBusyNs?: number;
 }
 
 export function makePacer(clock: Clock, opts: PacerOptions = {}) {
   const spinNs = opts.spinNs ?? 1_000_000;
+  const maxBusyNs = opts.maxBusyNs ?? 1_000_000;
   const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
   const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  let lastYieldNs = clock.nowNs();
   return {
     /** Resolves at or just after `targetNs` on `clock`; returns the lateness in ns. */
     async until(targetNs: number, signal?: AbortSignal): Promise<number> {
       for (;;) {
         if (signal?.aborted) return clock.nowNs() - targetNs;
-        const left = targetNs - clock.nowNs();
-        if (left <= 0) return -left;
+        const now = clock.nowNs();
+        const left = targetNs - now;
+        if (left <= 0) {
+          // behind schedule: still let I/O run now and then, or responses pile up unread
+          if (now - lastYieldNs < maxBusyNs) return -left;
+          await immediate();
+          lastYieldNs = clock.nowNs();
+          return lastYieldNs - targetNs;
+        }
         if (left > spinNs + 1_000_000) await timer(Math.min(100, Math.floor((left - spinNs) / 1e6)));
         else await immediate();
+        lastYieldNs = clock.nowNs();
       }
     },
   };

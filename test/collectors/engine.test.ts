@@ -7,7 +7,7 @@ import { createRun } from '../../core/run.ts';
 import { monotonicClock } from '../../core/clock.ts';
 import { makeAgent, type Endpoint } from '../../collectors/client.ts';
 import { LoadEngine } from '../../collectors/engine.ts';
-import { runLoad } from '../../collectors/bench.ts';
+import { finishRun, runLoad } from '../../collectors/bench.ts';
 import { makeItem } from '../../collectors/workloads/common.ts';
 import { type SseServer, startSseServer } from '../helpers/sse-server.ts';
 
@@ -64,7 +64,7 @@ describe('load engine', () => {
     setTimeout(() => engine!.stop(), 150);
     const out = await p;
     expect(out.stopped).toBe(true);
-    run.finish('incomplete', 'stopped');
+    finishRun(run, out);
     const manifest = JSON.parse(fs.readFileSync(path.join(run.dir, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('incomplete');
     const r = await rows(run.dir, 'select status, count(*)::INT n from requests group by 1 order by 1');
@@ -85,4 +85,19 @@ describe('load engine', () => {
     expect(r[0]!.endpoint).toBe('a');
     expect(r[0]!.n as number).toBeGreaterThan(total / 2);
   });
+
+  it('two shards load one run: separate raw files, distinct ids, one view', async () => {
+    const r0 = createRun({ experiment: 't', runId: 'sharded', dataDir: data, shard: 0 });
+    const r1 = createRun({ experiment: 't', runId: 'sharded', dataDir: data, shard: 1, resume: true });
+    const opts = { endpoints: [ep()], items: items(), numPrompts: 5, requestRate: 200, seed: 4 };
+    const [o0, o1] = await Promise.all([runLoad(r0, opts, { dispatcher: agent }), runLoad(r1, opts, { dispatcher: agent })]);
+    finishRun(r1, o1);
+    finishRun(r0, o0);
+    expect(fs.existsSync(r1.rawFile('requests'))).toBe(true);
+    expect(r1.rawFile('requests')).not.toBe(r0.rawFile('requests'));
+    const r = await rows(r0.dir, 'select shard, count(distinct request_id)::INT n, min(scheduled_ns) s0, max(scheduled_ns) s1 from requests group by 1 order by 1');
+    expect(r.map((x) => [x.shard, x.n])).toEqual([[0, 5], [1, 5]]);
+    expect(r[0]!.s1).not.toBe(r[1]!.s1); // different arrival draws per shard
+  });
 });
+
