@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
-import { formatDuration, isInteractive, progress } from '../core/output.ts';
+import { formatDuration, progress } from '../core/output.ts';
 import { createRun } from '../core/run.ts';
 import { ROUTERS, type RouterKind } from './cluster.ts';
 import { POLICIES } from './engine/index.ts';
@@ -157,6 +157,6 @@ export async function run(argv: string[]): Promise<number> {
     `${summary.simSeconds.toFixed(3)} s simulated in ${formatDuration(wall)} wall; ${summary.steps} engine steps (${summary.stretches} closed-form stretches)`,
     `run: ${handle.dir}`,
   ];
-  (isInteractive() ? process.stdout : process.stdout).write(lines.join('\n') + '\n');
+  process.stdout.write(lines.join('\n') + '\n');
   return 0;
 }
