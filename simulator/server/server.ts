@@ -199,7 +199,10 @@ function metrics(inst: SimInstance, url: URL, res: ServerResponse): void {
   inst.metrics.refresh(stats);
   if (inst.config.lora || inst.config.runtimeLoraUpdating) {
     const { running, waiting } = inst.loraActivity();
-    inst.metrics.setLoraInfo(inst.config.lora?.maxLoras ?? 1, running, waiting, inst.fx.unixSeconds());
+    const l = inst.config.lora;
+    // The engine's batch limit: --max-loras, at most the adapters that fit in HBM.
+    const maxLoras = l ? Math.max(1, Math.min(l.maxLoras, l.gpuLoras)) : 1;
+    inst.metrics.setLoraInfo(maxLoras, running, waiting, inst.fx.unixSeconds());
   }
   sendText(res, 200, inst.metrics.renderVllm(), PROM_TYPE);
 }
