@@ -52,6 +52,7 @@ export interface BenchOptions {
   percentiles?: number[];
   goodput?: Goodput;
   scrape?: ScrapeTarget[];
+  scrapeIntervalMs?: number;
   /** Count output tokens with the client tokenizer (default true). */
   countOutputTokens?: boolean;
   connections?: number | null;
@@ -116,7 +117,7 @@ export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects 
     { clock, dispatcher, onRecord: fx.onRecord },
   );
   fx.onEngine?.(engine);
-  const scraper = o.scrape?.length ? startScraper(run, o.scrape, { clock, dispatcher, warn: fx.warn }) : null;
+  const scraper = o.scrape?.length ? startScraper(run, o.scrape, { clock, dispatcher, warn: fx.warn, intervalMs: o.scrapeIntervalMs }) : null;
   try {
     return await engine.runLoad();
   } finally {

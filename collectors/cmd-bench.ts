@@ -161,6 +161,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!model && endpoints.some((e) => e.protocol.startsWith('openai'))) model = await firstModel(endpoints[0]!.baseUrl);
   for (const e of endpoints) e.model = model;
   const items = workload(p, warn);
+  if (opt.bool(p, 'ignore-eos')) for (const it of items) it.ignoreEos = true;
   const stages = opt.str(p, 'ramp-up') ? parseStages(opt.str(p, 'ramp-up')!) : undefined;
   const users = opt.num(p, 'users');
   const durationS = opt.num(p, 'duration');
@@ -191,6 +192,7 @@ export async function run(argv: string[]): Promise<number> {
         numPrompts, durationS, warmups: opt.num(p, 'warmup') ?? opt.num(p, 'num-warmups'), timeoutMs: opt.num(p, 'timeout')! * 1000,
         graceMs: opt.num(p, 'grace')! * 1000, seed: opt.num(p, 'seed'), stream: opt.bool(p, 'stream'),
         saveChunks: opt.bool(p, 'save-chunks') || metrics.includes('itl'), metrics, percentiles, goodput, connections: opt.num(p, 'connections'),
+        scrapeIntervalMs: opt.num(p, 'scrape-interval')! * 1000,
         scrape: opt.list(p, 'scrape').map((url): ScrapeTarget => ({ url, kind: /[?&]gpu_id=/.test(url) ? 'gpu-json' : 'prometheus' })),
       },
       { onRecord: (r) => prog.record(r), warn, onEngine: (e) => (engine = e) },
