@@ -66,6 +66,7 @@ async function main(): Promise<void> {
   const body = (i: number) => JSON.stringify({ model: 'Llama-3-8B', prompt: `Request ${i}: summarize the following text about serving large language models.`, max_tokens: MAX_TOKENS, ignore_eos: true, stream: true });
 
   const cpu0 = cpuSeconds(child.pid!);
+  const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
   let tokens = 0;
   let failed = 0;
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
   const outcome = await Promise.race([all.then(() => 'done' as const), limit]);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(child.pid!) - cpu0;
+  const cu = process.cpuUsage(clientCpu0);
+  const clientCpu = (cu.user + cu.system) / 1e6;
   const metrics = await scrape();
   clearInterval(poll);
   const sentOf = (m: string) => Number(m.match(/^servelab:tokens_sent_total (\S+)$/m)?.[1] ?? 0);
@@ -133,6 +136,7 @@ async function main(): Promise<void> {
   console.log(`  timer wake-up lateness p99 ${(wake.value * 1000).toFixed(2)} ms over ${wake.count} wake-ups (the host's scheduling share of the lateness)`);
   if (mid && mid.count > 0) console.log(`  … middle half of the run    p99 ${(mid.value * 1000).toFixed(2)} ms over ${mid.count} tokens (past the arrival burst)`);
   console.log(`  server CPU                 ${cpu.toFixed(2)} s = ${((cpu * 1000) / Math.max(1, tokens / 1000)).toFixed(1)} ms per 1,000 tokens`);
+  console.log(`  client CPU (this process)  ${clientCpu.toFixed(2)} s, sharing the host's cores with the server`);
   console.log(`  token rate at saturation   ${(tokens / Math.max(1e-9, streamSeconds)).toFixed(0)} tokens/s (first token → last)`);
   const warn = stderr.split('\n').filter((l) => l.includes('cannot keep up'));
   if (warn.length) console.log(`  server warned: ${warn[0]}`);
