@@ -41,12 +41,17 @@ export function readManifest(dir: string): Manifest {
   }
 }
 
-/** Finalized: the marker finalize writes last, or (older runs) requests.parquet and no writer. */
+/**
+ * Finalized: the marker finalize writes last (a resumed run loses it). A run with
+ * requests.parquet from elsewhere counts too, unless it is running or was resumed after
+ * a finalize (its manifest remembers finalized_unix_ms while the marker is gone).
+ */
 export function isFinalized(dir: string, manifest?: Manifest): boolean {
   if (fs.existsSync(path.join(dir, FINALIZED_MARKER))) return true;
   if (!fs.existsSync(path.join(dir, 'requests.parquet'))) return false;
   try {
-    return (manifest ?? readManifest(dir)).status !== 'running';
+    const m = manifest ?? readManifest(dir);
+    return m.status !== 'running' && m.extra?.finalized_unix_ms === undefined;
   } catch {
     return true;
   }

@@ -49,5 +49,7 @@ describe('catalog', () => {
     expect((await queryRows(cat.conn, q)).map((r) => r.request_id)).toEqual(['a', 'late']);
     expect(await queryRows(cat.conn, 'select status from runs')).toEqual([{ status: 'running' }]);
     cat.close();
+    again.finish('complete'); // finished but not finalized again: still read from raw
+    expect(isFinalized(again.dir)).toBe(false);
   });
 });
