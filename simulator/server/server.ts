@@ -3,6 +3,7 @@
 // server would send, and never letting a request's error take the process down.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CliError } from '../../core/errors.ts';
 import type { ServerConfig } from './config.ts';
 export { simConfig } from './presets.ts';
 import type { EngineFactory } from './driver.ts';
@@ -47,7 +48,10 @@ export async function startSimServer(config: ServerConfig, opts: StartOptions = 
   server.headersTimeout = 66_000;
   server.requestTimeout = 0;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const why = err.code === 'EADDRINUSE' ? 'is in use' : err.code === 'EACCES' ? 'needs privileges' : `failed (${err.code ?? err.message})`;
+      reject(new CliError(`${config.name}: listening on ${config.host}:${config.port} ${why}: pick another --port (0 lets the OS choose)`));
+    });
     server.listen(config.port, config.host, () => resolve());
   });
   const addr = server.address() as AddressInfo;

@@ -58,6 +58,17 @@ describe('serving', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it('says which port is taken instead of failing with a stack', async () => {
+    const lines: string[] = [];
+    let stop!: (s: string) => void;
+    const first = run(['--port', '0'], { stdout: (s) => lines.push(s), stopSignal: () => new Promise((r) => (stop = r)) });
+    for (let i = 0; i < 100 && lines.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    const port = lines[0]!.match(/:(\d+)\n$/)![1]!;
+    await expect(run(['--port', port], { stdout: () => {}, stopSignal: () => new Promise(() => {}) })).rejects.toThrow(/127\.0\.0\.1:\d+ is in use: pick another --port/);
+    stop('SIGTERM');
+    expect(await first).toBe(0);
+  });
+
   it('as a process: the first stdout line is `listening on`, SIGTERM exits 0', async () => {
     const child = spawn(process.execPath, ['bin/servelab.js', 'sim', 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const first = await new Promise<string>((resolve, reject) => {
