@@ -1,9 +1,10 @@
-// Real MoE load imbalance straight from gate-log directories, with the same SQL as the run
-// stages (analysis/moe_cv*.sql) over a `gate_loads` view of the files: no run needed.
+// Real MoE load imbalance straight from gate-log directories (no run needed), with the formulas
+// of the run stages analysis/moe_cv.sql and moe_ep_rank_load.sql on the lines' count lists.
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { queryRows } from '../../analysis/catalog.ts';
-import { loadStages, stageOrder } from '../../analysis/stages.ts';
 import { gateLogFiles, loadGateLines } from './gatelogs.ts';
 
 export const CV_METHODS = ['per-step', 'aggregated'] as const;
@@ -34,16 +35,22 @@ export interface CvResult {
   warnings: string[];
 }
 
-/** Builds the named stages (and their dependencies) as temp tables in `conn`. */
-export async function buildStagesInline(conn: DuckDBConnection, wanted: readonly string[]): Promise<void> {
-  for (const stage of stageOrder(loadStages(), wanted)) {
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${stage.name} AS ${stage.sql}`);
+const CV_LINES_SQL = fs.readFileSync(fileURLToPath(new URL('./cv_lines.sql', import.meta.url)), 'utf8');
+
+/** The statements of cv_lines.sql by their `-- @name` marker. */
+function cvStatements(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of CV_LINES_SQL.split(/^-- @/m).slice(1)) {
+    const nl = part.indexOf('\n');
+    out[part.slice(0, nl).trim()] = part.slice(nl + 1).trim();
   }
+  return out;
 }
 
 /**
  * CV of each gate-log directory. Every directory is one group named by its base name; the
- * files inside are its sources. Handles GBs: DuckDB reads the files in parallel.
+ * files inside are its sources. Reads the lines once into DuckDB and computes on the count
+ * lists (collectors/moe/cv_lines.sql), so 1 GB of logs takes seconds, not a row per expert.
  */
 export async function computeCv(dirs: readonly string[], opts: { epSize?: number; threads?: number } = {}): Promise<CvResult> {
   const instance = await DuckDBInstance.create(':memory:', opts.threads ? { threads: String(opts.threads) } : undefined);
@@ -58,25 +65,17 @@ export async function computeCv(dirs: readonly string[], opts: { epSize?: number
       }
     }
     const { warnings } = await loadGateLines(conn, files, (f) => `${groupOf.get(f)}/${path.basename(f).replace(/\.jsonl?$/, '')}`);
+    await conn.run(`SET VARIABLE ep_size = ${Math.max(1, Math.floor(opts.epSize ?? 4))}`);
     await conn.run(
-      `CREATE OR REPLACE TEMP VIEW gate_loads AS
-       SELECT 'cv' AS run, 0 AS shard, source, step, layer,
-         unnest(range(len(expert_counts)))::INTEGER AS expert, unnest(expert_counts) AS tokens,
-         num_tokens AS step_tokens, (t * 1e9)::BIGINT AS t_ns
-       FROM gate_lines`,
+      `CREATE OR REPLACE TEMP TABLE gate_expert_totals AS
+       SELECT grp, expert, sum(tokens) AS load FROM (
+         SELECT grp, unnest(range(len(expert_counts)))::INTEGER AS expert, unnest(expert_counts) AS tokens FROM gate_lines WHERE num_tokens <= 1000
+       ) GROUP BY grp, expert`,
     );
-    await conn.run(`CREATE OR REPLACE TEMP VIEW runs AS SELECT 'cv' AS run, json_object('ep_size', ${Number(opts.epSize ?? 4)}) AS config`);
-    await buildStagesInline(conn, ['moe_cv', 'moe_ep_rank_load']);
-    const summaries = (await queryRows(conn, 'SELECT * EXCLUDE (run, backend, dataset) FROM moe_cv ORDER BY grp')) as unknown as CvSummary[];
-    const experts = (await queryRows(
-      conn,
-      `SELECT CASE WHEN contains(source, '/') THEN regexp_replace(source, '/[^/]*$', '') ELSE source END AS grp, expert, sum(tokens)::BIGINT AS tokens
-       FROM gate_loads WHERE step_tokens <= 1000 GROUP BY ALL ORDER BY grp, expert`,
-    )) as CvResult['experts'];
-    const ranks = (await queryRows(
-      conn,
-      'SELECT grp, ep_rank, rank_tokens, share, rank_cv_aggregated, rank_cv_per_step FROM moe_ep_rank_load ORDER BY grp, ep_rank',
-    )) as CvResult['ranks'];
+    const sql = cvStatements();
+    const summaries = (await queryRows(conn, sql.summary!)) as unknown as CvSummary[];
+    const experts = (await queryRows(conn, 'SELECT grp, expert, load::BIGINT AS tokens FROM gate_expert_totals ORDER BY grp, expert')) as CvResult['experts'];
+    const ranks = (await queryRows(conn, sql.ranks!)) as CvResult['ranks'];
     return { summaries, experts, ranks, warnings };
   } finally {
     conn.closeSync();

@@ -187,8 +187,8 @@ export function gateLinesSql(files: readonly string[]): string {
 }
 
 /**
- * Loads the files into a temp table `gate_lines` (filename, source, step, layer, num_tokens,
- * expert_counts, rank, t). `sourceOf` names the source of each (original) file.
+ * Loads the files into a temp table `gate_lines` (grp, source, step, layer, num_tokens,
+ * expert_counts, t); grp = source up to its last '/'. `sourceOf` names the source of each (original) file.
  */
 export async function loadGateLines(
   conn: DuckDBConnection,
@@ -199,18 +199,24 @@ export async function loadGateLines(
   const prepared = prepareFiles(files);
   try {
     if (prepared.files.length === 0) throw new CliError(`${files.map((f) => path.dirname(f))[0]}: no complete gate-log lines`);
-    const mapping = prepared.files.map((f, i) => `(${sqlQuote(f)}, ${sqlQuote(sourceOf(prepared.originals[i]!))})`).join(', ');
-    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table}_src(filename VARCHAR, source VARCHAR)`);
+    const mapping = prepared.files
+      .map((f, i) => {
+        const source = sourceOf(prepared.originals[i]!);
+        const grp = source.includes('/') ? source.slice(0, source.lastIndexOf('/')) : source;
+        return `(${sqlQuote(f)}, ${sqlQuote(source)}, ${sqlQuote(grp)})`;
+      })
+      .join(', ');
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${table}_src(filename VARCHAR, source VARCHAR, grp VARCHAR)`);
     await conn.run(`INSERT INTO ${table}_src VALUES ${mapping}`);
     try {
       await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT s.source, l.* FROM (${gateLinesSql(prepared.files)}) l JOIN ${table}_src s USING (filename)`,
+        `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT s.grp, s.source, l.step, l.layer, l.num_tokens, l.expert_counts, l.t FROM (${gateLinesSql(prepared.files)}) l JOIN ${table}_src s USING (filename)`,
       );
     } catch (err) {
       throw explain(files, err);
     }
     const bad = await conn.runAndReadAll(
-      `SELECT filename FROM ${table} WHERE step IS NULL OR layer IS NULL OR num_tokens IS NULL OR expert_counts IS NULL OR len(expert_counts) = 0 OR list_min(expert_counts) < 0 LIMIT 1`,
+      `SELECT source FROM ${table} WHERE step IS NULL OR layer IS NULL OR num_tokens IS NULL OR expert_counts IS NULL OR len(expert_counts) = 0 OR list_min(expert_counts) < 0 LIMIT 1`,
     );
     if (bad.currentRowCount > 0) throw explain(files, new Error('missing or invalid fields'));
     const n = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM ${table}`);
