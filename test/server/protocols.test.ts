@@ -77,7 +77,7 @@ describe('LoRA /generate server', () => {
 describe('several GPUs behind one front', () => {
   it('reports per-GPU concurrency under round-robin', async () => {
     const s = await start({ gpus: 4 });
-    const reqs = [0, 1, 2, 3, 4].map((i) => post(`${s.url}/v1/completions`, { prompt: `p${i}`, max_tokens: 40, ignore_eos: true }));
+    const reqs = [0, 1, 2, 3, 4].map((i) => post(`${s.url}/v1/completions`, { prompt: `p${i}`, max_tokens: 120, ignore_eos: true }));
     const concurrency = () => Promise.all([0, 1, 2, 3].map(async (g) => ((await (await fetch(`${s.url}/metrics?gpu_id=${g}`)).json()) as { concurrency: number }).concurrency));
     let conc = await concurrency();
     for (let i = 0; i < 50 && conc.reduce((a, b) => a + b, 0) < 5; i++) conc = await concurrency();
@@ -94,13 +94,13 @@ describe('several GPUs behind one front', () => {
     expect(running.metrics.map((m) => m.labels?.engine)).toEqual(['0', '1', '2', '3']);
     const gen = fams.find((f) => f.name === 'vllm:generation_tokens_total')!;
     expect(gen.type).toBe('COUNTER');
-    expect(gen.metrics.reduce((a, m) => a + Number(m.value), 0)).toBe(200);
+    expect(gen.metrics.reduce((a, m) => a + Number(m.value), 0)).toBe(600);
     const ttft = fams.find((f) => f.name === 'vllm:time_to_first_token_seconds')!;
     expect(ttft.type).toBe('HISTOGRAM');
     expect(histCount('vllm:time_to_first_token_seconds')).toBe(5);
     expect(histCount('vllm:e2e_request_latency_seconds')).toBe(5);
     expect(fams.find((f) => f.name === 'servelab:token_lateness_seconds')!.type).toBe('HISTOGRAM');
-    expect(histCount('servelab:token_lateness_seconds')).toBe(200);
+    expect(histCount('servelab:token_lateness_seconds')).toBe(600);
     const success = fams.find((f) => f.name === 'vllm:request_success_total')!;
     expect(success.metrics.filter((m) => m.labels?.finished_reason === 'length').reduce((a, m) => a + Number(m.value), 0)).toBe(5);
   });
