@@ -73,7 +73,7 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
   const { clock } = ctx;
   const h = handlers[ep.protocol];
   const stream = spec.stream;
-  const state = newState();
+  const state = newState(spec.prompt);
   const ac = ctx.controller ?? new AbortController();
   const timer = ctx.timeoutMs && ctx.timeoutMs > 0 ? setTimeout(() => ac.abort(new AbortReason('timeout')), ctx.timeoutMs) : undefined;
   const url = ep.baseUrl.replace(/\/+$/, '') + ep.path;

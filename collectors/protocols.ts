@@ -57,13 +57,15 @@ export interface ResponseState {
   endedNs: number | null;
   /** An error the server reported in the stream or body. */
   error: string | null;
+  /** The prompt sent (the /generate protocol echoes it at the start of `text`). */
+  prompt: string;
 }
 
-export function newState(): ResponseState {
+export function newState(prompt = ''): ResponseState {
   return {
     firstChunkNs: null, firstTokenNs: null, lastTokenNs: null, chunkNs: [], chunkTokens: [], text: [],
     finishReason: null, promptTokensServer: null, outputTokensServer: null, serverTtftS: null,
-    serverLatencyS: null, serverTimings: null, adapter: null, gpu: null, ended: false, endedNs: null, error: null,
+    serverLatencyS: null, serverTimings: null, adapter: null, gpu: null, ended: false, endedNs: null, error: null, prompt,
   };
 }
 
@@ -198,7 +200,9 @@ const generate: ProtocolHandler = {
       s.error = err;
       return;
     }
-    const text = Array.isArray(body.text) ? body.text.join('') : typeof body.text === 'string' ? body.text : '';
+    let text: string = Array.isArray(body.text) ? body.text.join('') : typeof body.text === 'string' ? body.text : '';
+    // vLLM's /generate returns prompt + completion; only the completion is output
+    if (s.prompt && text.startsWith(s.prompt)) text = text.slice(s.prompt.length);
     s.firstChunkNs = t;
     token(s, text, t);
     if (typeof body.ttft === 'number') s.serverTtftS = body.ttft;

@@ -130,5 +130,7 @@ describe('llama.cpp and /generate', () => {
     expect(r.server_ttft_s).toBe(0.0234);
     expect(r.server_latency_s).toBe(0.156);
     expect(r.adapter).toBe('5');
+    // the echoed prompt is not output: 4 words → 'Hello world, this'
+    expect(r.output_tokens_client).toBe(countTokens('Hello world, this'));
   });
 });
