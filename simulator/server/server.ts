@@ -80,6 +80,14 @@ function familyOf(inst: SimInstance, req: IncomingMessage): Family {
   return inst.config.api === 'llamacpp' ? 'llama' : 'vllm';
 }
 
+/** llama.cpp's error types for the server's error kinds. */
+const LLAMA_TYPES: Record<string, string> = {
+  BadRequestError: 'invalid_request_error',
+  NotFoundError: 'not_found_error',
+  InternalServerError: 'server_error',
+  ServiceUnavailableError: 'unavailable_error',
+};
+
 function fail(res: ServerResponse, family: Family, err: unknown): void {
   const e = err instanceof HttpError ? err : new HttpError(500, `internal error: ${(err as Error)?.message ?? String(err)}`, 'InternalServerError');
   if (res.headersSent) {
@@ -90,7 +98,7 @@ function fail(res: ServerResponse, family: Family, err: unknown): void {
     case 'vllm':
       return sendJson(res, e.status, vllmError(e.status, e.message, e.kind, e.param));
     case 'llama':
-      return sendJson(res, e.status, llamaError(e.status, e.message, e.kind === 'BadRequestError' ? 'invalid_request_error' : e.kind));
+      return sendJson(res, e.status, llamaError(e.status, e.message, LLAMA_TYPES[e.kind] ?? e.kind));
     case 'generate':
       return sendJson(res, e.status, { detail: e.message });
     case 'plain':

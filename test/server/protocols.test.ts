@@ -43,11 +43,16 @@ describe('llama.cpp API', () => {
   });
 
   it('answers 503 on /health while loading (slow start), then ok', async () => {
-    const s = await start({ api: 'llamacpp', faults: { errorRate: 0, errorMode: 'mixed', stallRate: 0, stallMs: 0, crashAfter: 0, slowStartMs: 300 } });
+    // The server's clock is moved by hand, so the test does not race the slow-start window.
+    let skewMs = 0;
+    const faults = { errorRate: 0, errorMode: 'mixed' as const, stallRate: 0, stallMs: 0, crashAfter: 0, slowStartMs: 60_000 };
+    const s = await start({ api: 'llamacpp', faults }, { effects: { warn: () => {}, nowMs: () => performance.now() + skewMs } });
     const first = await fetch(`${s.url}/health`);
     expect(first.status).toBe(503);
     expect(await first.json()).toEqual({ error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
-    await new Promise((r) => setTimeout(r, 350));
+    const busy = await post(`${s.url}/completion`, { prompt: 'x', n_predict: 1 });
+    expect([busy.status, JSON.parse(busy.text).error.type]).toEqual([503, 'unavailable_error']);
+    skewMs = 61_000;
     const ok = await fetch(`${s.url}/health`);
     expect([ok.status, await ok.json()]).toEqual([200, { status: 'ok' }]);
   });
