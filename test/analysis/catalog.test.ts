@@ -1,14 +1,18 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createRun } from '../../core/run.ts';
 import { isFinalized, openCatalog, queryRows } from '../../analysis/catalog.ts';
 import { finalizeRun } from '../../analysis/runstore.ts';
 
+const made: string[] = [];
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
 describe('catalog', () => {
   it('reads raw JSONL of an unfinalized run, skipping a torn last line, keeping extra', async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-cat-'));
+    made.push(data);
     const run = createRun({ experiment: 'demo', runId: 'r1', dataDir: data, config: { rate: 2 } });
     run.append('requests', { request_id: 'a', endpoint: 'e', protocol: 'openai-chat', status: 'ok', sent_ns: 100, first_token_ns: 110, phase: 'main' });
     run.append('requests', { request_id: 'b', endpoint: 'e', protocol: 'openai-chat', status: 'timeout', sent_ns: 200, phase: 'main' });
@@ -32,6 +36,7 @@ describe('catalog', () => {
 
   it('reads a finalized run from its Parquet (not raw), and a resumed run from raw again', async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-cat-'));
+    made.push(data);
     const run = createRun({ experiment: 'demo', runId: 'f1', dataDir: data });
     run.append('requests', { request_id: 'a', protocol: 'sim', status: 'ok', ...{ gpu_name: 'H100' } });
     run.finish('complete');

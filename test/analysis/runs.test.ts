@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { finalizeRun, listRuns, readManifest, resolveRun } from '../../analysis/runstore.ts';
 import { CliError } from '../../core/errors.ts';
 import { readJsonlAll } from '../../core/jsonl-reader.ts';
@@ -12,7 +12,9 @@ import { createRun } from '../../core/run.ts';
 import { requests, tables } from '../../core/schema.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-runs-'));
+const made: string[] = [];
+const tmp = () => made[made.push(fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-runs-'))) - 1]!;
+afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 async function parquet(file: string, sql: string) {
   const db = await DuckDBInstance.create(':memory:');

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run as sql } from '../../analysis/cmd-sql.ts';
 import { run as runs } from '../../analysis/cmd-runs.ts';
 import { finalizeRun } from '../../analysis/runstore.ts';
@@ -38,6 +38,7 @@ beforeAll(async () => {
   b.append('requests', { request_id: 'b1', protocol: 'sim', status: 'timeout', sent_ns: 5_000_000_000_000, endpoint: 'y' });
   b.flush();
 });
+afterAll(() => fs.rmSync(data, { recursive: true, force: true }));
 
 const q = 'select run, count(*) n, max(sent_ns) mx from requests group by run order by run';
 
@@ -101,7 +102,8 @@ describe('servelab runs', () => {
     ].map((l) => l.replace('started  requests', 'started              requests')));
     const show = await capture(runs, 'show', 'exp/lve', '--data', data);
     expect([show.code, show.stderr]).toEqual([1, `servelab: run 'exp/lve' not found under ${data}\n  close matches: exp/live\n`]);
-    const empty = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-empty-'));
+    const empty = path.join(data, 'empty-archive');
+    fs.mkdirSync(empty);
     expect(await capture(runs, 'ls', '--data', empty)).toMatchObject({ code: 0, stdout: '', stderr: `${message.emptyArchive(empty)}\n` });
     expect(await capture(runs, 'ls', '--data', path.join(empty, 'no'))).toMatchObject({ code: 1, stderr: `servelab: ${message.noDataDir(path.join(empty, 'no'))}\n` });
   });

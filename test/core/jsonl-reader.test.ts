@@ -1,12 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { readJsonlAll, scanJsonl } from '../../core/jsonl-reader.ts';
 import { message } from '../../core/messages.ts';
 import { requests } from '../../core/schema.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-jsonl-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const line = (o: object) => `${JSON.stringify(o)}\n`;
 const ok = (id: string, more: object = {}) => ({ run: 'r1', request_id: id, protocol: 'sim', status: 'ok', sent_ns: 100, ...more });
 function file(name: string, text: string): string {

@@ -1,10 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { JsonlWriter } from '../../core/jsonl-writer.ts';
 
-const tmp = () => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-writer-')), 'raw', 'x.jsonl');
+const base = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-writer-'));
+let n = 0;
+const tmp = () => path.join(base, String(n++), 'raw', 'x.jsonl');
+afterAll(() => fs.rmSync(base, { recursive: true, force: true }));
 
 describe('JsonlWriter', () => {
   it('writes every line byte for byte: multi-byte text, lines longer than the buffer, appends', () => {
