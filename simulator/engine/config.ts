@@ -34,6 +34,11 @@ export interface EngineConfig {
   closedForm?: boolean;
   /** Call listener.onTokens for every token. Default true; drivers that only need FinishInfo turn it off. */
   tokenEvents?: boolean;
+  /**
+   * Track decoding requests in aggregate (O(1) per step for them) when nothing needs per-token
+   * work: tokenEvents off, no MoE, no LoRA. Same results as eager tracking. Default true.
+   */
+  lazyDecode?: boolean;
 }
 
 export interface ResolvedConfig {
@@ -49,6 +54,7 @@ export interface ResolvedConfig {
   lora?: LoraConfig;
   closedForm: boolean;
   tokenEvents: boolean;
+  lazyDecode: boolean;
 }
 
 export function resolveConfig(c: EngineConfig): ResolvedConfig {
@@ -65,6 +71,7 @@ export function resolveConfig(c: EngineConfig): ResolvedConfig {
     lora: c.lora,
     closedForm: c.closedForm ?? true,
     tokenEvents: c.tokenEvents ?? true,
+    lazyDecode: c.lazyDecode ?? true,
   };
   if (!r.cost || typeof r.cost.stepTime !== 'function') throw new Error('engine: cost must be a CostModel (an object with stepTime(shape))');
   if (!Number.isInteger(r.maxNumSeqs) || r.maxNumSeqs < 1) throw new Error(`maxNumSeqs: ${r.maxNumSeqs} must be a whole number ≥ 1`);

@@ -5,6 +5,7 @@ import type { BatchShape, Bottleneck, EngineListener, EngineRequest, EngineStats
 import { type EngineConfig, type ResolvedConfig, resolveConfig } from './config.ts';
 import { BlockManager, stepsWithinFreeBlocks } from './kv.ts';
 import { LoraManager } from './lora.ts';
+import { Heap } from './heap.ts';
 import { type MoeRouter, createMoeRouter } from './moe-router.ts';
 import { FifoQueue, OrderedQueue, Seq, type WaitQueue, byPriority, victimIndex } from './seq.ts';
 
@@ -55,6 +56,23 @@ class TokenEngine implements Engine {
   private curBottleneck: Bottleneck = 'overhead';
   private curGates: number[][] | null = null;
   private ends = new Float64Array(64);
+  // Lazy decode: decoding requests advance together, one fast step at a time, without being
+  // touched; the prefilling ones (few) are scheduled one by one. A step that could preempt or
+  // that overflows the token budget falls back to the eager pass over every request.
+  private readonly lazyOn: boolean;
+  private lazyActive = false;
+  private curFast = false;
+  /** Fast steps done. */
+  private ds = 0;
+  /** Lazy decoders, and Σ of their computed tokens (the step's decodeCtxSum). */
+  private D = 0;
+  private sumC = 0;
+  private phaseCnt: Int32Array;
+  private finishHeap = new Heap<Seq>((a, b) => (a.finishAt !== b.finishAt ? a.finishAt < b.finishAt : a.seqNo < b.seqNo));
+  private prefilling: Seq[] = [];
+  private lazyAborts: Seq[] = [];
+  /** Finished requests still in `running` (removed in batches while lazy). */
+  private dead = 0;
   private readonly shape: BatchShape = { prefillSeqs: 0, prefillTokens: 0, prefillAttnWork: 0, decodeSeqs: 0, decodeCtxSum: 0 };
 
   constructor(config: EngineConfig, listener: EngineListener) {
@@ -65,6 +83,12 @@ class TokenEngine implements Engine {
     this.moe = config.moe ? ('route' in config.moe ? config.moe : createMoeRouter(config.moe)) : undefined;
     const order = this.config.order ?? (this.config.policy === 'priority' ? byPriority : undefined);
     this.waiting = order ? new OrderedQueue(order) : new FifoQueue();
+    this.lazyOn = this.config.lazyDecode && !this.config.tokenEvents && !this.moe && !this.lora;
+    this.phaseCnt = new Int32Array(this.kv.blockSize);
+  }
+
+  private runningCount(): number {
+    return this.running.length - this.dead;
   }
 
   now(): number {
@@ -81,7 +105,7 @@ class TokenEngine implements Engine {
   }
 
   stats(): EngineStats {
-    return { ...this.st, running: this.running.length, waiting: this.waiting.size, kvUsage: this.kv.usage() };
+    return { ...this.st, running: this.runningCount(), waiting: this.waiting.size, kvUsage: this.kv.usage() };
   }
 
   add(req: EngineRequest): void {
@@ -123,11 +147,22 @@ class TokenEngine implements Engine {
     if (s.state === 0) {
       this.waiting.remove(s);
       this.finish(s, this.clock, 'abort');
+    } else if (s.lazy) {
+      if (this.cur) {
+        s.aborted = true; // leaves at the end of the step in flight
+        this.lazyAborts.push(s);
+      } else {
+        this.materialize(s);
+        this.running.splice(this.running.indexOf(s), 1);
+        this.finish(s, this.clock, 'abort');
+      }
     } else if (s.sched > 0 && this.cur) {
       s.aborted = true; // leaves at the end of the step in flight
     } else {
       const i = this.running.indexOf(s);
       if (i >= 0) this.running.splice(i, 1);
+      const j = this.prefilling.indexOf(s);
+      if (j >= 0) this.prefilling.splice(j, 1);
       this.finish(s, this.clock, 'abort');
     }
   }
@@ -148,7 +183,7 @@ class TokenEngine implements Engine {
         // A step starting exactly at t is left open so that requests added at t join it.
         if (start === undefined || start >= t) return;
         if (!this.formStep(start)) return;
-        if (this.curEnd <= t && this.stretchable() && this.stretch(t)) continue;
+        if (this.curEnd <= t && this.stretchable() && (this.curFast ? this.stretchLazy(t) : this.stretch(t))) continue;
       }
       if (this.curEnd > t) return;
       this.completeStep();
@@ -158,7 +193,7 @@ class TokenEngine implements Engine {
   // ---- scheduling ----
 
   private nextStart(): number | undefined {
-    if (this.running.length > 0) return this.lastEnd;
+    if (this.runningCount() > 0) return this.lastEnd;
     const head = this.waiting.peek();
     return head ? Math.max(this.lastEnd, head.req.arrival) : undefined;
   }
@@ -196,7 +231,33 @@ class TokenEngine implements Engine {
     let dS = 0;
     let dC = 0;
     let loraTok = 0;
-    for (let i = 0; i < running.length; i++) {
+    let fast = false;
+    if (this.lazyActive) {
+      fast = this.fastFits(budget);
+      if (fast) {
+        const pre = this.prefilling;
+        for (let i = 0; i < pre.length; i++) {
+          const r = pre[i]!;
+          const n = r.numTokens - r.numComputed;
+          const need = Math.ceil((r.numComputed + n) / bs) - r.blocks;
+          if (need > 0) {
+            kv.allocate(need);
+            r.blocks += need;
+          }
+          r.sched = n;
+          budget -= n;
+          pS++;
+          pT += n;
+          pW += n * (r.numComputed + n / 2);
+        }
+        kv.allocate(this.phaseCnt[this.ds % bs]!);
+        budget -= this.D;
+        dS = this.D;
+        dC = this.sumC;
+        batch = this.D + pre.length;
+      } else this.materializeAll();
+    }
+    for (let i = 0; !fast && i < running.length; i++) {
       if (budget <= 0) break;
       const r = running[i]!;
       let n = r.numTokens - r.numComputed;
@@ -256,7 +317,7 @@ class TokenEngine implements Engine {
     if (preempted === 0 || running.length === 0) {
       const w = this.waiting;
       let skipped: Seq[] | null = null;
-      const maxSeqs = this.config.maxNumSeqs;
+      const maxSeqs = this.config.maxNumSeqs + this.dead;
       while (w.size > 0 && budget > 0 && running.length < maxSeqs) {
         const s = w.peek()!;
         if (s.req.arrival > start) break;
@@ -268,7 +329,7 @@ class TokenEngine implements Engine {
           (skipped ??= []).push(w.pop()!);
           continue;
         }
-        if (!kv.canAdmit(Math.ceil(s.numTokens / bs), running.length > 0)) break;
+        if (!kv.canAdmit(Math.ceil(s.numTokens / bs), running.length > this.dead)) break;
         w.pop();
         const need = Math.ceil(n / bs);
         kv.allocate(need);
@@ -282,6 +343,7 @@ class TokenEngine implements Engine {
         s.prefillEnd = s.numTokens;
         budget -= n;
         running.push(s);
+        if (fast) this.prefilling.push(s);
         batch++;
         pS++;
         pT += n;
@@ -310,6 +372,7 @@ class TokenEngine implements Engine {
     }
     const cost = this.price(pS, pT, pW, dS, dC, loraTok, moeShape);
     this.cur = true;
+    this.curFast = fast;
     this.curStart = start;
     this.curEnd = start + (cost.seconds + swap);
     this.curBatch = batch;
@@ -337,6 +400,14 @@ class TokenEngine implements Engine {
   }
 
   private completeStep(): void {
+    if (this.curFast) this.completeFast();
+    else {
+      this.completeEager();
+      if (this.lazyOn) this.lazifyAll();
+    }
+  }
+
+  private completeEager(): void {
     const te = this.curEnd;
     const { running, L } = this;
     const tokenEvents = this.config.tokenEvents;
@@ -412,14 +483,237 @@ class TokenEngine implements Engine {
     });
   }
 
+  // ---- lazy decode ----
+
+  /** Whether this step can be fast: everything running fits the budget and the free blocks (no preemption). */
+  private fastFits(budget: number): boolean {
+    const pre = this.prefilling;
+    const bs = this.kv.blockSize;
+    let demand = this.D;
+    let need = this.phaseCnt[this.ds % bs]!;
+    for (let i = 0; i < pre.length; i++) {
+      const r = pre[i]!;
+      const n = r.numTokens - r.numComputed;
+      demand += n;
+      need += Math.ceil((r.numComputed + n) / bs) - r.blocks;
+    }
+    return demand <= budget && need <= this.kv.free;
+  }
+
+  /** Starts tracking a decoding request (at rest) in aggregate. */
+  private lazify(r: Seq): void {
+    const bs = this.kv.blockSize;
+    r.lazy = true;
+    r.anchor = this.ds;
+    r.phase = (((this.ds - r.numComputed) % bs) + bs) % bs;
+    r.finishAt = this.ds + (r.target - r.generated);
+    this.phaseCnt[r.phase]!++;
+    this.D++;
+    this.sumC += r.numComputed;
+    this.finishHeap.push(r);
+  }
+
+  /** Brings a lazy request's counters up to date (at rest) and stops tracking it in aggregate. */
+  private materialize(r: Seq): void {
+    const delta = this.ds - r.anchor;
+    this.sumC -= r.numComputed + delta;
+    r.numComputed += delta;
+    r.numTokens += delta;
+    r.generated += delta;
+    if (delta > 0) r.lastToken = this.lastEnd;
+    r.blocks = Math.ceil(r.numComputed / this.kv.blockSize);
+    r.lazy = false;
+    this.phaseCnt[r.phase]!--;
+    this.D--;
+  }
+
+  /** Back to eager tracking: every counter exact, finished requests out of `running`. */
+  private materializeAll(): void {
+    const run = this.running;
+    let w = 0;
+    for (let i = 0; i < run.length; i++) {
+      const r = run[i]!;
+      if (r.state === 2) continue;
+      if (r.lazy) this.materialize(r);
+      run[w++] = r;
+    }
+    run.length = w;
+    this.dead = 0;
+    this.finishHeap = new Heap<Seq>((a, b) => (a.finishAt !== b.finishAt ? a.finishAt < b.finishAt : a.seqNo < b.seqNo));
+    this.prefilling.length = 0;
+    this.D = 0;
+    this.sumC = 0;
+    this.phaseCnt.fill(0);
+    this.lazyActive = false;
+  }
+
+  /** After an eager step: decoders go lazy, the rest are the prefilling list. */
+  private lazifyAll(): void {
+    const run = this.running;
+    this.prefilling.length = 0;
+    for (let i = 0; i < run.length; i++) {
+      const r = run[i]!;
+      if (r.numComputed >= r.prefillEnd) this.lazify(r);
+      else this.prefilling.push(r);
+    }
+    this.lazyActive = true;
+  }
+
+  private completeFast(): void {
+    const te = this.curEnd;
+    const L = this.L;
+    const step = this.st.steps++;
+    let computed = this.D;
+    let sampled = this.D;
+    const pre = this.prefilling;
+    const toLazy: Seq[] = [];
+    let w = 0;
+    for (let i = 0; i < pre.length; i++) {
+      const r = pre[i]!;
+      const k = r.sched;
+      const c = r.numComputed + k;
+      r.numComputed = c;
+      computed += k;
+      r.sched = 0;
+      if (r.aborted) {
+        this.finish(r, te, 'abort');
+        this.dead++;
+        continue;
+      }
+      if (c === r.numTokens) {
+        r.numTokens = c + 1;
+        const g = ++r.generated;
+        sampled++;
+        if (g === 1) r.firstToken = te;
+        r.lastToken = te;
+        if (g >= r.target) {
+          this.finish(r, te, r.reason);
+          this.dead++;
+        } else toLazy.push(r);
+        continue;
+      }
+      pre[w++] = r;
+    }
+    pre.length = w;
+    // Every lazy decoder computed one token and sampled the next.
+    this.ds++;
+    this.sumC += this.D;
+    this.lastEnd = te;
+    const heap = this.finishHeap;
+    for (let top = heap.peek(); top && top.finishAt <= this.ds; top = heap.peek()) {
+      heap.pop();
+      if (!top.lazy) continue;
+      this.materialize(top);
+      this.finish(top, te, top.reason);
+      this.dead++;
+    }
+    for (const r of toLazy) this.lazify(r);
+    if (this.lazyAborts.length) {
+      for (const r of this.lazyAborts) {
+        if (!r.lazy) continue;
+        this.materialize(r);
+        this.finish(r, te, 'abort');
+        this.dead++;
+      }
+      this.lazyAborts.length = 0;
+    }
+    this.pending -= computed;
+    this.st.generationTokens += sampled;
+    if (this.dead > 32 && this.dead * 4 > this.running.length) {
+      const run = this.running;
+      let j = 0;
+      for (let i = 0; i < run.length; i++) if (run[i]!.state !== 2) run[j++] = run[i]!;
+      run.length = j;
+      this.dead = 0;
+    }
+    this.cur = false;
+    L.onStep?.({
+      step,
+      start: this.curStart,
+      end: te,
+      batchSize: this.curBatch,
+      prefillTokens: this.curPrefill,
+      decodeTokens: this.curDecode,
+      kvUsage: this.kv.usage(),
+      waiting: this.waiting.size,
+      bottleneck: this.curBottleneck,
+      steps: 1,
+      preempted: 0,
+      swapSeconds: this.curSwap,
+    });
+  }
+
   // ---- closed-form decode stretches ----
 
   /** The step just formed is pure decode of every running request, with nothing that could change. */
   private stretchable(): boolean {
     if (!this.config.closedForm || this.moe) return false;
-    if (this.curPrefill > 0 || this.curPreempted > 0 || this.curSwap > 0 || this.curBatch !== this.running.length) return false;
+    if (this.curPrefill > 0 || this.curPreempted > 0 || this.curSwap > 0) return false;
+    if (this.curFast ? this.prefilling.length > 0 : this.curBatch !== this.running.length) return false;
     const head = this.waiting.peek();
     return !head || head.req.arrival <= this.curStart;
+  }
+
+  /**
+   * The lazy form of a stretch: q ≥ 2 fast decode steps ending by t, before any decoder
+   * finishes, whose blocks fit. O(q) scalar work (one cost call per step, as step by step)
+   * and nothing per request.
+   */
+  private stretchLazy(t: number): boolean {
+    const top = this.finishHeap.peek();
+    const D = this.D;
+    if (!top || D === 0) return false;
+    const qmax = top.finishAt - this.ds - 1;
+    if (qmax < 2) return false;
+    if (this.ends.length < qmax) this.ends = new Float64Array(Math.max(qmax, this.ends.length * 2));
+    const ends = this.ends;
+    const bs = this.kv.blockSize;
+    ends[0] = this.curEnd;
+    let q = qmax;
+    let alloc = 0;
+    let bottleneck = this.curBottleneck;
+    for (let j = 1; j < qmax; j++) {
+      const need = this.phaseCnt[(this.ds + j) % bs]!;
+      if (alloc + need > this.kv.free) {
+        q = j;
+        break;
+      }
+      const c = this.price(0, 0, 0, D, this.sumC + j * D, 0, undefined);
+      const e = ends[j - 1]! + c.seconds;
+      if (e > t) {
+        q = j;
+        break;
+      }
+      alloc += need;
+      ends[j] = e;
+      bottleneck = c.bottleneck;
+    }
+    if (q < 2) return false;
+    this.kv.allocate(alloc);
+    const last = ends[q - 1]!;
+    const step = this.st.steps;
+    this.st.steps += q;
+    this.ds += q;
+    this.sumC += q * D;
+    this.st.generationTokens += q * D;
+    this.pending -= q * D;
+    this.cur = false;
+    this.lastEnd = last;
+    this.L.onStep?.({
+      step,
+      start: this.curStart,
+      end: last,
+      batchSize: D,
+      prefillTokens: 0,
+      decodeTokens: D,
+      kvUsage: this.kv.usage(),
+      waiting: this.waiting.size,
+      bottleneck,
+      steps: q,
+      preempted: 0,
+      swapSeconds: 0,
+    });
+    return true;
   }
 
   /**

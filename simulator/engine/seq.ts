@@ -23,6 +23,13 @@ export class Seq {
   state = 0;
   aborted = false;
   routing: RequestRouting | null = null;
+  // Lazy decode (see engine.ts): counters are as of fast step `anchor`; true = field + (steps since).
+  lazy = false;
+  anchor = 0;
+  /** Fast-step count at which it samples its last token. */
+  finishAt = 0;
+  /** It takes a new KV block on fast steps ≡ phase (mod block size). */
+  phase = 0;
 
   constructor(
     readonly req: EngineRequest,

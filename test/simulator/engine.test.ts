@@ -34,6 +34,37 @@ describe('token-level engine', () => {
     }
   });
 
+  it('lazy decode tracking (no per-token events) finishes every request exactly as eager step-by-step', () => {
+    const run = (lazyDecode: boolean, kvBlocks: number, maxNumBatchedTokens: number, gap: number) => {
+      const fin: string[] = [];
+      let stretches = 0;
+      const e = createEngine(
+        { cost: simpleCost(), kvBlocks, maxNumBatchedTokens, maxNumSeqs: 64, tokenEvents: false, lazyDecode, closedForm: lazyDecode },
+        {
+          onTokens: () => {},
+          onFinish: (id, t, reason, info) => void fin.push(JSON.stringify([id, t, reason, info])),
+          onStep: (s) => void (stretches += (s.steps ?? 1) > 1 ? 1 : 0),
+        },
+      );
+      for (let i = 0; i < 150; i++) {
+        e.advanceTo(i * gap);
+        e.add({ id: `r${i}`, arrival: i * gap, promptTokens: 20 + ((i * 53) % 300), maxTokens: 10 + ((i * 37) % 250) });
+      }
+      e.advanceTo(Infinity);
+      return { fin: fin.sort(), stretches, stats: e.stats() };
+    };
+    // roomy; KV-bound (preemptions); budget-bound (eager fallback)
+    for (const [kv, budget, gap] of [[100000, 8192, 0.2], [60, 8192, 0.013], [200, 64, 0.013]] as const) {
+      const eager = run(false, kv, budget, gap);
+      const lazy = run(true, kv, budget, gap);
+      expect(lazy.fin).toEqual(eager.fin);
+      expect(lazy.stats).toEqual(eager.stats);
+      expect(eager.stretches).toBe(0);
+      if (kv === 60) expect(eager.stats.preemptions).toBeGreaterThan(0);
+      if (kv === 100000) expect(lazy.stretches).toBeGreaterThan(0);
+    }
+  });
+
   it('golden tiny trace: token times checkable by hand', () => {
     // simpleCost: 5 ms + 20 µs/prefill token + 10 ns/ctx token + 50 µs/decode seq.
     const { rec } = drive([
