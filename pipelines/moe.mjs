@@ -34,7 +34,7 @@ Options:
   --quick                  4 datasets × 6 prompts, 32 output tokens (about a minute)
   --count N                datasets to make [default: 50]
   --num-prompts N          prompts per dataset [default: 30]
-  --output-len N           output tokens per request [default: 64]
+  --output-len N           output tokens per request [default: 128]
   --datasets DIR           use these {index}_{score}.jsonl datasets (with index.json) instead of making them
   --seed N                 dataset and server seed [default: 0]
   --backends A,B           [default: baseline,all2all]
@@ -88,7 +88,7 @@ const quick = Boolean(opts.quick);
 const cfg = {
   count: Number(opts.count ?? (quick ? 4 : 50)),
   num_prompts: Number(opts['num-prompts'] ?? (quick ? 6 : 30)),
-  output_len: Number(opts['output-len'] ?? (quick ? 32 : 64)),
+  output_len: Number(opts['output-len'] ?? (quick ? 32 : 128)),
   seed: Number(opts.seed ?? 0),
   backends: String(opts.backends ?? 'baseline,all2all').split(',').filter(Boolean),
   server: String(opts.server ?? 'sim'),

@@ -1,0 +1,98 @@
+// `servelab moe bench` against the simulated MoE server: records tagged with backend, dataset and
+// predicted score, gate logs recorded and ingested per dataset, a bad dataset marked while the
+// others go on, and --resume skipping what was measured.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openCatalog, queryRows } from '../../../analysis/catalog.ts';
+import { startServer, type RunningServer } from '../../../collectors/launchers/index.ts';
+import { run as benchCmd } from '../../../collectors/moe/cmd-bench-dataset.ts';
+import { readProgress } from '../../../collectors/moe/progress.ts';
+import { collectGates } from '../../../collectors/moe/gates.ts';
+
+let server: RunningServer;
+beforeAll(async () => {
+  server = await startServer({ kind: 'sim', name: 'baseline', preset: 'moe-baseline', seed: 3 }, { timeoutMs: 60_000 });
+}, 70_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+async function quiet<T>(fn: () => Promise<T>): Promise<T> {
+  const [o, e] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = (() => true) as never;
+  process.stderr.write = (() => true) as never;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+describe('moe bench', () => {
+  it('tags records, ingests gate logs, marks a bad dataset and goes on, resumes', { timeout: 120_000 }, async () => {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-bench-'));
+    const ds = path.join(work, 'datasets');
+    fs.mkdirSync(ds);
+    const line = (p: string) => JSON.stringify({ prompt: p, domain: 'cooking', strategy: 'single_domain' });
+    fs.writeFileSync(path.join(ds, '001_0.4000.jsonl'), ['How do I poach an egg?', 'Why did my bread not rise?', 'How long should steak rest?'].map(line).join('\n') + '\n');
+    fs.writeFileSync(path.join(ds, '002_0.9000.jsonl'), line('ok') + '\n{"prompt": 7}\n');
+    fs.writeFileSync(path.join(ds, '003_0.1000.jsonl'), ['What is entropy?', 'How do tides work?', 'Why is the sky blue?'].map(line).join('\n') + '\n');
+    const runDir = path.join(work, 'run');
+    const args = [runDir, '--datasets', ds, '--backend', 'baseline', '--base-url', server.url, '--num-prompts', '3', '--output-len', '4', '--resume'];
+    await expect(quiet(() => benchCmd(args))).rejects.toThrow(/baseline: 1 of 3 dataset\(s\) failed: 002_0\.9000/);
+    const progress = readProgress(runDir);
+    expect([...progress.values()].map((e) => [e.dataset, e.status])).toEqual([
+      ['001_0.4000', 'ok'],
+      ['002_0.9000', 'failed'],
+      ['003_0.1000', 'ok'],
+    ]);
+    expect(progress.get('baseline/002_0.9000')!.error).toContain('002_0.9000.jsonl:2: prompt: expected a non-empty string, got 7');
+    expect(fs.readdirSync(path.join(runDir, 'raw', 'gates')).sort()).toEqual(['baseline__001_0.4000.jsonl', 'baseline__003_0.1000.jsonl']);
+
+    const cat = await openCatalog({ runDirs: [runDir] });
+    try {
+      const rows = await queryRows(
+        cat.conn,
+        `SELECT endpoint, dataset, count(*)::INTEGER AS n, count(DISTINCT request_id)::INTEGER AS ids,
+           any_value(json_extract_string(extra, '$.predicted_score')) AS score, any_value(json_extract_string(extra, '$.backend')) AS backend
+         FROM requests GROUP BY ALL ORDER BY dataset`,
+      );
+      expect(rows).toEqual([
+        { endpoint: 'baseline', dataset: '001_0.4000', n: 3, ids: 3, score: '0.4', backend: 'baseline' },
+        { endpoint: 'baseline', dataset: '003_0.1000', n: 3, ids: 3, score: '0.1', backend: 'baseline' },
+      ]);
+      const gates = await queryRows(cat.conn, `SELECT DISTINCT regexp_replace(source, '/[^/]*$', '') AS grp FROM gate_loads ORDER BY 1`);
+      expect(gates).toEqual([{ grp: 'baseline/001_0.4000' }, { grp: 'baseline/003_0.1000' }]);
+    } finally {
+      cat.close();
+    }
+
+    // Resume: the two measured datasets are skipped, the bad one is retried (and fails again).
+    let out = '';
+    const [o, e] = [process.stdout.write, process.stderr.write];
+    process.stdout.write = ((s: string) => ((out += s), true)) as never;
+    process.stderr.write = (() => true) as never;
+    try {
+      await expect(benchCmd(args)).rejects.toThrow(/1 of 3/);
+    } finally {
+      process.stdout.write = o;
+      process.stderr.write = e;
+    }
+    expect(out.match(/already measured/g)).toHaveLength(2);
+    expect(readProgress(runDir).get('baseline/002_0.9000')!.attempt).toBe(1);
+  });
+
+  it('moves gate logs an instrumented server wrote into the dataset folder', async () => {
+    const src = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-gsrc-'));
+    const dst = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-gdst-')), 'gates_logs_01');
+    fs.writeFileSync(path.join(src, 'gate_logs_0.jsonl'), '{"step":0,"layer":0,"num_tokens":1,"expert_counts":[1,0]}\n');
+    fs.writeFileSync(path.join(src, 'other.txt'), 'x');
+    await collectGates.move(src, dst);
+    expect(fs.readdirSync(dst)).toEqual(['gate_logs_0.jsonl']);
+    expect(fs.readdirSync(src)).toEqual(['other.txt']);
+    await expect(collectGates.move(src, dst)).rejects.toThrow('no gate_logs_* files to collect');
+  });
+});
