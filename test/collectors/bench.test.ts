@@ -17,6 +17,7 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.restoreAllMocks();
   await srv.close();
+  fs.rmSync(data, { recursive: true, force: true });
 });
 
 const base = () => ['--base-url', srv.url, '--data', data, '--dataset-name', 'random', '--random-input-len', '16', '--random-output-len', '8', '--num-prompts', '30'];

@@ -21,6 +21,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv.close();
   await agent.close();
+  fs.rmSync(data, { recursive: true, force: true });
 });
 
 const ep = (name = 'e', weight = 1): Endpoint => ({ name, baseUrl: srv.url, path: '/v1/completions', protocol: 'openai-completions', model: 'm', weight });

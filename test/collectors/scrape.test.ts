@@ -28,7 +28,8 @@ describe('Prometheus scrape', () => {
 
   it('writes scrapes records for Prometheus text and /metrics?gpu_id=N JSON', async () => {
     const srv = await startSseServer();
-    const run = createRun({ experiment: 't', runId: 's', dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-scrape-')) });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-scrape-'));
+    const run = createRun({ experiment: 't', runId: 's', dataDir: dir });
     try {
       const clock = monotonicClock();
       const n = await scrapeOnce(run, { url: `${srv.url}/metrics`, kind: 'prometheus', name: 'vllm' }, { clock });
@@ -41,6 +42,7 @@ describe('Prometheus scrape', () => {
       expect(lines.some((l) => l.metric === 'vllm:num_requests_waiting' && l.labels.engine === 'sum' && l.value === 4)).toBe(true);
     } finally {
       await srv.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

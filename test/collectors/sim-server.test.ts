@@ -25,6 +25,7 @@ beforeAll(async () => {
 }, 90_000);
 afterAll(async () => {
   await Promise.all([vllm?.kill(), lora?.kill(), llama?.kill()]);
+  fs.rmSync(data, { recursive: true, force: true });
 });
 
 describe('against the simulated server', () => {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { progressLine } from '../../collectors/progress.ts';
 import { countTokens } from '../../collectors/tokenizer.ts';
 import { loadPromptsFile } from '../../collectors/workloads/prompts-file.ts';
@@ -9,6 +9,7 @@ import { loadShareGpt } from '../../collectors/workloads/sharegpt.ts';
 import { syntheticPrompts } from '../../collectors/workloads/synthetic.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-wl-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const words = (n: number) => Array.from({ length: n }, (_, i) => `word${i % 7}`).join(' ');
 
 describe('workloads', () => {
