@@ -201,22 +201,30 @@ export class LoadEngine {
     this.inflight.add(ac);
     this.active++;
     this.sent++;
+    const requestId = this.newId(phase);
     const p = sendRequest(ep, this.spec(item), { ...item.base, phase, scheduled_ns: scheduledNs }, {
       clock: this.fx.clock,
       dispatcher: this.fx.dispatcher,
-      requestId: this.newId(phase),
+      requestId,
       scheduledNs,
       timeoutMs: this.plan.timeoutMs,
       controller: ac,
       countTokens: this.plan.countTokens ?? null,
-    }).then(({ record, state }) => {
-      this.inflight.delete(ac);
-      this.active--;
-      this.write(record, state.chunkNs.length && this.plan.saveChunks ? state : null);
-      const next = this.stopping ? undefined : this.queue.shift();
-      if (next) this.pending.push(this.launch(next.item, next.scheduledNs, next.phase));
-      (p as { done?: boolean }).done = true;
-    });
+    })
+      // sendRequest turns every network outcome into a record; this catches a client bug so the
+      // request is still written rather than lost
+      .catch((err: Error) => ({
+        record: { ...this.cancelledRecord(item, scheduledNs, phase, requestId), status: 'stream_error' as const, error: `client error: ${err.message}` },
+        state: null,
+      }))
+      .then(({ record, state }) => {
+        this.inflight.delete(ac);
+        this.active--;
+        this.write(record, state && state.chunkNs.length && this.plan.saveChunks ? state : null);
+        const next = this.stopping ? undefined : this.queue.shift();
+        if (next) this.pending.push(this.launch(next.item, next.scheduledNs, next.phase));
+        (p as { done?: boolean }).done = true;
+      });
     return p;
   }
 
@@ -231,11 +239,11 @@ export class LoadEngine {
     this.fx.onRecord?.(record);
   }
 
-  private cancelledRecord(item: WorkItem, scheduledNs: number, phase: 'warmup' | 'main'): Omit<RequestRecord, 'run' | 'shard'> {
+  private cancelledRecord(item: WorkItem, scheduledNs: number, phase: 'warmup' | 'main', requestId?: string): Omit<RequestRecord, 'run' | 'shard'> {
     const ep = this.pickEndpoint();
     return {
       ...item.base,
-      request_id: this.newId(phase),
+      request_id: requestId ?? this.newId(phase),
       endpoint: ep.name,
       protocol: ep.protocol,
       url: ep.baseUrl + ep.path,
