@@ -5,7 +5,7 @@ import type { BatchShape, Bottleneck, EngineListener, EngineRequest, EngineStats
 import { type EngineConfig, type ResolvedConfig, resolveConfig } from './config.ts';
 import { BlockManager, stepsWithinFreeBlocks } from './kv.ts';
 import { LoraManager } from './lora.ts';
-import { Heap } from './heap.ts';
+import { LazyDecoders } from './lazy.ts';
 import { type MoeRouter, createMoeRouter } from './moe-router.ts';
 import { FifoQueue, OrderedQueue, Seq, type WaitQueue, byPriority, victimIndex } from './seq.ts';
 
@@ -60,19 +60,8 @@ class TokenEngine implements Engine {
   // touched; the prefilling ones (few) are scheduled one by one. A step that could preempt or
   // that overflows the token budget falls back to the eager pass over every request.
   private readonly lazyOn: boolean;
-  private lazyActive = false;
+  private readonly lz: LazyDecoders;
   private curFast = false;
-  /** Fast steps done. */
-  private ds = 0;
-  /** Lazy decoders, and Σ of their computed tokens (the step's decodeCtxSum). */
-  private D = 0;
-  private sumC = 0;
-  private phaseCnt: Int32Array;
-  private finishHeap = new Heap<Seq>((a, b) => (a.finishAt !== b.finishAt ? a.finishAt < b.finishAt : a.seqNo < b.seqNo));
-  private prefilling: Seq[] = [];
-  private lazyAborts: Seq[] = [];
-  /** Finished requests still in `running` (removed in batches while lazy). */
-  private dead = 0;
   private readonly shape: BatchShape = { prefillSeqs: 0, prefillTokens: 0, prefillAttnWork: 0, decodeSeqs: 0, decodeCtxSum: 0 };
 
   constructor(config: EngineConfig, listener: EngineListener) {
@@ -84,11 +73,11 @@ class TokenEngine implements Engine {
     const order = this.config.order ?? (this.config.policy === 'priority' ? byPriority : undefined);
     this.waiting = order ? new OrderedQueue(order) : new FifoQueue();
     this.lazyOn = this.config.lazyDecode && !this.config.tokenEvents && !this.moe && !this.lora;
-    this.phaseCnt = new Int32Array(this.kv.blockSize);
+    this.lz = new LazyDecoders(this.kv.blockSize);
   }
 
   private runningCount(): number {
-    return this.running.length - this.dead;
+    return this.running.length - this.lz.dead;
   }
 
   now(): number {
@@ -150,9 +139,9 @@ class TokenEngine implements Engine {
     } else if (s.lazy) {
       if (this.cur) {
         s.aborted = true; // leaves at the end of the step in flight
-        this.lazyAborts.push(s);
+        this.lz.aborts.push(s);
       } else {
-        this.materialize(s);
+        this.lz.materialize(s, this.lastEnd);
         this.running.splice(this.running.indexOf(s), 1);
         this.finish(s, this.clock, 'abort');
       }
@@ -161,8 +150,8 @@ class TokenEngine implements Engine {
     } else {
       const i = this.running.indexOf(s);
       if (i >= 0) this.running.splice(i, 1);
-      const j = this.prefilling.indexOf(s);
-      if (j >= 0) this.prefilling.splice(j, 1);
+      const j = this.lz.prefilling.indexOf(s);
+      if (j >= 0) this.lz.prefilling.splice(j, 1);
       this.finish(s, this.clock, 'abort');
     }
   }
@@ -232,10 +221,11 @@ class TokenEngine implements Engine {
     let dC = 0;
     let loraTok = 0;
     let fast = false;
-    if (this.lazyActive) {
-      fast = this.fastFits(budget);
+    const lz = this.lz;
+    if (lz.active) {
+      fast = lz.fits(budget, kv.free);
       if (fast) {
-        const pre = this.prefilling;
+        const pre = lz.prefilling;
         for (let i = 0; i < pre.length; i++) {
           const r = pre[i]!;
           const n = r.numTokens - r.numComputed;
@@ -250,12 +240,12 @@ class TokenEngine implements Engine {
           pT += n;
           pW += n * (r.numComputed + n / 2);
         }
-        kv.allocate(this.phaseCnt[this.ds % bs]!);
-        budget -= this.D;
-        dS = this.D;
-        dC = this.sumC;
-        batch = this.D + pre.length;
-      } else this.materializeAll();
+        kv.allocate(lz.blocksAt());
+        budget -= lz.D;
+        dS = lz.D;
+        dC = lz.sumC;
+        batch = lz.D + pre.length;
+      } else lz.materializeAll(running, this.lastEnd);
     }
     for (let i = 0; !fast && i < running.length; i++) {
       if (budget <= 0) break;
@@ -317,7 +307,7 @@ class TokenEngine implements Engine {
     if (preempted === 0 || running.length === 0) {
       const w = this.waiting;
       let skipped: Seq[] | null = null;
-      const maxSeqs = this.config.maxNumSeqs + this.dead;
+      const maxSeqs = this.config.maxNumSeqs + lz.dead;
       while (w.size > 0 && budget > 0 && running.length < maxSeqs) {
         const s = w.peek()!;
         if (s.req.arrival > start) break;
@@ -329,7 +319,7 @@ class TokenEngine implements Engine {
           (skipped ??= []).push(w.pop()!);
           continue;
         }
-        if (!kv.canAdmit(Math.ceil(s.numTokens / bs), running.length > this.dead)) break;
+        if (!kv.canAdmit(Math.ceil(s.numTokens / bs), running.length > lz.dead)) break;
         w.pop();
         const need = Math.ceil(n / bs);
         kv.allocate(need);
@@ -343,7 +333,7 @@ class TokenEngine implements Engine {
         s.prefillEnd = s.numTokens;
         budget -= n;
         running.push(s);
-        if (fast) this.prefilling.push(s);
+        if (fast) lz.prefilling.push(s);
         batch++;
         pS++;
         pT += n;
@@ -403,7 +393,7 @@ class TokenEngine implements Engine {
     if (this.curFast) this.completeFast();
     else {
       this.completeEager();
-      if (this.lazyOn) this.lazifyAll();
+      if (this.lazyOn) this.lz.lazifyAll(this.running);
     }
   }
 
@@ -485,87 +475,13 @@ class TokenEngine implements Engine {
 
   // ---- lazy decode ----
 
-  /** Whether this step can be fast: everything running fits the budget and the free blocks (no preemption). */
-  private fastFits(budget: number): boolean {
-    const pre = this.prefilling;
-    const bs = this.kv.blockSize;
-    let demand = this.D;
-    let need = this.phaseCnt[this.ds % bs]!;
-    for (let i = 0; i < pre.length; i++) {
-      const r = pre[i]!;
-      const n = r.numTokens - r.numComputed;
-      demand += n;
-      need += Math.ceil((r.numComputed + n) / bs) - r.blocks;
-    }
-    return demand <= budget && need <= this.kv.free;
-  }
-
-  /** Starts tracking a decoding request (at rest) in aggregate. */
-  private lazify(r: Seq): void {
-    const bs = this.kv.blockSize;
-    r.lazy = true;
-    r.anchor = this.ds;
-    r.phase = (((this.ds - r.numComputed) % bs) + bs) % bs;
-    r.finishAt = this.ds + (r.target - r.generated);
-    this.phaseCnt[r.phase]!++;
-    this.D++;
-    this.sumC += r.numComputed;
-    this.finishHeap.push(r);
-  }
-
-  /** Brings a lazy request's counters up to date (at rest) and stops tracking it in aggregate. */
-  private materialize(r: Seq): void {
-    const delta = this.ds - r.anchor;
-    this.sumC -= r.numComputed + delta;
-    r.numComputed += delta;
-    r.numTokens += delta;
-    r.generated += delta;
-    if (delta > 0) r.lastToken = this.lastEnd;
-    r.blocks = Math.ceil(r.numComputed / this.kv.blockSize);
-    r.lazy = false;
-    this.phaseCnt[r.phase]!--;
-    this.D--;
-  }
-
-  /** Back to eager tracking: every counter exact, finished requests out of `running`. */
-  private materializeAll(): void {
-    const run = this.running;
-    let w = 0;
-    for (let i = 0; i < run.length; i++) {
-      const r = run[i]!;
-      if (r.state === 2) continue;
-      if (r.lazy) this.materialize(r);
-      run[w++] = r;
-    }
-    run.length = w;
-    this.dead = 0;
-    this.finishHeap = new Heap<Seq>((a, b) => (a.finishAt !== b.finishAt ? a.finishAt < b.finishAt : a.seqNo < b.seqNo));
-    this.prefilling.length = 0;
-    this.D = 0;
-    this.sumC = 0;
-    this.phaseCnt.fill(0);
-    this.lazyActive = false;
-  }
-
-  /** After an eager step: decoders go lazy, the rest are the prefilling list. */
-  private lazifyAll(): void {
-    const run = this.running;
-    this.prefilling.length = 0;
-    for (let i = 0; i < run.length; i++) {
-      const r = run[i]!;
-      if (r.numComputed >= r.prefillEnd) this.lazify(r);
-      else this.prefilling.push(r);
-    }
-    this.lazyActive = true;
-  }
-
   private completeFast(): void {
     const te = this.curEnd;
-    const L = this.L;
+    const { L, lz } = this;
     const step = this.st.steps++;
-    let computed = this.D;
-    let sampled = this.D;
-    const pre = this.prefilling;
+    let computed = lz.D;
+    let sampled = lz.D;
+    const pre = lz.prefilling;
     const toLazy: Seq[] = [];
     let w = 0;
     for (let i = 0; i < pre.length; i++) {
@@ -577,7 +493,7 @@ class TokenEngine implements Engine {
       r.sched = 0;
       if (r.aborted) {
         this.finish(r, te, 'abort');
-        this.dead++;
+        lz.dead++;
         continue;
       }
       if (c === r.numTokens) {
@@ -588,44 +504,32 @@ class TokenEngine implements Engine {
         r.lastToken = te;
         if (g >= r.target) {
           this.finish(r, te, r.reason);
-          this.dead++;
+          lz.dead++;
         } else toLazy.push(r);
         continue;
       }
       pre[w++] = r;
     }
     pre.length = w;
-    // Every lazy decoder computed one token and sampled the next.
-    this.ds++;
-    this.sumC += this.D;
+    lz.advance();
     this.lastEnd = te;
-    const heap = this.finishHeap;
-    for (let top = heap.peek(); top && top.finishAt <= this.ds; top = heap.peek()) {
-      heap.pop();
-      if (!top.lazy) continue;
-      this.materialize(top);
-      this.finish(top, te, top.reason);
-      this.dead++;
+    for (let r = lz.popFinished(te); r; r = lz.popFinished(te)) {
+      this.finish(r, te, r.reason);
+      lz.dead++;
     }
-    for (const r of toLazy) this.lazify(r);
-    if (this.lazyAborts.length) {
-      for (const r of this.lazyAborts) {
+    for (const r of toLazy) lz.lazify(r);
+    if (lz.aborts.length) {
+      for (const r of lz.aborts) {
         if (!r.lazy) continue;
-        this.materialize(r);
+        lz.materialize(r, te);
         this.finish(r, te, 'abort');
-        this.dead++;
+        lz.dead++;
       }
-      this.lazyAborts.length = 0;
+      lz.aborts.length = 0;
     }
     this.pending -= computed;
     this.st.generationTokens += sampled;
-    if (this.dead > 32 && this.dead * 4 > this.running.length) {
-      const run = this.running;
-      let j = 0;
-      for (let i = 0; i < run.length; i++) if (run[i]!.state !== 2) run[j++] = run[i]!;
-      run.length = j;
-      this.dead = 0;
-    }
+    lz.compact(this.running);
     this.cur = false;
     L.onStep?.({
       step,
@@ -649,7 +553,7 @@ class TokenEngine implements Engine {
   private stretchable(): boolean {
     if (!this.config.closedForm || this.moe) return false;
     if (this.curPrefill > 0 || this.curPreempted > 0 || this.curSwap > 0) return false;
-    if (this.curFast ? this.prefilling.length > 0 : this.curBatch !== this.running.length) return false;
+    if (this.curFast ? this.lz.prefilling.length > 0 : this.curBatch !== this.running.length) return false;
     const head = this.waiting.peek();
     return !head || head.req.arrival <= this.curStart;
   }
@@ -660,25 +564,25 @@ class TokenEngine implements Engine {
    * and nothing per request.
    */
   private stretchLazy(t: number): boolean {
-    const top = this.finishHeap.peek();
-    const D = this.D;
-    if (!top || D === 0) return false;
-    const qmax = top.finishAt - this.ds - 1;
+    const lz = this.lz;
+    const finishAt = lz.nextFinishAt();
+    const D = lz.D;
+    if (finishAt === undefined || D === 0) return false;
+    const qmax = finishAt - lz.ds - 1;
     if (qmax < 2) return false;
     if (this.ends.length < qmax) this.ends = new Float64Array(Math.max(qmax, this.ends.length * 2));
     const ends = this.ends;
-    const bs = this.kv.blockSize;
     ends[0] = this.curEnd;
     let q = qmax;
     let alloc = 0;
     let bottleneck = this.curBottleneck;
     for (let j = 1; j < qmax; j++) {
-      const need = this.phaseCnt[(this.ds + j) % bs]!;
+      const need = lz.blocksAt(j);
       if (alloc + need > this.kv.free) {
         q = j;
         break;
       }
-      const c = this.price(0, 0, 0, D, this.sumC + j * D, 0, undefined);
+      const c = this.price(0, 0, 0, D, lz.sumC + j * D, 0, undefined);
       const e = ends[j - 1]! + c.seconds;
       if (e > t) {
         q = j;
@@ -693,8 +597,7 @@ class TokenEngine implements Engine {
     const last = ends[q - 1]!;
     const step = this.st.steps;
     this.st.steps += q;
-    this.ds += q;
-    this.sumC += q * D;
+    lz.advance(q);
     this.st.generationTokens += q * D;
     this.pending -= q * D;
     this.cur = false;
