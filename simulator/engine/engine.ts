@@ -440,20 +440,7 @@ class TokenEngine implements Engine {
     this.cur = false;
     this.lastEnd = te;
     if (this.curGates) L.onGates?.(step, te, this.curGates, this.curPrefill + this.curDecode);
-    L.onStep?.({
-      step,
-      start: this.curStart,
-      end: te,
-      batchSize: this.curBatch,
-      prefillTokens: this.curPrefill,
-      decodeTokens: this.curDecode,
-      kvUsage: this.kv.usage(),
-      waiting: this.waiting.size,
-      bottleneck: this.curBottleneck,
-      steps: 1,
-      preempted: this.curPreempted,
-      swapSeconds: this.curSwap,
-    });
+    this.emitStep(step, te, this.curBatch, this.curPrefill, this.curDecode, this.curBottleneck, 1, this.curPreempted, this.curSwap);
   }
 
   private finish(s: Seq, t: number, reason: FinishReason): void {
@@ -477,7 +464,7 @@ class TokenEngine implements Engine {
 
   private completeFast(): void {
     const te = this.curEnd;
-    const { L, lz } = this;
+    const { lz } = this;
     const step = this.st.steps++;
     let computed = lz.D;
     let sampled = lz.D;
@@ -531,20 +518,7 @@ class TokenEngine implements Engine {
     this.st.generationTokens += sampled;
     lz.compact(this.running);
     this.cur = false;
-    L.onStep?.({
-      step,
-      start: this.curStart,
-      end: te,
-      batchSize: this.curBatch,
-      prefillTokens: this.curPrefill,
-      decodeTokens: this.curDecode,
-      kvUsage: this.kv.usage(),
-      waiting: this.waiting.size,
-      bottleneck: this.curBottleneck,
-      steps: 1,
-      preempted: 0,
-      swapSeconds: this.curSwap,
-    });
+    this.emitStep(step, te, this.curBatch, this.curPrefill, this.curDecode, this.curBottleneck, 1, 0, this.curSwap);
   }
 
   // ---- closed-form decode stretches ----
@@ -568,54 +542,12 @@ class TokenEngine implements Engine {
     const finishAt = lz.nextFinishAt();
     const D = lz.D;
     if (finishAt === undefined || D === 0) return false;
-    const qmax = finishAt - lz.ds - 1;
-    if (qmax < 2) return false;
-    if (this.ends.length < qmax) this.ends = new Float64Array(Math.max(qmax, this.ends.length * 2));
-    const ends = this.ends;
-    ends[0] = this.curEnd;
-    let q = qmax;
-    let alloc = 0;
-    let bottleneck = this.curBottleneck;
-    for (let j = 1; j < qmax; j++) {
-      const need = lz.blocksAt(j);
-      if (alloc + need > this.kv.free) {
-        q = j;
-        break;
-      }
-      const c = this.price(0, 0, 0, D, lz.sumC + j * D, 0, undefined);
-      const e = ends[j - 1]! + c.seconds;
-      if (e > t) {
-        q = j;
-        break;
-      }
-      alloc += need;
-      ends[j] = e;
-      bottleneck = c.bottleneck;
-    }
-    if (q < 2) return false;
-    this.kv.allocate(alloc);
-    const last = ends[q - 1]!;
-    const step = this.st.steps;
-    this.st.steps += q;
+    const plan = this.planStretch(finishAt - lz.ds - 1, t, D, lz.sumC, 0, (j) => lz.blocksAt(j));
+    if (!plan) return false;
+    const { q, last } = plan;
+    this.kv.allocate(plan.alloc);
     lz.advance(q);
-    this.st.generationTokens += q * D;
-    this.pending -= q * D;
-    this.cur = false;
-    this.lastEnd = last;
-    this.L.onStep?.({
-      step,
-      start: this.curStart,
-      end: last,
-      batchSize: D,
-      prefillTokens: 0,
-      decodeTokens: D,
-      kvUsage: this.kv.usage(),
-      waiting: this.waiting.size,
-      bottleneck,
-      steps: q,
-      preempted: 0,
-      swapSeconds: 0,
-    });
+    this.endStretch(q, D, last, plan.bottleneck);
     return true;
   }
 
@@ -634,32 +566,16 @@ class TokenEngine implements Engine {
       const rem = r.target - r.generated;
       if (rem < minRem) minRem = rem;
     }
-    const q0 = stepsWithinFreeBlocks(run, this.kv, minRem - 1);
-    if (q0 < 2) return false;
-    let q = q0;
-    if (this.ends.length < q) this.ends = new Float64Array(Math.max(q, this.ends.length * 2));
-    const ends = this.ends;
-    ends[0] = this.curEnd;
-    let bottleneck = this.curBottleneck;
-    for (let j = 1; j < q; j++) {
-      const c = this.price(0, 0, 0, B, this.curCtx + j * B, this.curLoraTokens, undefined);
-      const e = ends[j - 1]! + c.seconds;
-      if (e > t) {
-        q = j;
-        break;
-      }
-      ends[j] = e;
-      bottleneck = c.bottleneck;
-    }
-    if (q < 2) return false;
-    const { L } = this;
+    const plan = this.planStretch(stepsWithinFreeBlocks(run, this.kv, minRem - 1), t, B, this.curCtx, this.curLoraTokens);
+    if (!plan) return false;
+    const { q, last } = plan;
     if (this.config.tokenEvents) {
+      const { L, ends } = this;
       for (let j = 0; j < q; j++) {
         const te = ends[j]!;
         for (let i = 0; i < B; i++) L.onTokens(run[i]!.req.id, te, 1);
       }
     }
-    const last = ends[q - 1]!;
     let alloc = 0;
     for (let i = 0; i < B; i++) {
       const r = run[i]!;
@@ -673,26 +589,66 @@ class TokenEngine implements Engine {
       r.lastToken = last;
     }
     this.kv.allocate(alloc);
-    this.pending -= q * B;
+    this.endStretch(q, B, last, plan.bottleneck);
+    return true;
+  }
+
+  /**
+   * The end times of up to qmax decode steps of B sequences, the first being the step in flight:
+   * each priced by the same cost call as step by step (Σctx grows by B a step). Stops before a
+   * step that ends after t or, with `blocksAt`, whose blocks no longer fit. Null when q < 2.
+   */
+  private planStretch(qmax: number, t: number, B: number, ctx0: number, loraTok: number, blocksAt?: (j: number) => number) {
+    if (qmax < 2) return null;
+    if (this.ends.length < qmax) this.ends = new Float64Array(Math.max(qmax, this.ends.length * 2));
+    const ends = this.ends;
+    ends[0] = this.curEnd;
+    let q = qmax;
+    let alloc = 0;
+    let bottleneck = this.curBottleneck;
+    for (let j = 1; j < qmax; j++) {
+      const need = blocksAt ? blocksAt(j) : 0;
+      if (alloc + need > this.kv.free) {
+        q = j;
+        break;
+      }
+      const c = this.price(0, 0, 0, B, ctx0 + j * B, loraTok, undefined);
+      const e = ends[j - 1]! + c.seconds;
+      if (e > t) {
+        q = j;
+        break;
+      }
+      alloc += need;
+      ends[j] = e;
+      bottleneck = c.bottleneck;
+    }
+    return q < 2 ? null : { q, alloc, last: ends[q - 1]!, bottleneck };
+  }
+
+  private endStretch(q: number, B: number, last: number, bottleneck: Bottleneck): void {
     const step = this.st.steps;
     this.st.steps += q;
     this.st.generationTokens += q * B;
+    this.pending -= q * B;
     this.cur = false;
     this.lastEnd = last;
-    L.onStep?.({
+    this.emitStep(step, last, B, 0, B, bottleneck, q, 0, 0);
+  }
+
+  private emitStep(step: number, end: number, batchSize: number, prefillTokens: number, decodeTokens: number, bottleneck: Bottleneck, steps: number, preempted: number, swapSeconds: number): void {
+    this.L.onStep?.({
       step,
       start: this.curStart,
-      end: last,
-      batchSize: B,
-      prefillTokens: 0,
-      decodeTokens: B,
+      end,
+      batchSize,
+      prefillTokens,
+      decodeTokens,
       kvUsage: this.kv.usage(),
       waiting: this.waiting.size,
       bottleneck,
-      steps: q,
-      preempted: 0,
-      swapSeconds: 0,
+      steps,
+      preempted,
+      swapSeconds,
     });
-    return true;
   }
 }
