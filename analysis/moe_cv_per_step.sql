@@ -29,3 +29,4 @@ SELECT
   min(t_ns) / 1e9 AS t_s
 FROM loads
 GROUP BY run, source, step, layer
+ORDER BY run, grp, source, step, layer
