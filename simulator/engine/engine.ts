@@ -105,9 +105,10 @@ class TokenEngine implements Engine {
     if (!Number.isFinite(req.arrival)) throw new Error(`request ${id}: arrival ${req.arrival} is not a finite time`);
     if (req.arrival > this.clock) this.clock = req.arrival;
     // vLLM's stop check: min_tokens first, then EOS ('stop'), then max_tokens ('length').
-    const eosAt = Math.max(1, req.naturalTokens ?? m, req.minTokens ?? 0);
-    let target = !req.ignoreEos && eosAt <= m ? eosAt : m;
-    let reason: FinishReason = !req.ignoreEos && eosAt <= m ? 'stop' : 'length';
+    // Without naturalTokens the model never emits EOS: it runs to max_tokens.
+    const eosAt = !req.ignoreEos && req.naturalTokens !== undefined ? Math.max(1, req.naturalTokens, req.minTokens ?? 0) : Infinity;
+    let target = eosAt <= m ? eosAt : m;
+    let reason: FinishReason = eosAt <= m ? 'stop' : 'length';
     const capacity = this.kv.total * this.kv.blockSize;
     const unfit =
       p + 1 > capacity

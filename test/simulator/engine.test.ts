@@ -65,6 +65,27 @@ describe('token-level engine', () => {
     }
   });
 
+  it('aborts lazily tracked decoders in flight and at rest, freeing their blocks', () => {
+    const fin = new Map<string, { reason: string; out: number }>();
+    const e = createEngine({ cost: simpleCost(), kvBlocks: 100, tokenEvents: false }, {
+      onTokens: () => {},
+      onFinish: (id, _t, reason, info) => void fin.set(id, { reason, out: info!.outputTokens }),
+    });
+    for (const id of ['a', 'b', 'c']) e.add({ id, arrival: 0, promptTokens: 20, maxTokens: 100 });
+    e.advanceTo(0.1);
+    e.nextEventTime(); // a step in flight
+    e.abort('a');
+    e.advanceTo(0.2);
+    expect(fin.get('a')?.reason).toBe('abort');
+    e.advanceTo(e.nextEventTime()!); // at rest, no step in flight
+    e.abort('b');
+    expect(fin.get('b')?.reason).toBe('abort');
+    expect(fin.get('b')!.out).toBeGreaterThan(fin.get('a')!.out);
+    e.advanceTo(Infinity);
+    expect(fin.get('c')).toEqual({ reason: 'length', out: 100 });
+    expect(e.stats()).toMatchObject({ running: 0, kvUsage: 0 });
+  });
+
   it('golden tiny trace: token times checkable by hand', () => {
     // simpleCost: 5 ms + 20 µs/prefill token + 10 ns/ctx token + 50 µs/decode seq.
     const { rec } = drive([
