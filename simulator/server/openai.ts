@@ -116,6 +116,9 @@ export async function handleGenerate(inst: SimInstance, kind: Kind, req: Incomin
 /** Streams (or collects) one request's tokens in vLLM's frames. */
 class OpenAISink extends GenerationSink {
   private readonly head: string;
+  /** A plain token frame is tokenPre + JSON text + tokenPost: only the text changes per token. */
+  private readonly tokenPre: string;
+  private readonly tokenPost: string;
   private readonly id: string;
   private text = '';
   private roleSent = false;
@@ -133,6 +136,9 @@ class OpenAISink extends GenerationSink {
     this.id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID().replace(/-/g, '')}`;
     const object = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
     this.head = `data: {"id":"${this.id}","object":"${object}","created":${created},"model":${JSON.stringify(gen.model)},"choices":`;
+    const [pre, post] = this.frame('\u0000', null, 0).split('\u0000') as [string, string];
+    this.tokenPre = kind === 'chat' ? `${pre}{"content":` : pre;
+    this.tokenPost = kind === 'chat' ? `}${post}` : post;
   }
 
   private usageJson(completion: number): string {
@@ -172,7 +178,8 @@ class OpenAISink extends GenerationSink {
       const piece = JSON.stringify(g.text.text(grp.from, grp.from + grp.n));
       const last = finish && i === groups.length - 1;
       // The last text arrives in the same chunk as finish_reason.
-      out += this.frame(this.kind === 'chat' ? `{"content":${piece}}` : piece, last ? finish.reason : null, this.emitted + n);
+      if (last || this.usage.continuous) out += this.frame(this.kind === 'chat' ? `{"content":${piece}}` : piece, last ? finish.reason : null, this.emitted + n);
+      else out += this.tokenPre + piece + this.tokenPost;
     }
     if (finish && groups.length === 0) out += this.frame(this.kind === 'chat' ? '{"content":""}' : '""', finish.reason, this.emitted);
     if (finish) {

@@ -95,6 +95,16 @@ describe('SSE bytes', () => {
     expect(data.at(-1)).toBe('[DONE]');
   });
 
+  it('frames plain chat token chunks byte for byte (role chunk, text chunks, last with finish_reason)', async () => {
+    const r = await post(`${srv.url}/v1/chat/completions`, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 3, ignore_eos: true, stream: true });
+    const frames = r.text.split('\n\n');
+    const head = /^data: \{"id":"chatcmpl-[0-9a-f]{32}","object":"chat\.completion\.chunk","created":\d+,"model":"Llama-3-8B","choices":/.source;
+    expect(frames[0]).toMatch(new RegExp(`${head}\\[\\{"index":0,"delta":\\{"role":"assistant","content":""\\},"logprobs":null,"finish_reason":null\\}\\]\\}$`));
+    for (const f of frames.slice(1, 3)) expect(f).toMatch(new RegExp(`${head}\\[\\{"index":0,"delta":\\{"content":" [a-z]+"\\},"logprobs":null,"finish_reason":null\\}\\]\\}$`));
+    expect(frames[3]).toMatch(new RegExp(`${head}\\[\\{"index":0,"delta":\\{"content":" [a-z]+"\\},"logprobs":null,"finish_reason":"length","stop_reason":null\\}\\]\\}$`));
+    expect(frames.slice(4)).toEqual(['data: [DONE]', '']);
+  });
+
   it('omits usage without stream_options and clamps max_tokens to the context', async () => {
     const r = await post(`${srv.url}/v1/completions`, { prompt: 'x', max_tokens: 100000, ignore_eos: true, stream: true });
     const data = sseData(r.text);
