@@ -9,7 +9,7 @@ import { RealClockDriver, type DriverEffects, type EngineFactory, realEffects } 
 import { GateLogs } from './gates.ts';
 import type { GenerationSink, GenRequest, SinkObserver, StreamFaults } from './generation.ts';
 import { HttpError } from './http.ts';
-import { ServerMetrics } from './metrics.ts';
+import { LatenessWindow, ServerMetrics } from './metrics.ts';
 import { mix32 } from './text.ts';
 import { createRouter, type ReplicaLoad, type Router } from '../cluster.ts';
 
@@ -64,7 +64,7 @@ export class SimInstance implements SinkObserver {
   private lastMisses: number[] = [];
   private arrivals = 0;
   private seq = 0;
-  private windowLate: number[] = [];
+  private readonly window = new LatenessWindow();
   private warned = false;
 
   constructor(
@@ -229,16 +229,16 @@ export class SimInstance implements SinkObserver {
   private onLateness(late: number, n: number): void {
     this.metrics.latenessSeries.observe(late, n);
     this.metrics.sentSeries.inc(n);
-    for (let i = 0; i < n && this.windowLate.length < LATENESS_WINDOW; i++) this.windowLate.push(late);
-    if (this.windowLate.length >= LATENESS_WINDOW) {
+    const w = this.window;
+    w.add(late, n);
+    if (w.total >= LATENESS_WINDOW) {
       // A live estimate for the warning only; reported figures come from the histogram.
-      const sorted = this.windowLate.sort((a, b) => a - b);
-      const p99 = sorted[Math.floor(0.99 * (sorted.length - 1))]!;
-      this.windowLate = [];
-      if (p99 * 1000 > this.config.latenessWarnMs && !this.warned) {
+      const p99ms = w.quantile(0.99) * 1000;
+      w.reset();
+      if (p99ms > this.config.latenessWarnMs && !this.warned) {
         this.warned = true;
-        this.fx.warn(message.hostBehind(p99 * 1000));
-      } else if (p99 * 1000 <= this.config.latenessWarnMs) this.warned = false;
+        this.fx.warn(message.hostBehind(p99ms));
+      } else if (p99ms <= this.config.latenessWarnMs) this.warned = false;
     }
   }
 

@@ -21,6 +21,44 @@ const LATENCY_BUCKETS = [0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.
 const ITERATION_BUCKETS = [1, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384];
 export const LATENESS_BUCKETS = [0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
 
+/**
+ * Token lateness over a window, counted in LATENESS_BUCKETS (plus +Inf): constant work per
+ * observation, for the live "host cannot keep up" warning. Reported figures come from the
+ * exposed histogram, never from this.
+ */
+export class LatenessWindow {
+  private readonly counts = new Float64Array(LATENESS_BUCKETS.length + 1);
+  total = 0;
+
+  add(lateSeconds: number, n: number): void {
+    let i = 0;
+    while (i < LATENESS_BUCKETS.length && lateSeconds > LATENESS_BUCKETS[i]!) i++;
+    this.counts[i]! += n;
+    this.total += n;
+  }
+
+  /** Quantile in seconds, linear inside its bucket as histogram_quantile; in +Inf, the last bound. */
+  quantile(q: number): number {
+    const rank = q * this.total;
+    let below = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      const c = this.counts[i]!;
+      if (c > 0 && below + c >= rank) {
+        if (i === LATENESS_BUCKETS.length) return LATENESS_BUCKETS[i - 1]!;
+        const lo = i === 0 ? 0 : LATENESS_BUCKETS[i - 1]!;
+        return lo + ((LATENESS_BUCKETS[i]! - lo) * (rank - below)) / c;
+      }
+      below += c;
+    }
+    return 0;
+  }
+
+  reset(): void {
+    this.counts.fill(0);
+    this.total = 0;
+  }
+}
+
 export class ServerMetrics {
   readonly vllm = new Registry();
   readonly running: Metric;
