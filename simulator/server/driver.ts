@@ -1,7 +1,8 @@
 // The real-clock driver: maps wall time to simulated seconds, advances each replica's engine
 // when its next step ends, and hands every token to its request the moment it is due.
 // Tokens that became due in one wake-up are written together, then lateness (sent − due) is
-// measured per token against the wall clock.
+// measured per token against the wall clock. The timer is armed ~1 ms early and the driver
+// spins to the due instant, so the timer's millisecond granularity adds no lateness.
 import type { Bottleneck, EngineListener, EngineRequest, FinishReason, OnlineEngine } from '../types.ts';
 
 /** Where a request's engine events go; the HTTP layer implements it per protocol. */
@@ -47,13 +48,26 @@ export interface DriverEffects {
   nowMs: () => number;
   setTimer: (fn: () => void, ms: number) => unknown;
   clearTimer: (handle: unknown) => void;
+  /**
+   * Busy-waits until nowMs() reaches `ms`. With it the driver arms its timer WAKE_EARLY_MS
+   * before a step ends and spins to the end; without it (manual clocks) it arms for the end.
+   */
+  spinUntil?: (ms: number) => void;
 }
 
 export const realEffects: DriverEffects = {
   nowMs: () => performance.now(),
   setTimer: (fn, ms) => setTimeout(fn, ms),
   clearTimer: (h) => clearTimeout(h as NodeJS.Timeout),
+  spinUntil: (ms) => {
+    while (performance.now() < ms);
+  },
 };
+
+/** How early the timer is armed before a step's end (setTimeout has 1 ms granularity). */
+export const WAKE_EARLY_MS = 1;
+/** Longest spin: a wake-up earlier than this before due re-arms instead of spinning. */
+const MAX_SPIN_MS = 2;
 
 class ReplicaState {
   engine!: OnlineEngine;
@@ -193,12 +207,24 @@ export class RealClockDriver {
     if (st.timer !== undefined && st.armedFor === next) return;
     if (st.timer !== undefined) this.fx.clearTimer(st.timer);
     st.armedFor = next;
-    const delay = Math.max(0, Math.ceil(this.wallMsOf(next) - this.fx.nowMs()));
+    const dueMs = this.wallMsOf(next);
+    const spin = this.fx.spinUntil;
+    const now = this.fx.nowMs();
+    const delay = spin ? Math.max(0, Math.floor(dueMs - now - WAKE_EARLY_MS)) : Math.max(0, Math.ceil(dueMs - now));
     st.timer = this.fx.setTimer(() => {
       st.timer = undefined;
       st.armedFor = undefined;
       if (this.closed) return;
-      this.hooks.onWakeup?.(Math.max(0, (this.fx.nowMs() - this.wallMsOf(next)) / 1000));
+      const woke = this.fx.nowMs();
+      if (woke < dueMs) {
+        // Early by design: spin the last stretch so the step's tokens leave at its end.
+        if (!spin || dueMs - woke > MAX_SPIN_MS) {
+          this.arm(st);
+          return;
+        }
+        spin(dueMs);
+      }
+      this.hooks.onWakeup?.(Math.max(0, (woke - dueMs) / 1000));
       try {
         this.advance(st, this.simNow());
       } catch (err) {

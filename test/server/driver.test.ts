@@ -112,6 +112,40 @@ describe('RealClockDriver', () => {
   });
 });
 
+describe('RealClockDriver wake-up', () => {
+  it('arms the timer early and spins to the step end, so tokens leave at their due time', () => {
+    const fx = manual();
+    const spins: number[] = [];
+    const delays: number[] = [];
+    const setTimer = fx.setTimer;
+    const late: number[] = [];
+    const wakes: number[] = [];
+    const d = new RealClockDriver(
+      1,
+      (_r, l) => new StepEngine(l),
+      { onLateness: (s) => late.push(s), onWakeup: (s) => wakes.push(s) },
+      {
+        ...fx,
+        setTimer: (fn, ms) => (delays.push(ms), setTimer(fn, ms)),
+        spinUntil: (ms) => {
+          spins.push(ms - fx.now);
+          fx.now = ms;
+        },
+      },
+    );
+    const log: string[] = [];
+    fx.now = 0.4;
+    d.submit(0, { id: 'a', promptTokens: 3, maxTokens: 2 }, sink(log));
+    fx.run(100);
+    expect(log).toEqual(['tokens 1 @0.010', 'finish length @0.020', 'tokens 1 @0.020']);
+    // Due at 10.4 ms, armed at 0.4 ms for 9 ms (floor of 10 − 1): wakes at 9.4, spins the last 1 ms.
+    expect(delays[0]).toBe(9);
+    expect(spins.map((s) => Math.round(s * 10) / 10)).toEqual([1, 1]);
+    expect(late).toEqual([0, 0]);
+    expect(wakes).toEqual([0, 0]);
+  });
+});
+
 describe('token convention', () => {
   it('counts prompt tokens exactly as llamaTokenizer.encode(prompt).length', () => {
     const src = fs.readFileSync('simulator/server/openai.ts', 'utf8') + fs.readFileSync('core/schema.ts', 'utf8');
