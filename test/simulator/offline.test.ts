@@ -87,6 +87,15 @@ describe('sim run (offline runner)', () => {
     expect(chunks).toHaveLength(outTokens);
   });
 
+  it('aggregate decode tracking (no --chunks) writes the same request records as per-token tracking, preemptions included', async () => {
+    const args = ['--rate', '200', '--num-requests', '1500', '--gpu-memory-utilization', '0.3', '--seed', '5'];
+    const lazy = await sim('lazy', args);
+    const eager = await sim('eager', [...args, '--chunks']);
+    const lines = (d: string) => fs.readFileSync(path.join(d, 'raw', 'requests.jsonl'), 'utf8').split('\n').filter(Boolean).sort();
+    expect(lines(lazy)).toEqual(lines(eager));
+    expect(read(lazy, 'requests.jsonl').some((r) => (r.preemptions as number) > 0)).toBe(true);
+  });
+
   it('writes gate loads for a MoE model: tokens·top_k per step and layer', async () => {
     const dir = await sim('moe', ['--model', 'Qwen3-30B-A3B', '--rate', '5', '--num-requests', '6', '--input-len', '40', '--output-len', '4']);
     const rows = fs.readdirSync(path.join(dir, 'raw', 'gates')).flatMap((f) => read(dir, path.join('gates', f)));
