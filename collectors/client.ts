@@ -1,11 +1,11 @@
 // One request, start to finish, as a `requests` record: stamps every lifecycle time on the
 // monotonic clock, reads SSE or JSON through the protocol table, and turns every failure
 // (refused, non-2xx, timeout, malformed stream, cancel) into a record instead of a throw.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.ts';
 import type { RequestRecord } from '../core/schema.ts';
 import { handlers, newState, type Protocol, type RequestSpec, type ResponseState } from './protocols.ts';
-import { SseParser } from './sse.ts';
+import { Exchange } from './exchange.ts';
 
 export interface Endpoint {
   /** Name in records (the config name; default the URL path). */
@@ -48,8 +48,10 @@ export interface SendContext {
   requestId: string;
   scheduledNs?: number | null;
   timeoutMs?: number;
-  /** Abort with `new AbortReason('cancelled')` to cancel. */
-  controller?: AbortController;
+  /** Abort with `new AbortReason('cancelled')` to cancel (a RequestControl costs less). */
+  controller?: AbortController | RequestControl;
+  /** The request body, pre-serialized (else built from the spec). */
+  body?: string;
   /** Counts output tokens of the received text (client tokenizer); null to skip. */
   countTokens?: ((text: string) => number) | null;
   /** Called before the fetch so the caller can record sent_ns (e.g. queue accounting). */
@@ -61,94 +63,109 @@ export interface SendContext {
 /** The request fields that do not depend on the response. */
 export type RequestBase = Omit<RequestRecord, 'run' | 'shard' | 'status' | 'request_id' | 'endpoint' | 'protocol'>;
 
-const ERROR_TEXT_MAX = 500;
-
 export interface SendResult {
   record: Omit<RequestRecord, 'run' | 'shard'>;
   state: ResponseState;
+}
+
+/** Cancels a request started with sendRequest; cheaper than an AbortController per request. */
+export class RequestControl {
+  reason: AbortReason | null = null;
+  private target: Exchange | null = null;
+  abort(reason: AbortReason): void {
+    if (this.reason) return;
+    this.reason = reason;
+    this.target?.abort(reason);
+  }
+  /** @internal the exchange this control cancels */
+  attach(x: Exchange): void {
+    this.target = x;
+    if (this.reason) x.abort(this.reason);
+  }
+}
+
+interface Target {
+  url: string;
+  origin: string;
+  path: string;
+  headers: string[];
+}
+const targets = new WeakMap<Endpoint, Target>();
+
+/** The endpoint's origin, path and header list, worked out once per endpoint. */
+function targetOf(ep: Endpoint): Target {
+  let t = targets.get(ep);
+  if (!t) {
+    const url = ep.baseUrl.replace(/\/+$/, '') + ep.path;
+    const u = new URL(url);
+    const headers: string[] = ['content-type', 'application/json'];
+    for (const [k, v] of Object.entries(ep.headers ?? {})) {
+      if (k.toLowerCase() === 'content-type') headers[1] = v;
+      else headers.push(k, v);
+    }
+    t = { url, origin: u.origin, path: u.pathname + u.search, headers };
+    targets.set(ep, t);
+  }
+  return t;
+}
+
+/** The JSON body for a request (the engine caches it per prompt and endpoint). */
+export function requestBody(ep: Endpoint, spec: RequestSpec): string {
+  return JSON.stringify(handlers[ep.protocol].body({ ...spec, model: spec.model ?? ep.model, extraBody: { ...ep.extraBody, ...spec.extraBody } }));
 }
 
 /** Sends one request and never throws: every outcome is a record. */
 export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: RequestBase, ctx: SendContext): Promise<SendResult> {
   const { clock } = ctx;
   const h = handlers[ep.protocol];
-  const stream = spec.stream;
   const state = newState(spec.prompt);
-  const ac = ctx.controller ?? new AbortController();
-  const timer = ctx.timeoutMs && ctx.timeoutMs > 0 ? setTimeout(() => ac.abort(new AbortReason('timeout')), ctx.timeoutMs) : undefined;
-  const url = ep.baseUrl.replace(/\/+$/, '') + ep.path;
-  const body = JSON.stringify(h.body({ ...spec, model: spec.model ?? ep.model, extraBody: { ...ep.extraBody, ...spec.extraBody } }));
-  let status: RequestRecord['status'] = 'ok';
-  let httpStatus: number | null = null;
-  let error: string | null = null;
-  let firstByteNs: number | null = null;
-  let doneNs: number | null = null;
+  const target = targetOf(ep);
+  const body = ctx.body ?? requestBody(ep, spec);
+  const x = new Exchange({ clock, handler: h, state, stream: spec.stream, onEvent: ctx.onEvent });
+  const timer = ctx.timeoutMs && ctx.timeoutMs > 0 ? setTimeout(() => x.abort(new AbortReason('timeout')), ctx.timeoutMs) : undefined;
+  const ctl = ctx.controller;
+  let onAbort: (() => void) | undefined;
+  if (ctl instanceof RequestControl) ctl.attach(x);
+  else if (ctl) {
+    if (ctl.signal.aborted) x.abort(ctl.signal.reason as Error);
+    else ctl.signal.addEventListener('abort', (onAbort = () => x.abort(ctl.signal.reason as Error)), { once: true });
+  }
   const sentNs = clock.nowNs();
   const sentUnixMs = clock.unixMs();
   ctx.onSent?.(sentNs);
   try {
-    if (ac.signal.aborted) throw ac.signal.reason;
-    const res = await request(url, {
-      method: 'POST',
-      dispatcher: ctx.dispatcher,
-      headers: { 'content-type': 'application/json', ...ep.headers },
-      body,
-      signal: ac.signal,
-    });
-    firstByteNs = clock.nowNs();
-    httpStatus = res.statusCode;
-    if (res.statusCode < 200 || res.statusCode >= 300) {
-      let text = '';
-      const dec = new TextDecoder();
-      for await (const piece of res.body) if (text.length < ERROR_TEXT_MAX) text += dec.decode(piece as Uint8Array, { stream: true });
-      doneNs = clock.nowNs();
-      status = 'http_error';
-      error = `HTTP ${res.statusCode}: ${text.slice(0, ERROR_TEXT_MAX)}`;
-    } else if (stream) {
-      const parsed = await readStream(res.body, h, state, clock, ctx.onEvent);
-      doneNs = state.endedNs ?? clock.nowNs();
-      if (parsed) {
-        status = 'stream_error';
-        error = parsed;
-      }
-    } else {
-      const text = await res.body.text();
-      doneNs = clock.nowNs();
-      try {
-        h.whole(state, JSON.parse(text), doneNs);
-        if (state.error !== null) {
-          status = 'stream_error';
-          error = state.error;
-        }
-      } catch {
-        status = 'stream_error';
-        error = `response is not JSON: ${text.slice(0, 200)}`;
-      }
-    }
+    ctx.dispatcher.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers: target.headers, body }, x);
   } catch (err) {
-    doneNs = clock.nowNs();
-    const reason = ac.signal.aborted ? ac.signal.reason : undefined;
+    x.onError(err as Error);
+  }
+  const res = await x.done;
+  clearTimeout(timer);
+  if (onAbort) (ctl as AbortController).signal.removeEventListener('abort', onAbort);
+  let status: RequestRecord['status'] = 'ok';
+  let error: string | null = res.error;
+  if (res.outcome === 'http_error') status = 'http_error';
+  else if (res.outcome === 'stream_error') status = 'stream_error';
+  else if (res.outcome === 'transport') {
+    const reason = res.cause;
     if (reason instanceof AbortReason) {
       status = reason.kind;
       error = reason.kind === 'timeout' ? `no complete response within ${ctx.timeoutMs} ms` : 'cancelled before the response completed';
     } else {
       status = 'connection_error';
-      const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
+      const e = reason as Error & { code?: string; cause?: { code?: string; message?: string } };
       const code = e.code ?? e.cause?.code;
       error = `${code ? `${code}: ` : ''}${e.cause?.message ?? e.message}`;
     }
-  } finally {
-    clearTimeout(timer);
   }
-  const outputText = state.text.join('');
-  const client = ctx.countTokens && state.text.length ? ctx.countTokens(outputText) : state.text.length ? null : 0;
+  const texts = state.text;
+  const client = texts.length === 0 ? 0 : ctx.countTokens ? ctx.countTokens(texts.length === 1 ? texts[0]! : texts.join('')) : null;
   const server = state.outputTokensServer;
   const record: Omit<RequestRecord, 'run' | 'shard'> = {
     ...base,
     request_id: ctx.requestId,
     endpoint: ep.name,
     protocol: ep.protocol,
-    url,
+    url: target.url,
     model: base.model ?? spec.model ?? ep.model ?? null,
     adapter: state.adapter ?? spec.adapter ?? base.adapter ?? null,
     gpu: state.gpu ?? base.gpu ?? ep.gpu ?? null,
@@ -161,70 +178,21 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
     chunks: state.chunkNs.length,
     scheduled_ns: ctx.scheduledNs ?? base.scheduled_ns ?? null,
     sent_ns: sentNs,
-    first_byte_ns: firstByteNs,
+    first_byte_ns: res.firstByteNs,
     first_chunk_ns: state.firstChunkNs,
     first_token_ns: state.firstTokenNs,
     last_token_ns: state.lastTokenNs,
-    done_ns: doneNs,
+    done_ns: res.doneNs,
     sent_unix_ms: sentUnixMs,
     server_ttft_s: state.serverTtftS,
     server_latency_s: state.serverLatencyS,
     server_timings: state.serverTimings ?? null,
     finish_reason: state.finishReason,
     status,
-    http_status: httpStatus,
+    http_status: res.httpStatus,
     error,
   };
   return { record, state };
-}
-
-/** Reads an SSE body into the state; returns an error text for a broken stream, else null. */
-async function readStream(
-  body: AsyncIterable<Uint8Array>,
-  h: (typeof handlers)[Protocol],
-  state: ResponseState,
-  clock: Clock,
-  onEvent?: SendContext['onEvent'],
-): Promise<string | null> {
-  let problem: string | null = null;
-  const parser = new SseParser({
-    event(data) {
-      const t = clock.nowNs();
-      if (data === '[DONE]') {
-        state.ended = true;
-        state.endedNs = t;
-        return false;
-      }
-      let ev: Record<string, unknown>;
-      try {
-        ev = JSON.parse(data) as Record<string, unknown>;
-      } catch {
-        problem = `malformed SSE data: ${data.slice(0, 200)}`;
-        return false;
-      }
-      h.event(state, ev, t);
-      onEvent?.(ev, t);
-      if (state.ended && !h.doneSentinel) {
-        state.endedNs = t;
-        return false;
-      }
-      return true;
-    },
-    malformed(line) {
-      problem = `malformed SSE line: ${line.slice(0, 200)}`;
-    },
-  });
-  // after the end event the rest of the body is drained so the connection is kept alive
-  const dec = new TextDecoder();
-  for await (const piece of body) {
-    parser.push(dec.decode(piece, { stream: true }));
-    if (parser.done && !state.ended) break;
-  }
-  if (!parser.done) parser.end();
-  if (problem !== null) return problem;
-  if (state.error !== null) return state.error;
-  if (!state.ended) return h.doneSentinel ? 'stream ended without [DONE]' : 'stream ended without stop:true';
-  return null;
 }
 
 /** Client and server output counts disagree by more than max(1 token, 5 %). */

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.ts';
 import type { RunHandle } from '../core/run.ts';
 import type { RequestRecord } from '../core/schema.ts';
-import { AbortReason, type Endpoint, type RequestBase, sendRequest } from './client.ts';
+import { AbortReason, type Endpoint, type RequestBase, RequestControl, requestBody, sendRequest } from './client.ts';
 import { makePacer } from './pacer.ts';
 import type { RequestSpec } from './protocols.ts';
 import { pickWeighted, seededRng } from './rng.ts';
@@ -56,7 +56,9 @@ export interface LoadOutcome {
 }
 
 export class LoadEngine {
-  private inflight = new Set<AbortController>();
+  private inflight = new Set<RequestControl>();
+  /** Request bodies by item and endpoint index: the same prompt serializes the same. */
+  private bodies = new WeakMap<WorkItem, (string | undefined)[]>();
   private stopping = false;
   private stopWake = new AbortController();
   private seq = 0;
@@ -195,9 +197,16 @@ export class LoadEngine {
     return eps.length === 1 ? eps[0]! : eps[pickWeighted(this.weights, this.rng)]!;
   }
 
+  private bodyFor(item: WorkItem, ep: Endpoint): string {
+    const k = this.plan.endpoints.length === 1 ? 0 : this.plan.endpoints.indexOf(ep);
+    let list = this.bodies.get(item);
+    if (!list) this.bodies.set(item, (list = []));
+    return (list[k] ??= requestBody(ep, this.spec(item)));
+  }
+
   private launch(item: WorkItem, scheduledNs: number, phase: 'warmup' | 'main'): Promise<void> {
     const ep = this.pickEndpoint();
-    const ac = new AbortController();
+    const ac = new RequestControl();
     this.inflight.add(ac);
     this.active++;
     this.sent++;
@@ -209,6 +218,7 @@ export class LoadEngine {
       scheduledNs,
       timeoutMs: this.plan.timeoutMs,
       controller: ac,
+      body: this.bodyFor(item, ep),
       countTokens: this.plan.countTokens ?? null,
     })
       // sendRequest turns every network outcome into a record; this catches a client bug so the
