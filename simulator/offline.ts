@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Heap } from './engine/heap.ts';
 import type { EngineListener, FinishInfo, FinishReason } from './types.ts';
 import type { WorkloadRequest } from './workloads/index.ts';
+import type { RunHandle } from '../core/run.ts';
 import type { RecordOf, TableName } from '../core/schema.ts';
 
 /** Where records go: a RunHandle, or anything with its append. */
@@ -19,7 +20,7 @@ export interface OfflineOptions {
   /** No sink: nothing is written (benchmarks); counters only. */
   sink?: RecordSink;
   /** Tables to write besides requests. Default: steps and intervals on, chunks off, gates on for MoE. */
-  write?: { chunks?: boolean; steps?: boolean; intervals?: boolean; gates?: boolean };
+  write?: { chunks?: boolean; steps?: boolean; intervals?: boolean; gates?: boolean; gateMinTokens?: number };
   /** Served model name for the requests' `model` field. */
   model?: string;
   /** Called every `progressEvery` finished requests. */
@@ -61,7 +62,10 @@ export function runOffline(opts: OfflineOptions): OfflineSummary {
     steps: opts.write?.steps ?? true,
     intervals: opts.write?.intervals ?? true,
     gates: opts.write?.gates ?? true,
+    gateMinTokens: opts.write?.gateMinTokens ?? 0,
   };
+  // Gate rows are many (steps × layers × experts): a RunHandle gets pre-serialized lines.
+  const lineSink = sink && 'writer' in sink && 'id' in sink ? (sink as unknown as RunHandle) : undefined;
   const sum: OfflineSummary = { requests: 0, finished: 0, aborted: 0, events: 0, steps: 0, stretches: 0, preemptions: 0, outputTokens: 0, simSeconds: 0 };
   const meta = new Map<string, { req: WorkloadRequest; replica: number; chunk: number }>();
   const busy: { start: number; end: number }[] = [];
@@ -153,8 +157,18 @@ export function runOffline(opts: OfflineOptions): OfflineSummary {
       }
     },
     onGates: (step, t, counts, stepTokens) => {
-      if (!sink || !w.gates) return;
+      if (!sink || !w.gates || stepTokens < w.gateMinTokens) return;
       const tn = ns(t);
+      if (lineSink) {
+        const out = lineSink.writer('gate_loads', `replica${r}`);
+        const head = `{"run":${JSON.stringify(lineSink.id)},"shard":${lineSink.shard},"source":"replica${r}","step":${step},"layer":`;
+        const tail = `,"step_tokens":${stepTokens},"t_ns":${tn}}\n`;
+        for (let l = 0; l < counts.length; l++) {
+          const row = counts[l]!;
+          for (let e = 0; e < row.length; e++) out.writeLine(`${head}${l},"expert":${e},"tokens":${row[e]}${tail}`);
+        }
+        return;
+      }
       for (let l = 0; l < counts.length; l++) {
         const row = counts[l]!;
         for (let e = 0; e < row.length; e++) {
