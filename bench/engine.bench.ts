@@ -1,5 +1,6 @@
 // Token-level engine benchmark: 1,000,000 requests with ShareGPT-like lengths over 8 replicas of
-// Llama-3-8B on H100 at 80% of capacity. Records are not written (the sink is off): it measures the simulator.
+// Llama-3-8B on H100 at 80% of capacity. Records are not written (no sink): it measures the simulator.
+// ENGINE_BENCH_REQUESTS=N runs fewer requests.
 import { runOffline } from '../simulator/offline.ts';
 import { engineSetup } from '../simulator/sim-setup.ts';
 import { generateWorkload, type LengthSpec } from '../simulator/workloads/index.ts';
