@@ -12,8 +12,9 @@
 //         (per dataset: gate-log record → benchmark → dump → ingest into gate_loads; failures marked, the rest go on)
 //      c. stop the server
 //   4. servelab moe finish <run>          (manifest status, servers, dataset counts)
-//   5. servelab moe report <run>          (moe_* stages → report.html) and print the report path
-// --from RUN re-analyses an archived run (step 4 only), with no server.
+//   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON)
+//   6. servelab moe report <run>          (moe_* stages → report.html) and print the report path
+// --from RUN re-analyses an archived run (step 6 only), with no server.
 import { $, fs, path } from 'zx';
 import { register } from 'tsx/esm/api';
 
@@ -124,32 +125,32 @@ try {
   } else {
     // 1. The run.
     const resume = opts.run ?? opts.resume;
-    const init = await sh('[1/5]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resume ? ['--dir', resume] : [])]);
+    const init = await sh('[1/6]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resume ? ['--dir', resume] : [])]);
     if (init.exitCode !== 0) fail('could not create the run', init.exitCode);
     runDir = init.stdout.trim().split('\n').pop();
     // 2. Datasets (kept inside the run so --from and resume see the same ones).
     const dsDir = path.join(runDir, 'raw', 'datasets');
-    if (fs.existsSync(path.join(dsDir, 'index.json'))) console.log(`[2/5] datasets: reusing ${dsDir}`);
+    if (fs.existsSync(path.join(dsDir, 'index.json'))) console.log(`[2/6] datasets: reusing ${dsDir}`);
     else if (opts.datasets) {
       if (!fs.existsSync(path.join(opts.datasets, 'index.json'))) fail(`--datasets ${opts.datasets}: no index.json (make datasets with servelab moe datasets)`, 2);
       await fs.copy(opts.datasets, dsDir);
-      console.log(`[2/5] datasets: copied ${opts.datasets} → ${dsDir}`);
+      console.log(`[2/6] datasets: copied ${opts.datasets} → ${dsDir}`);
     } else {
-      const r = await sh('[2/5]', ['moe', 'datasets', '--out', dsDir, '--count', String(cfg.count), '--prompts-per-dataset', String(cfg.num_prompts), '--seed', String(cfg.seed)]);
+      const r = await sh('[2/6]', ['moe', 'datasets', '--out', dsDir, '--count', String(cfg.count), '--prompts-per-dataset', String(cfg.num_prompts), '--seed', String(cfg.seed)]);
       if (r.exitCode !== 0) fail('dataset generation failed', r.exitCode);
     }
     // 3. Each backend: start, benchmark every dataset, stop.
     const failed = [];
     for (const backend of cfg.backends) {
       const spec = serverSpec(backend);
-      console.log(`[3/5] ${backend}: starting ${spec.kind === 'sim' ? `sim preset ${spec.preset}` : 'vLLM'}`);
+      console.log(`[3/6] ${backend}: starting ${spec.kind === 'sim' ? `sim preset ${spec.preset}` : 'vLLM'}`);
       const server = await launchers.startServer(spec, { logDir: path.join(runDir, 'raw') });
       servers.push({ name: backend, kind: spec.kind, url: server.url, command: server.command });
       console.log(`      ${backend}: ready at ${server.url} (log ${server.logFile})`);
       try {
         const gates = spec.kind === 'sim' ? 'sim' : opts['gate-dir'] ? `dir:${opts['gate-dir']}` : 'none';
         const b0 = performance.now();
-        const r = await sh(`[3/5] ${backend}:`, ['moe', 'bench', runDir, '--datasets', dsDir, '--limit', String(cfg.count), '--backend', backend, '--base-url', server.url,
+        const r = await sh(`[3/6] ${backend}:`, ['moe', 'bench', runDir, '--datasets', dsDir, '--limit', String(cfg.count), '--backend', backend, '--base-url', server.url,
           '--num-prompts', String(cfg.num_prompts), '--output-len', String(cfg.output_len), '--seed', String(cfg.seed), '--gates', gates, '--resume'], { stream: true });
         benchSeconds += (performance.now() - b0) / 1000;
         if (r.exitCode !== 0) failed.push(backend);
@@ -161,9 +162,14 @@ try {
     if (failed.length) console.error(`moe.mjs: some datasets failed on ${failed.join(', ')}; they are marked in the report, the rest was measured`);
   }
   // 4. Final status (the measurement is done; the analysis below can be redone with --from).
-  if (!opts.from) await sh('[4/5]', ['moe', 'finish', runDir, '--status', 'complete', '--servers', JSON.stringify(servers)]);
-  // 5. Stages and report.
-  const rep = await sh('[5/5]', ['moe', 'report', runDir]);
+  if (!opts.from) await sh('[4/6]', ['moe', 'finish', runDir, '--status', 'complete', '--servers', JSON.stringify(servers)]);
+  // 5. Finalize to Parquet (again after a resume: it rewrites from every raw file).
+  if (!opts.from) {
+    const fin = await sh('[5/6]', ['runs', 'finalize', runDir]);
+    if (fin.exitCode !== 0) fail('finalize failed', fin.exitCode);
+  }
+  // 6. Stages and report.
+  const rep = await sh('[6/6]', ['moe', 'report', runDir, ...(opts.from ? [] : ['--force'])]);
   if (rep.exitCode !== 0) fail('report failed', rep.exitCode);
   const wall = (performance.now() - t0) / 1000;
   if (!opts.from) console.log(`wall ${wall.toFixed(1)} s; benchmarking (waiting on the servers) ${benchSeconds.toFixed(1)} s (${((100 * benchSeconds) / wall).toFixed(0)}%)`);
