@@ -1,23 +1,40 @@
 // The simulated server under 2,000 concurrent streaming requests: starts `servelab sim serve`
-// in a child process, streams from it, then prints the server's own p99 token lateness (from
-// its servelab:token_lateness_seconds histogram), its CPU time per 1,000 tokens and token rate.
-import { spawn } from 'node:child_process';
+// in a child process, streams from it with a light raw-socket client, and prints the server's
+// own token lateness (sent − due, from servelab:token_lateness_seconds) beside what this host
+// allows: a bare timer's lateness in another process during the run, and the time a burst of
+// max_num_seqs bare socket writes takes here (the floor for a step whose tokens are all due at
+// once). Also CPU per 1,000 tokens for server and client, and the token rate at saturation.
+// Env: BENCH_CONCURRENCY (2000), BENCH_MAX_TOKENS (64), BENCH_CPU_PROF=DIR (profile the server).
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 64);
+/** The engine's batch limit (vLLM's H100 default max_num_seqs): the most tokens due at one step end. */
+const MAX_NUM_SEQS = 1024;
 const TIME_LIMIT_MS = 100_000;
+/** Bytes of one streamed completion chunk as written (SSE frame + HTTP chunk framing), about. */
+const FRAME_BYTES = 230;
 
 /** CPU seconds (user + system) of a process, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
+function cpuSeconds(pid: number | 'self'): number {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
+
+/** Seconds a process's main thread (its event loop) spent runnable but not running: run-queue delay, /proc schedstat. */
+function runQueueSeconds(pid: number): number {
+  return Number(fs.readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[1]) / 1e9;
+}
+
+const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** histogram_quantile over a text exposition's buckets (linear inside the bucket, as Prometheus does). */
 function histogramQuantile(text: string, name: string, q: number): { value: number; count: number } {
@@ -44,7 +61,131 @@ function subtractBuckets(later: string, earlier: string, name: string): string {
   return [...later.matchAll(re)].map((m) => `${name}_bucket{le="${m[1]}"} ${Number(m[2]) - (before.get(m[1]!) ?? 0)}`).join('\n');
 }
 
+/** Value at quantile q of a sorted list (nearest rank; a probe's figure, not a result). */
+const at = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+
+// ---- Host probes, plain JS run with `node -e` so they start fast and carry no server code.
+
+/** A bare setTimeout(5 ms) loop; prints its wake-up lateness in ms when stdin closes. */
+const TIMER_PROBE = `
+let want = performance.now() + 5; const late = [];
+const tick = () => { const now = performance.now(); late.push(now - want); want = now + 5; setTimeout(tick, 5); };
+setTimeout(tick, 5);
+process.stdin.on('data', () => {}).on('end', () => { late.sort((a, b) => a - b); process.stdout.write(JSON.stringify(late) + '\\n'); process.exit(0); });
+`;
+
+/** Accepts N sockets, then writes one FRAME_BYTES chunk to every socket per burst, 40 ms apart. */
+const WRITE_PROBE = `
+const net = require('node:net'); const [N, BYTES, BURSTS] = process.argv.slice(1).map(Number);
+const socks = []; const frame = 'x'.repeat(BYTES); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const srv = net.createServer((s) => { s.setNoDelay(true); s.on('error', () => {}); socks.push(s); if (socks.length === N) void go(); });
+srv.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: srv.address().port }) + '\\n'));
+async function go() {
+  await sleep(100); const bursts = [];
+  for (let k = 0; k < BURSTS; k++) { const t0 = performance.now(); for (const s of socks) s.write(frame); bursts.push(performance.now() - t0); await sleep(40); }
+  process.stdout.write(JSON.stringify({ bursts }) + '\\n'); for (const s of socks) s.destroy(); srv.close();
+}
+`;
+
+function jsonLines(child: ChildProcess, onLine: (v: unknown) => void): void {
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    let i;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      onLine(JSON.parse(buf.slice(0, i)));
+      buf = buf.slice(i + 1);
+    }
+  });
+}
+
+/** Median time of a burst of `n` bare loopback socket writes on this host, with this process draining. */
+async function writeFloor(n: number): Promise<{ burstMs: number; perWriteUs: number }> {
+  const child = spawn(process.execPath, ['-e', WRITE_PROBE, String(n), String(FRAME_BYTES), '25'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const socks: net.Socket[] = [];
+  const bursts = await new Promise<number[]>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`write probe exited ${code}`)));
+    jsonLines(child, (v) => {
+      const o = v as { port?: number; bursts?: number[] };
+      if (o.port) for (let i = 0; i < n; i++) socks.push(net.connect(o.port, '127.0.0.1').on('data', () => {}).on('error', () => {}));
+      if (o.bursts) resolve(o.bursts.sort((a, b) => a - b));
+    });
+  });
+  for (const s of socks) s.destroy();
+  child.kill();
+  const burstMs = at(bursts, 0.5);
+  return { burstMs, perWriteUs: (burstMs * 1000) / n };
+}
+
+// ---- The light client: raw HTTP/1.1 over net sockets, counting `"text":` without parsing.
+
+const TEXT = Buffer.from('"text":');
+/** The last chunk of a chunked reply. */
+const LAST_CHUNK = Buffer.from('\r\n0\r\n\r\n');
+
+interface ClientStats {
+  tokens: number;
+  failed: number;
+  firstTokenAt: number;
+  lastTokenAt: number;
+}
+
+function stream(port: number, i: number, st: ClientStats): Promise<void> {
+  const body = JSON.stringify({ model: 'Llama-3-8B', prompt: `Request ${i}: summarize the following text about serving large language models.`, max_tokens: MAX_TOKENS, ignore_eos: true, stream: true });
+  const head = `POST /v1/completions HTTP/1.1\r\nhost: 127.0.0.1:${port}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let tail: Buffer | undefined;
+    let end: Buffer = Buffer.alloc(0);
+    let first = true;
+    let mine = 0;
+    s.setNoDelay(true);
+    s.on('connect', () => s.write(head + body));
+    s.on('data', (chunk: Buffer) => {
+      if (first) {
+        first = false;
+        if (!chunk.subarray(0, 12).equals(Buffer.from('HTTP/1.1 200'))) st.failed++;
+      }
+      let n = 0;
+      for (let idx = chunk.indexOf(TEXT); idx >= 0; idx = chunk.indexOf(TEXT, idx + TEXT.length)) n++;
+      // A marker split across two reads.
+      if (tail && Buffer.concat([tail, chunk.subarray(0, TEXT.length - 1)]).includes(TEXT)) n++;
+      tail = chunk.subarray(Math.max(0, chunk.length - (TEXT.length - 1)));
+      if (n) {
+        const now = performance.now();
+        if (!st.firstTokenAt) st.firstTokenAt = now;
+        st.lastTokenAt = now;
+        st.tokens += n;
+        mine += n;
+      }
+      end = (chunk.length >= LAST_CHUNK.length ? chunk : Buffer.concat([end, chunk])).subarray(-LAST_CHUNK.length);
+      if (end.equals(LAST_CHUNK)) s.destroy();
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (mine !== MAX_TOKENS) st.failed++;
+      resolve();
+    });
+  });
+}
+
+function scrape(url: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    http
+      .get(`${url}/metrics`, (res) => {
+        let s = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => (s += d));
+        res.on('end', () => resolve(s));
+      })
+      .on('error', reject);
+  });
+}
+
 async function main(): Promise<void> {
+  const load0 = loadavg();
+  const floor = await writeFloor(Math.min(CONCURRENCY, MAX_NUM_SEQS));
+
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const child = spawn(process.execPath, [...prof, path.join(root, 'bin/servelab.js'), 'sim', 'serve', '--port', '0', '--lateness-warn-ms', '5'], {
     cwd: root,
@@ -61,83 +202,64 @@ async function main(): Promise<void> {
     });
     child.once('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}`)));
   });
-  const u = new URL(url);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity });
-  const body = (i: number) => JSON.stringify({ model: 'Llama-3-8B', prompt: `Request ${i}: summarize the following text about serving large language models.`, max_tokens: MAX_TOKENS, ignore_eos: true, stream: true });
+  const port = Number(new URL(url).port);
+  const timerProbe = spawn(process.execPath, ['-e', TIMER_PROBE], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const timerLate = new Promise<number[]>((resolve) => jsonLines(timerProbe, (v) => resolve(v as number[])));
 
   const cpu0 = cpuSeconds(child.pid!);
-  const clientCpu0 = process.cpuUsage();
+  const rq0 = runQueueSeconds(child.pid!);
+  const clientCpu0 = cpuSeconds('self');
   const t0 = performance.now();
-  let tokens = 0;
-  let failed = 0;
-  let firstTokenAt = 0;
+  const st: ClientStats = { tokens: 0, failed: 0, firstTokenAt: 0, lastTokenAt: 0 };
   const expected = CONCURRENCY * MAX_TOKENS;
-  const scrape = () =>
-    new Promise<string>((resolve, reject) => {
-      http.get(`${url}/metrics`, { agent }, (res) => {
-        let s = '';
-        res.setEncoding('utf8');
-        res.on('data', (d: string) => (s += d));
-        res.on('end', () => resolve(s));
-      }).on('error', reject);
-    });
-  const one = (i: number) =>
-    new Promise<void>((resolve) => {
-      const req = http.request({ host: u.hostname, port: u.port, path: '/v1/completions', method: 'POST', agent, headers: { 'content-type': 'application/json' } }, (res) => {
-        if (res.statusCode !== 200) failed++;
-        let tail = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          // Count frames without parsing JSON: the client must stay light on a 2-core host.
-          const s = tail + chunk;
-          let idx = s.indexOf('"text":');
-          while (idx >= 0) {
-            tokens++;
-            idx = s.indexOf('"text":', idx + 7);
-          }
-          tail = s.slice(-8);
-          if (!firstTokenAt) firstTokenAt = performance.now();
-        });
-        res.on('end', () => resolve());
-        res.on('error', () => (failed++, resolve()));
-      });
-      req.on('error', () => (failed++, resolve()));
-      req.end(body(i));
-    });
   // Scrapes every 250 ms; the middle half of the run (25% → 75% of the tokens the server sent)
   // is read from the two scrapes that bracket it, past the arrival burst.
   const scrapes: string[] = [];
-  const poll = setInterval(() => void scrape().then((m) => scrapes.push(m), () => {}), 250);
-  const all = Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => one(i)));
+  const poll = setInterval(() => void scrape(url).then((m) => scrapes.push(m), () => {}), 250);
+  const all = Promise.all(Array.from({ length: CONCURRENCY }, (_, i) => stream(port, i, st)));
   const limit = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), TIME_LIMIT_MS).unref());
   const outcome = await Promise.race([all.then(() => 'done' as const), limit]);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(child.pid!) - cpu0;
-  const cu = process.cpuUsage(clientCpu0);
-  const clientCpu = (cu.user + cu.system) / 1e6;
-  const metrics = await scrape();
+  const rq = runQueueSeconds(child.pid!) - rq0;
+  const clientCpu = cpuSeconds('self') - clientCpu0;
   clearInterval(poll);
+  timerProbe.stdin!.end();
+  const host = await timerLate;
+  const metrics = await scrape(url);
   const sentOf = (m: string) => Number(m.match(/^servelab:tokens_sent_total (\S+)$/m)?.[1] ?? 0);
   const m25 = scrapes.find((m) => sentOf(m) >= expected * 0.25);
   const m75 = scrapes.find((m) => sentOf(m) >= expected * 0.75);
   child.kill('SIGTERM');
-  agent.destroy();
+  const load1 = loadavg();
 
-  const p99 = histogramQuantile(metrics, 'servelab:token_lateness_seconds', 0.99);
-  const mid = m25 && m75 ? histogramQuantile(subtractBuckets(m75, m25, 'servelab:token_lateness_seconds'), 'servelab:token_lateness_seconds', 0.99) : undefined;
-  const p50 = histogramQuantile(metrics, 'servelab:token_lateness_seconds', 0.5);
-  const genTotal = [...metrics.matchAll(/^vllm:generation_tokens_total\{[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
-  const streamSeconds = wall - (firstTokenAt - t0) / 1000;
-  console.log(`server.bench: ${CONCURRENCY} concurrent streaming requests × ${MAX_TOKENS} tokens (Llama-3-8B, 1×H100 model, max_num_seqs 1024) — ${outcome}`);
-  console.log(`  tokens received            ${tokens} (server sent ${p99.count}, engine generated ${genTotal}); failed requests ${failed}`);
-  console.log(`  wall                       ${wall.toFixed(2)} s (first token after ${((firstTokenAt - t0) / 1000).toFixed(2)} s)`);
-  console.log(`  token lateness p50 / p99   ${(p50.value * 1000).toFixed(2)} ms / ${(p99.value * 1000).toFixed(2)} ms   (target p99 ≤ 5 ms; histogram_quantile over the server's buckets)`);
+  const L = 'servelab:token_lateness_seconds';
+  const p50 = histogramQuantile(metrics, L, 0.5);
+  const p99 = histogramQuantile(metrics, L, 0.99);
+  const mid = m25 && m75 ? histogramQuantile(subtractBuckets(m75, m25, L), L, 0.99) : undefined;
   const wake = histogramQuantile(metrics, 'servelab:timer_lateness_seconds', 0.99);
-  console.log(`  timer wake-up lateness p99 ${(wake.value * 1000).toFixed(2)} ms over ${wake.count} wake-ups (the host's scheduling share of the lateness)`);
-  if (mid && mid.count > 0) console.log(`  … middle half of the run    p99 ${(mid.value * 1000).toFixed(2)} ms over ${mid.count} tokens (past the arrival burst)`);
-  console.log(`  server CPU                 ${cpu.toFixed(2)} s = ${((cpu * 1000) / Math.max(1, tokens / 1000)).toFixed(1)} ms per 1,000 tokens`);
-  console.log(`  client CPU (this process)  ${clientCpu.toFixed(2)} s, sharing the host's cores with the server`);
-  console.log(`  token rate at saturation   ${(tokens / Math.max(1e-9, streamSeconds)).toFixed(0)} tokens/s (first token → last)`);
+  const genTotal = [...metrics.matchAll(/^vllm:generation_tokens_total\{[^}]*\} (\S+)$/gm)].reduce((a, m) => a + Number(m[1]), 0);
+  const streamSeconds = Math.max(1e-9, (st.lastTokenAt - st.firstTokenAt) / 1000);
+  const ms = (s: number) => `${(s * 1000).toFixed(2)} ms`;
+  const per1k = (cpuS: number) => `${((cpuS * 1000) / Math.max(1, st.tokens / 1000)).toFixed(1)} ms per 1,000 tokens`;
+  const util = cpu / wall;
+  const out = [
+    `server.bench: ${CONCURRENCY} concurrent streaming requests × ${MAX_TOKENS} tokens (Llama-3-8B, 1×H100 model, max_num_seqs ${MAX_NUM_SEQS}) — ${outcome}`,
+    `  host                        ${os.cpus().length} cores, load average ${load0} before → ${load1} after`,
+    `  tokens received             ${st.tokens} (server sent ${p99.count}, engine generated ${genTotal}); failed requests ${st.failed}`,
+    `  wall                        ${wall.toFixed(2)} s (first token after ${((st.firstTokenAt - t0) / 1000).toFixed(2)} s)`,
+    `  token lateness p50 / p99    ${ms(p50.value)} / ${ms(p99.value)}   (sent − due; target p99 ≤ 5 ms; histogram_quantile over the server's buckets)`,
+    ...(mid && mid.count > 0 ? [`  … middle half of the run     p99 ${ms(mid.value)} over ${mid.count} tokens (past the arrival burst)`] : []),
+    `  what this host allows:`,
+    `    bare timer, other process p50 / p99 ${host.length ? `${at(host, 0.5).toFixed(2)} ms / ${at(host, 0.99).toFixed(2)} ms` : 'n/a'} late over ${host.length} setTimeout(5 ms) wake-ups during the run`,
+    `    server's own timer         p99 ${ms(wake.value)} late over ${wake.count} step wake-ups (host + the server's own event-loop work)`,
+    `    ${Math.min(CONCURRENCY, MAX_NUM_SEQS)} bare socket writes   ${floor.burstMs.toFixed(2)} ms per burst (${floor.perWriteUs.toFixed(1)} µs each, before the run): a full step's tokens are due at once, so the p99 token waits ~this long even with no server work`,
+    `    server kept off the CPU    ${rq.toFixed(2)} s its event loop was runnable but waiting for a core (${((rq / wall) * 100).toFixed(0)}% of the wall; run-queue delay, /proc schedstat)`,
+    `  server CPU                  ${cpu.toFixed(2)} s = ${per1k(cpu)}; ${(util * 100).toFixed(0)}% of one core over the run; ${Math.round(st.tokens / Math.max(1e-9, cpu))} tokens per CPU-second (its ceiling on one free core)`,
+    `  client CPU (bench process)  ${clientCpu.toFixed(2)} s = ${per1k(clientCpu)} (raw sockets, no JSON parsing)`,
+    `  token rate at saturation    ${(st.tokens / streamSeconds).toFixed(0)} tokens/s (first token → last): the serving model's pace (${MAX_NUM_SEQS} sequences per decode step) as long as the server keeps up; its CPU ceiling is the tokens per CPU-second above`,
+  ];
+  console.log(out.join('\n'));
   const warn = stderr.split('\n').filter((l) => l.includes('cannot keep up'));
   if (warn.length) console.log(`  server warned: ${warn[0]}`);
 }
