@@ -47,6 +47,28 @@ export class JsonlWriter {
     if (this.used >= this.maxBufferBytes) this.flush();
   }
 
+  /**
+   * Writes `prefix` (pre-encoded bytes ending in ',') merged with a JSON object text: the line is
+   * `{…prefix fields…,` + the object's fields + newline, with no string concatenation or copy.
+   * `json` must be JSON.stringify of a non-empty object (it starts with '{').
+   */
+  writeObjectWithPrefix(prefix: Buffer, json: string): void {
+    if (this.closed) throw new Error(`${this.file}: write after close`);
+    const worst = prefix.length + json.length * 3 + 1;
+    if (this.used + worst > this.buf.length) {
+      if (this.used >= this.maxBufferBytes) this.flush();
+      if (this.used + worst > this.buf.length) this.grow(this.used + worst);
+    }
+    // The object's '{' lands on the prefix's last byte, which the prefix copy then overwrites with ','.
+    const at = this.used + prefix.length - 1;
+    const n = this.buf.write(json, at);
+    prefix.copy(this.buf, this.used);
+    this.used = at + n;
+    this.buf[this.used++] = 10;
+    this.count++;
+    if (this.used >= this.maxBufferBytes) this.flush();
+  }
+
   private grow(need: number): void {
     const next = Buffer.allocUnsafe(Math.max(need, Math.min(this.buf.length * 2, 2 * this.maxBufferBytes)));
     this.buf.copy(next, 0, 0, this.used);

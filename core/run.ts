@@ -98,15 +98,18 @@ export class RunHandle {
       this.writer(table, name).write({ run: this.id, shard: this.shard, ...record });
       return;
     }
-    // Same line as the spread above, without copying the record (the writer's hot path).
+    // Same line as the spread above, without copying the record or concatenating strings (the
+    // writer's hot path): the run/shard prefix is encoded once and merged in the writer's buffer.
     const json = JSON.stringify(record);
-    this.writer(table, name).writeLine(json === '{}' ? `${this.linePrefix.slice(0, -1)}}\n` : `${this.linePrefix}${json.slice(1)}\n`);
+    const w = this.writer(table, name);
+    if (json === '{}') w.writeLine(`${this.linePrefix.toString('utf8', 0, this.linePrefix.length - 1)}}\n`);
+    else w.writeObjectWithPrefix(this.linePrefix, json);
   }
 
-  private get linePrefix(): string {
-    return (this.prefix ??= `{"run":${JSON.stringify(this.id)},"shard":${this.shard},`);
+  private get linePrefix(): Buffer {
+    return (this.prefix ??= Buffer.from(`{"run":${JSON.stringify(this.id)},"shard":${this.shard},`));
   }
-  private prefix: string | undefined;
+  private prefix: Buffer | undefined;
 
   flush(): void {
     for (const w of this.writers.values()) w.flush();

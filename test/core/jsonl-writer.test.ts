@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JsonlWriter } from '../../core/jsonl-writer.ts';
+import { createRun } from '../../core/run.ts';
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-writer-'));
 let n = 0;
@@ -34,5 +35,20 @@ describe('JsonlWriter', () => {
     for (let waited = 0; waited < 2000 && fs.readFileSync(file, 'utf8') === ''; waited += 10) await new Promise((r) => setTimeout(r, 10));
     expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n');
     w.close();
+  });
+
+  it('run append merges run and shard into each line byte for byte (multi-byte text, long lines, empty record)', () => {
+    const dataDir = path.join(base, String(n++));
+    const run = createRun({ experiment: 'x', runId: 'r-é', dataDir, config: {}, shard: 2 });
+    const want: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const rec = { request_id: `q${i}`, s: 'é漢😀'.repeat(i % 40), long: i % 997 === 0 ? 'y'.repeat(400_000) : '' };
+      want.push(JSON.stringify({ run: 'r-é', shard: 2, ...rec }));
+      run.append('requests', rec as never);
+    }
+    run.append('requests', {} as never);
+    want.push('{"run":"r-é","shard":2}');
+    run.finish('complete');
+    expect(fs.readFileSync(run.rawFile('requests'), 'utf8')).toBe(want.join('\n') + '\n');
   });
 });
