@@ -35,7 +35,7 @@ export interface DriverHooks {
   onPreempt?(replica: number, id: string, t: number): void;
   /** An exception from an engine step or a sink's write, on a timer (nothing else to throw to). */
   onError?(replica: number, err: unknown): void;
-  /** A replica's timer fired `lateSeconds` after the step end it was armed for (host scheduling). */
+  /** A replica's timer fired `lateSeconds` after the step end it was armed for (host scheduling, or its own event loop busy). */
   onWakeup?(lateSeconds: number): void;
   /** Lateness of `count` tokens that were sent `lateSeconds` after they were due. */
   onLateness?(lateSeconds: number, count: number): void;

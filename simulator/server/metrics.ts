@@ -126,7 +126,7 @@ export class ServerMetrics {
     this.lateness = this.own.histogram('servelab:token_lateness_seconds', 'Seconds between when the serving model made a token due and when the server wrote it.', LATENESS_BUCKETS);
     this.tokensSent = this.own.counter('servelab:tokens_sent', 'Output tokens written to clients.');
     this.wakeupSeries = this.own
-      .histogram('servelab:timer_lateness_seconds', "Seconds between a step's end in the serving model and the server's wake-up for it (host scheduling).", LATENESS_BUCKETS)
+      .histogram('servelab:timer_lateness_seconds', "Seconds between a step's end in the serving model and the server's wake-up for it (host scheduling and the server's own event-loop work).", LATENESS_BUCKETS)
       .child({});
     this.faults = this.own.counter('servelab:injected_faults', 'Faults injected by the fault flags, by kind.');
     this.latenessSeries = this.lateness.child({});
