@@ -25,7 +25,7 @@ export interface ExchangeOptions {
   handler: ProtocolHandler;
   state: ResponseState;
   stream: boolean;
-  /** Sees every parsed stream event; when set, every event is fully parsed. */
+  /** Sees every parsed stream event. */
   onEvent?: (ev: Record<string, unknown>, tNs: number) => void;
 }
 
@@ -142,8 +142,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
           state.endedNs = t;
           return false;
         }
-        // the common token chunk is read without building an object; anything else is parsed
-        if (onEvent === undefined && handler.fastEvent?.(state, data, t)) return true;
         let ev: Record<string, unknown>;
         try {
           ev = JSON.parse(data) as Record<string, unknown>;

@@ -79,11 +79,6 @@ export interface ProtocolHandler {
   whole(s: ResponseState, body: Json, tNs: number): void;
   /** Whether `[DONE]` ends the stream (OpenAI routes) or the last event does (llama.cpp). */
   doneSentinel: boolean;
-  /**
-   * Reads a common event straight from its text, without JSON.parse; returns false (having
-   * changed nothing) when the event needs the full parse. Must agree with `event`.
-   */
-  fastEvent?(s: ResponseState, data: string, tNs: number): boolean;
 }
 
 function token(s: ResponseState, text: string | null | undefined, tNs: number, tokens: number | null = null): void {
