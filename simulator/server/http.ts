@@ -84,13 +84,20 @@ export function startSse(res: ServerResponse): void {
 /**
  * Writes one SSE piece. On a chunked HTTP/1.1 reply it frames the chunk itself and writes it
  * to the socket in one call: the same bytes as res.write, without the per-write cork/uncork
- * work of node:http, which is most of the JS cost per token at thousands of streams.
+ * work of node:http, which is most of the JS cost per token at thousands of streams. With
+ * `end`, the reply ends too, and the last piece and the terminating chunk leave in one
+ * writev (the socket is corked around them; res.end() uncorks it fully, synchronously).
  */
-export function writeSse(res: ServerResponse, text: string): void {
+export function writeSse(res: ServerResponse, text: string, end = false): void {
   const sock = res.socket;
   if (sock && !sock.destroyed && (res as unknown as { chunkedEncoding?: boolean }).chunkedEncoding && res.headersSent && !res.writableEnded) {
+    if (end) sock.cork();
     sock.write(`${Buffer.byteLength(text).toString(16)}\r\n${text}\r\n`);
-  } else if (!res.writableEnded) res.write(text);
+    if (end) res.end();
+  } else if (!res.writableEnded) {
+    if (end) res.end(text);
+    else res.write(text);
+  }
 }
 
 export const SSE_HEADERS = {

@@ -137,7 +137,8 @@ class LlamaSink extends GenerationSink {
       }
       this.releaseSlot();
     }
-    if (out) writeSse(this.res, out);
+    // The final chunk and the reply's end go out in one socket write.
+    if (out) writeSse(this.res, out, !!finish);
     return n;
   }
 

@@ -186,7 +186,8 @@ class OpenAISink extends GenerationSink {
       if (this.usage.include) out += `${this.head}[],"usage":${this.usageJson(this.emitted + n)}}\n\n`;
       out += 'data: [DONE]\n\n';
     }
-    if (out) writeSse(this.res, out);
+    // The closing frames and the reply's end go out in one socket write.
+    if (out) writeSse(this.res, out, !!finish);
     return n;
   }
 
