@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { EngineListener, EngineRequest, EngineStats, OnlineEngine } from '../../simulator/types.ts';
 import { RealClockDriver, type DriverEffects, type RequestSink } from '../../simulator/server/driver.ts';
 import { goFloat } from '../../simulator/server/prom.ts';
+import { LatenessWindow } from '../../simulator/server/metrics.ts';
 import { countPromptTokens, OutputText } from '../../simulator/server/text.ts';
 
 /** A test double: every running request gets one token per 10 ms step; steps start when work exists. */
@@ -143,6 +144,22 @@ describe('RealClockDriver wake-up', () => {
     expect(spins.map((s) => Math.round(s * 10) / 10)).toEqual([1, 1]);
     expect(late).toEqual([0, 0]);
     expect(wakes).toEqual([0, 0]);
+  });
+});
+
+describe('LatenessWindow', () => {
+  it('estimates a quantile inside its bucket as histogram_quantile does, and resets', () => {
+    const w = new LatenessWindow();
+    w.add(0.0002, 98); // bucket (0, 0.5 ms]
+    w.add(0.006, 2); // bucket (5, 7.5 ms]
+    expect(w.total).toBe(100);
+    // rank 99: the first of the 2 in (5, 7.5 ms] → 5 + 2.5 × 1/2 ms.
+    expect(w.quantile(0.99) * 1000).toBeCloseTo(6.25, 9);
+    expect(w.quantile(0.5) * 1000).toBeCloseTo((0.5 * 50) / 98, 9);
+    w.add(9, 1000); // past the last bound: reports the last bound
+    expect(w.quantile(0.99)).toBe(5);
+    w.reset();
+    expect([w.total, w.quantile(0.99)]).toEqual([0, 0]);
   });
 });
 
