@@ -4,7 +4,8 @@
 // allows: a bare timer's lateness in another process during the run, and the time a burst of
 // max_num_seqs bare socket writes takes here (the floor for a step whose tokens are all due at
 // once). Also CPU per 1,000 tokens for server and client, and the token rate at saturation.
-// Env: BENCH_CONCURRENCY (2000), BENCH_MAX_TOKENS (64), BENCH_CPU_PROF=DIR (profile the server).
+// Env: BENCH_CONCURRENCY (2000), BENCH_MAX_TOKENS (64), BENCH_MAX_NUM_SEQS (1024, the server's
+// --max-num-seqs), BENCH_CPU_PROF=DIR (profile the server).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -16,17 +17,17 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 64);
-/** The engine's batch limit (vLLM's H100 default max_num_seqs): the most tokens due at one step end. */
-const MAX_NUM_SEQS = 1024;
+/** The engine's batch limit (vLLM's H100 default max_num_seqs 1024): the most tokens due at one step end. */
+const MAX_NUM_SEQS = Number(process.env.BENCH_MAX_NUM_SEQS ?? 1024);
 const TIME_LIMIT_MS = 100_000;
 /** Bytes of one streamed completion chunk as written (SSE frame + HTTP chunk framing), about. */
 const FRAME_BYTES = 230;
 
-/** CPU seconds (user + system) of a process, from /proc (Linux). */
-function cpuSeconds(pid: number | 'self'): number {
+/** CPU seconds of a process, user and system (kernel), from /proc (Linux). */
+function cpuTimes(pid: number | 'self'): { user: number; sys: number } {
   const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  return { user: Number(fields[11]) / 100, sys: Number(fields[12]) / 100 }; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** Seconds a process's main thread (its event loop) spent runnable but not running: run-queue delay, /proc schedstat. */
@@ -81,9 +82,12 @@ const socks = []; const frame = 'x'.repeat(BYTES); const sleep = (ms) => new Pro
 const srv = net.createServer((s) => { s.setNoDelay(true); s.on('error', () => {}); socks.push(s); if (socks.length === N) void go(); });
 srv.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: srv.address().port }) + '\\n'));
 async function go() {
-  await sleep(100); const bursts = [];
-  for (let k = 0; k < BURSTS; k++) { const t0 = performance.now(); for (const s of socks) s.write(frame); bursts.push(performance.now() - t0); await sleep(40); }
-  process.stdout.write(JSON.stringify({ bursts }) + '\\n'); for (const s of socks) s.destroy(); srv.close();
+  await sleep(100); const bursts = []; let cpuUs = 0;
+  for (let k = 0; k < BURSTS; k++) {
+    const c0 = process.cpuUsage(); const t0 = performance.now(); for (const s of socks) s.write(frame); bursts.push(performance.now() - t0);
+    const c = process.cpuUsage(c0); cpuUs += c.user + c.system; await sleep(40);
+  }
+  process.stdout.write(JSON.stringify({ bursts, cpuUsPerWrite: cpuUs / (BURSTS * N) }) + '\\n'); for (const s of socks) s.destroy(); srv.close();
 }
 `;
 
@@ -100,21 +104,21 @@ function jsonLines(child: ChildProcess, onLine: (v: unknown) => void): void {
 }
 
 /** Median time of a burst of `n` bare loopback socket writes on this host, with this process draining. */
-async function writeFloor(n: number): Promise<{ burstMs: number; perWriteUs: number }> {
+async function writeFloor(n: number): Promise<{ burstMs: number; perWriteUs: number; cpuUsPerWrite: number }> {
   const child = spawn(process.execPath, ['-e', WRITE_PROBE, String(n), String(FRAME_BYTES), '25'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const socks: net.Socket[] = [];
-  const bursts = await new Promise<number[]>((resolve, reject) => {
+  const got = await new Promise<{ bursts: number[]; cpuUsPerWrite: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`write probe exited ${code}`)));
     jsonLines(child, (v) => {
-      const o = v as { port?: number; bursts?: number[] };
+      const o = v as { port?: number; bursts?: number[]; cpuUsPerWrite: number };
       if (o.port) for (let i = 0; i < n; i++) socks.push(net.connect(o.port, '127.0.0.1').on('data', () => {}).on('error', () => {}));
-      if (o.bursts) resolve(o.bursts.sort((a, b) => a - b));
+      if (o.bursts) resolve({ bursts: o.bursts.sort((a, b) => a - b), cpuUsPerWrite: o.cpuUsPerWrite });
     });
   });
   for (const s of socks) s.destroy();
   child.kill();
-  const burstMs = at(bursts, 0.5);
-  return { burstMs, perWriteUs: (burstMs * 1000) / n };
+  const burstMs = at(got.bursts, 0.5);
+  return { burstMs, perWriteUs: (burstMs * 1000) / n, cpuUsPerWrite: got.cpuUsPerWrite };
 }
 
 // ---- The light client: raw HTTP/1.1 over net sockets, counting `"text":` without parsing.
@@ -187,7 +191,7 @@ async function main(): Promise<void> {
   const floor = await writeFloor(Math.min(CONCURRENCY, MAX_NUM_SEQS));
 
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...prof, path.join(root, 'bin/servelab.js'), 'sim', 'serve', '--port', '0', '--lateness-warn-ms', '5'], {
+  const child = spawn(process.execPath, [...prof, path.join(root, 'bin/servelab.js'), 'sim', 'serve', '--port', '0', '--lateness-warn-ms', '5', '--max-num-seqs', String(MAX_NUM_SEQS)], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -206,9 +210,9 @@ async function main(): Promise<void> {
   const timerProbe = spawn(process.execPath, ['-e', TIMER_PROBE], { stdio: ['pipe', 'pipe', 'inherit'] });
   const timerLate = new Promise<number[]>((resolve) => jsonLines(timerProbe, (v) => resolve(v as number[])));
 
-  const cpu0 = cpuSeconds(child.pid!);
+  const cpu0 = cpuTimes(child.pid!);
   const rq0 = runQueueSeconds(child.pid!);
-  const clientCpu0 = cpuSeconds('self');
+  const clientCpu0 = cpuTimes('self');
   const t0 = performance.now();
   const st: ClientStats = { tokens: 0, failed: 0, firstTokenAt: 0, lastTokenAt: 0 };
   const expected = CONCURRENCY * MAX_TOKENS;
@@ -220,9 +224,13 @@ async function main(): Promise<void> {
   const limit = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), TIME_LIMIT_MS).unref());
   const outcome = await Promise.race([all.then(() => 'done' as const), limit]);
   const wall = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds(child.pid!) - cpu0;
+  const cpu1 = cpuTimes(child.pid!);
+  const cpuSys = cpu1.sys - cpu0.sys;
+  const cpu = cpu1.user - cpu0.user + cpuSys;
   const rq = runQueueSeconds(child.pid!) - rq0;
-  const clientCpu = cpuSeconds('self') - clientCpu0;
+  const clientCpu1 = cpuTimes('self');
+  const clientSys = clientCpu1.sys - clientCpu0.sys;
+  const clientCpu = clientCpu1.user - clientCpu0.user + clientSys;
   clearInterval(poll);
   timerProbe.stdin!.end();
   const host = await timerLate;
@@ -253,10 +261,10 @@ async function main(): Promise<void> {
     `  what this host allows:`,
     `    bare timer, other process p50 / p99 ${host.length ? `${at(host, 0.5).toFixed(2)} ms / ${at(host, 0.99).toFixed(2)} ms` : 'n/a'} late over ${host.length} setTimeout(5 ms) wake-ups during the run`,
     `    server's own timer         p99 ${ms(wake.value)} late over ${wake.count} step wake-ups (host + the server's own event-loop work)`,
-    `    ${Math.min(CONCURRENCY, MAX_NUM_SEQS)} bare socket writes   ${floor.burstMs.toFixed(2)} ms per burst (${floor.perWriteUs.toFixed(1)} µs each, before the run): a full step's tokens are due at once, so the p99 token waits ~this long even with no server work`,
+    `    ${Math.min(CONCURRENCY, MAX_NUM_SEQS)} bare socket writes   ${floor.burstMs.toFixed(2)} ms per burst (${floor.perWriteUs.toFixed(1)} µs each, before the run): a full step's tokens are due at once, so the p99 token waits ~this long even with no server work; ${floor.cpuUsPerWrite.toFixed(1)} µs CPU per write`,
     `    server kept off the CPU    ${rq.toFixed(2)} s its event loop was runnable but waiting for a core (${((rq / wall) * 100).toFixed(0)}% of the wall; run-queue delay, /proc schedstat)`,
-    `  server CPU                  ${cpu.toFixed(2)} s = ${per1k(cpu)}; ${(util * 100).toFixed(0)}% of one core over the run; ${Math.round(st.tokens / Math.max(1e-9, cpu))} tokens per CPU-second (its ceiling on one free core)`,
-    `  client CPU (bench process)  ${clientCpu.toFixed(2)} s = ${per1k(clientCpu)} (raw sockets, no JSON parsing)`,
+    `  server CPU                  ${cpu.toFixed(2)} s = ${per1k(cpu)} (kernel ${((cpuSys / Math.max(1e-9, cpu)) * 100).toFixed(0)}%; a bare write alone costs ${floor.cpuUsPerWrite.toFixed(1)} µs); ${(util * 100).toFixed(0)}% of one core over the run; ${Math.round(st.tokens / Math.max(1e-9, cpu))} tokens per CPU-second (its ceiling on one free core)`,
+    `  client CPU (bench process)  ${clientCpu.toFixed(2)} s = ${per1k(clientCpu)} (kernel ${((clientSys / Math.max(1e-9, clientCpu)) * 100).toFixed(0)}%; raw sockets, no JSON parsing)`,
     `  token rate at saturation    ${(st.tokens / streamSeconds).toFixed(0)} tokens/s (first token → last): the serving model's pace (${MAX_NUM_SEQS} sequences per decode step) as long as the server keeps up; its CPU ceiling is the tokens per CPU-second above`,
   ];
   console.log(out.join('\n'));
