@@ -139,7 +139,7 @@ describe('RealClockDriver wake-up', () => {
     d.submit(0, { id: 'a', promptTokens: 3, maxTokens: 2 }, sink(log));
     fx.run(100);
     expect(log).toEqual(['tokens 1 @0.010', 'finish length @0.020', 'tokens 1 @0.020']);
-    // Due at 10.4 ms, armed at 0.4 ms for 9 ms (floor of 10 − 1): wakes at 9.4, spins the last 1 ms.
+    // Due at 10.4 ms, armed at 0.4 ms for 9 ms (floor of 10 − 0.3): wakes at 9.4, spins the last 1 ms.
     expect(delays[0]).toBe(9);
     expect(spins.map((s) => Math.round(s * 10) / 10)).toEqual([1, 1]);
     expect(late).toEqual([0, 0]);
