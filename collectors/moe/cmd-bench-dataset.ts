@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { helpText, opt, parseArgs, type CommandSpec, type Parsed } from '../../core/args.ts';
 import { CliError, errorMessage, usageError } from '../../core/errors.ts';
+import { message } from '../../core/messages.ts';
 import { createRun } from '../../core/run.ts';
 import { benchmarkFile } from '../bench.ts';
 import { readDataset } from './datasets.ts';
@@ -82,7 +83,7 @@ export async function run(argv: string[]): Promise<number> {
       }
       if (!(err instanceof CliError) || files.length === 1) throw err;
       failures.push(name);
-      process.stderr.write(`servelab: ${err.message}; the other datasets go on\n`);
+      process.stderr.write(`servelab: ${message.moeDatasetFailed(err.message)}\n`);
     }
   }
   if (failures.length) throw new CliError(`${backend}: ${failures.length} of ${files.length} dataset(s) failed: ${failures.join(', ')} (marked in ${progressFile(runDir)})`);
@@ -162,7 +163,7 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       gateLines = r.lines;
     } catch (err) {
-      process.stderr.write(`warning: ${backend} ${info.name}: gate logs not collected: ${errorMessage(err)}\n`);
+      process.stderr.write(`warning: ${message.moeGatesNotCollected(backend, info.name, errorMessage(err))}\n`);
     }
   }
   const status = ok > 0 ? 'ok' : 'failed';

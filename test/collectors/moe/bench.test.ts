@@ -10,6 +10,7 @@ import { startServer, type RunningServer } from '../../../collectors/launchers/i
 import { run as benchCmd } from '../../../collectors/moe/cmd-bench-dataset.ts';
 import { readProgress } from '../../../collectors/moe/progress.ts';
 import { collectGates } from '../../../collectors/moe/gates.ts';
+import { message } from '../../../core/messages.ts';
 
 let server: RunningServer;
 beforeAll(async () => {
@@ -42,7 +43,17 @@ describe('moe bench', () => {
     fs.writeFileSync(path.join(ds, '003_0.1000.jsonl'), ['What is entropy?', 'How do tides work?', 'Why is the sky blue?'].map(line).join('\n') + '\n');
     const runDir = path.join(work, 'run');
     const args = [runDir, '--datasets', ds, '--backend', 'baseline', '--base-url', server.url, '--num-prompts', '3', '--output-len', '4', '--resume'];
-    await expect(quiet(() => benchCmd(args))).rejects.toThrow(/baseline: 1 of 3 dataset\(s\) failed: 002_0\.9000/);
+    let err = '';
+    const [o0, e0] = [process.stdout.write, process.stderr.write];
+    process.stdout.write = (() => true) as never;
+    process.stderr.write = ((s: string) => ((err += s), true)) as never;
+    try {
+      await expect(benchCmd(args)).rejects.toThrow(/baseline: 1 of 3 dataset\(s\) failed: 002_0\.9000/);
+    } finally {
+      process.stdout.write = o0;
+      process.stderr.write = e0;
+    }
+    expect(err).toContain(message.moeDatasetFailed(`${path.join(ds, '002_0.9000.jsonl')}:2: prompt: expected a non-empty string, got 7`));
     const progress = readProgress(runDir);
     expect([...progress.values()].map((e) => [e.dataset, e.status])).toEqual([
       ['001_0.4000', 'ok'],
