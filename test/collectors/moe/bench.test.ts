@@ -20,18 +20,6 @@ afterAll(async () => {
   await server?.stop();
 });
 
-async function quiet<T>(fn: () => Promise<T>): Promise<T> {
-  const [o, e] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = (() => true) as never;
-  process.stderr.write = (() => true) as never;
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}
-
 describe('moe bench', () => {
   it('tags records, ingests gate logs, marks a bad dataset and goes on, resumes', { timeout: 120_000 }, async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-bench-'));
