@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { chromiumAvailable, openInChromium } from '../helpers/browser.ts';
 import { TEST_ROOT } from '../helpers/golden.ts';
 
@@ -21,6 +21,7 @@ async function pipeline(args: string[], data: string) {
 describe('pipelines/moe.mjs', () => {
   it('--quick produces a report whose charts draw; resume and --from work without re-measuring', { timeout: 300_000 }, async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-e2e-'));
+    onTestFinished(() => fs.rmSync(data, { recursive: true, force: true }));
     const first = await pipeline(['--quick', '--data', data], data);
     const report = /^report: (.+)$/m.exec(first.stdout)?.[1];
     expect(report, first.stdout + first.stderr).toBeTruthy();

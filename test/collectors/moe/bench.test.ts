@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openCatalog, queryRows } from '../../../analysis/catalog.ts';
 import { startServer, type RunningServer } from '../../../collectors/launchers/index.ts';
 import { run as benchCmd } from '../../../collectors/moe/cmd-bench-dataset.ts';
@@ -23,6 +23,7 @@ afterAll(async () => {
 describe('moe bench', () => {
   it('tags records, ingests gate logs, marks a bad dataset and goes on, resumes', { timeout: 120_000 }, async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-bench-'));
+    onTestFinished(() => fs.rmSync(work, { recursive: true, force: true }));
     const ds = path.join(work, 'datasets');
     fs.mkdirSync(ds);
     const line = (p: string) => JSON.stringify({ prompt: p, domain: 'cooking', strategy: 'single_domain' });
