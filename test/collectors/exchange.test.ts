@@ -28,6 +28,7 @@ const usage = { id: 'cmpl-1', object: 'text_completion', created: 1, model: 'm',
 
 // every case must give the same outcome whatever the TCP split
 const cases: Record<string, { protocol: Protocol; body: string }> = {
+  bom: { protocol: 'openai-completions', body: '\ufeff' + sse([comp('a'), comp('ü', 'stop'), '[DONE]']) },
   plain: { protocol: 'openai-completions', body: sse([comp('Hello'), comp(' world'), comp('!', 'length'), usage, '[DONE]']) },
   escaped: { protocol: 'openai-completions', body: sse([comp('a "quoted"\nline\\'), comp('tab\there', 'stop'), '[DONE]']) },
   unicodeEscape: { protocol: 'openai-completions', body: 'data: {"choices":[{"index":0,"text":"caf\\u00e9 \\ud83d\\ude00","finish_reason":null}]}\n\ndata: [DONE]\n\n' },
@@ -71,6 +72,11 @@ describe('Exchange: SSE bytes to response state', () => {
     const bytes = Buffer.from(cases.multibyte!.body, 'utf8');
     const { state } = await drive('openai-completions', [...bytes].map((b) => Buffer.from([b])));
     expect(state.text.join('')).toBe('héllo wörld 日本語😀🎉');
+  });
+
+  it('a leading byte-order mark is dropped', async () => {
+    const { state, res } = await drive('openai-completions', [Buffer.from(cases.bom!.body)]);
+    expect([res.outcome, state.text]).toEqual(['ok', ['a', 'ü']]);
   });
 
   it('decodes escapes exactly', async () => {
