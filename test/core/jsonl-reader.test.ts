@@ -58,4 +58,14 @@ describe('JSONL reader', () => {
     const f = file('nonl.jsonl', line(ok('a')) + JSON.stringify(ok('b')));
     expect(readJsonlAll(requests, f).stats).toMatchObject({ records: 2, tornLine: null });
   });
+
+  it('scan agrees with the record reader across read boundaries (lines longer than the read size, blank lines, torn end)', () => {
+    const lines = Array.from({ length: 60 }, (_, i) => (i % 7 === 3 ? '\n' : line(ok(`q${i}`, { url: 'é'.repeat(i * 3), ...(i % 11 === 5 ? { rate: i } : {}) }))));
+    const f = file('long.jsonl', lines.join('') + '{"run":"r1","req');
+    for (const chunkBytes of [7, 64, 1 << 22]) {
+      const { stats } = readJsonlAll(requests, f, { chunkBytes });
+      expect(stats).toMatchObject({ records: 51, tornLine: 61, lines: 61 });
+      expect(scanJsonl(requests, f, { chunkBytes })).toMatchObject({ records: 51, tornLine: 61, lines: 61, withExtra: 4 });
+    }
+  });
 });
