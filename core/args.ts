@@ -182,12 +182,16 @@ export function usageLine(spec: CommandSpec): string {
   return `servelab ${spec.name}${pos ? ` ${pos}` : ''} [options]`;
 }
 
+/** Column where the help text of arguments and options starts (longer flags push their own text right). */
+const HELP_COLUMN = 30;
+
 export function helpText(spec: CommandSpec): string {
   const lines = [`${usageLine(spec)}`, '', spec.summary];
   if (spec.description) lines.push('', spec.description);
+  const row = (left: string, text: string) => `  ${left.padEnd(HELP_COLUMN)} ${text}`;
   if (spec.positionals?.length) {
     lines.push('', 'Arguments:');
-    for (const p of spec.positionals) lines.push(`  ${p.name.toUpperCase().padEnd(26)} ${p.help}`);
+    for (const p of spec.positionals) lines.push(row(p.name.toUpperCase(), p.help));
   }
   lines.push('', 'Options:');
   for (const [name, o] of Object.entries(spec.options)) {
@@ -195,9 +199,11 @@ export function helpText(spec: CommandSpec): string {
     let text = o.help;
     if (o.choices) text += ` (${o.choices.join('|')})`;
     if (o.default !== undefined && o.default !== false) text += ` [default: ${Array.isArray(o.default) ? o.default.join(' ') : String(o.default)}]`;
-    lines.push(`  ${flag.padEnd(30)} ${text}`);
+    // A flag too long for the column gets its text on the next line, at the column.
+    if (flag.length >= HELP_COLUMN) lines.push(`  ${flag}`, row('', text));
+    else lines.push(row(flag, text));
   }
-  lines.push(`  ${'    --help'.padEnd(30)} show this help`);
+  lines.push(row('    --help', 'show this help'));
   if (spec.examples.length) {
     lines.push('', 'Examples:');
     for (const e of spec.examples) lines.push(`  ${e}`);
