@@ -1,7 +1,9 @@
 // A seeded MoE router whose choices depend on the prompt's content: words map to topics (a
-// built-in lexicon, else a hash), a prompt's topic vector mixes per-topic expert preferences.
-// Prompts from one domain share topics and so load the same experts; mixed datasets spread.
+// lexicon derived from the experiment's domain queries, else a hash), a prompt's topic vector
+// mixes per-topic expert preferences. One-domain or repeated prompts load the same experts;
+// mixed datasets spread.
 import { createRng, hashString, type Rng } from '../rng.ts';
+import { contentWords, defaultDomains, deriveLexicon, type DomainTexts } from './moe-lexicon.ts';
 
 export interface MoeRouterConfig {
   /** MoE layers routed (the model's moeLayers). */
@@ -14,28 +16,25 @@ export interface MoeRouterConfig {
   skew?: number;
   /** Zipf exponent of a topic's preference over experts (higher = more concentrated). Default 1.1. */
   zipf?: number;
-  /** Topics; default 8 (the built-in lexicon's domains; hashed words spread over all of them). */
+  /** Topics; default the number of domains (25 for data/domain_queries.json). Fewer folds domains together. */
   topics?: number;
+  /**
+   * Share of the topic-driven mass that follows the prompt itself (a seeded expert preference
+   * hashed from its exact text) rather than its topics: identical prompts route alike, distinct
+   * prompts of one domain differ in part. Default 0.3.
+   */
+  promptShare?: number;
   /** Sharpness of a prompt's topic vector (softmax temperature inverse). Default 4. */
   sharpness?: number;
-  /** Extra words per topic index, added to the built-in lexicon. */
+  /**
+   * Domain → query texts the topic lexicon is derived from (topic index = domain position);
+   * default data/domain_queries.json. Words outside the lexicon hash to a topic.
+   */
+  domains?: DomainTexts;
+  /** Extra words per topic index, added to the derived lexicon. */
   lexicon?: Record<number, readonly string[]>;
   seed: number;
 }
-
-/** Built-in domain words (topic index = position): code, math, medicine, law, finance, science, creative, chat. */
-const LEXICON: readonly string[] = [
-  'code function python javascript class variable bug compile error api array loop return import typescript java rust sql query database debug',
-  'math equation integral derivative solve prove theorem matrix probability algebra calculus number sum prime geometry vector compute formula',
-  'patient symptoms treatment disease doctor medical diagnosis drug dose clinical pain therapy infection blood health hospital cancer',
-  'law legal court contract rights attorney judge statute liability tenant lawsuit plaintiff defendant regulation clause agreement',
-  'market stock price invest finance bank loan interest tax revenue profit budget money economy trading portfolio inflation',
-  'physics chemistry biology cell energy atom molecule quantum experiment species evolution climate planet reaction protein gene',
-  'story poem write character novel fiction plot scene dialogue creative imagine fantasy dragon hero verse song',
-  'hello thanks please help chat friend weekend feel recommend favorite movie travel recipe food music game',
-];
-
-const STOP = new Set('the a an of to and or in on for is are was were be it this that with as at by from you i we my your what how why can do does not'.split(' '));
 
 export interface RequestRouting {
   /** Per layer, the cumulative distribution over experts (layers × experts). */
@@ -50,7 +49,9 @@ export interface MoeStepLoad {
 }
 
 export interface MoeRouter {
-  readonly config: Required<Omit<MoeRouterConfig, 'lexicon'>>;
+  readonly config: Required<Omit<MoeRouterConfig, 'lexicon' | 'domains'>>;
+  /** Topic names (the domains), topic index = position. */
+  readonly topicNames: readonly string[];
   /** The topic vector of a text (sums to 1). */
   topicVector(content: string): Float64Array;
   /** The routing distribution of a request, from its content. */
@@ -64,6 +65,7 @@ export interface MoeRouter {
 }
 
 export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
+  const derived = deriveLexicon(cfg.domains ?? defaultDomains());
   const c = {
     layers: cfg.layers,
     experts: cfg.experts,
@@ -71,8 +73,9 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
     epRanks: cfg.epRanks ?? 1,
     skew: cfg.skew ?? 0.7,
     zipf: cfg.zipf ?? 1.1,
-    topics: cfg.topics ?? LEXICON.length,
+    topics: cfg.topics ?? derived.topics.length,
     sharpness: cfg.sharpness ?? 4,
+    promptShare: cfg.promptShare ?? 0.3,
     seed: cfg.seed,
   };
   const { layers: L, experts: E, topK: K, topics: D } = c;
@@ -81,13 +84,12 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
   if (!Number.isInteger(K) || K < 1 || K > E) throw new Error(`moe.topK: ${K} must be a whole number in [1, experts=${E}]`);
   if (!Number.isInteger(c.epRanks) || c.epRanks < 1 || E % c.epRanks !== 0) throw new Error(`moe.epRanks: ${c.epRanks} must divide the ${E} experts`);
   if (!(c.skew >= 0 && c.skew <= 1)) throw new Error(`moe.skew: ${c.skew} must be in [0, 1]`);
+  if (!(c.promptShare >= 0 && c.promptShare <= 1)) throw new Error(`moe.promptShare: ${c.promptShare} must be in [0, 1]`);
   if (!(c.zipf >= 0)) throw new Error(`moe.zipf: ${c.zipf} must be ≥ 0`);
   if (!Number.isInteger(D) || D < 1) throw new Error(`moe.topics: ${D} must be a whole number ≥ 1`);
 
   const lex = new Map<string, number>();
-  LEXICON.forEach((line, d) => {
-    if (d < D) for (const w of line.split(' ')) lex.set(w, d);
-  });
+  for (const [w, d] of derived.words) lex.set(w, d % D);
   for (const [d, words] of Object.entries(cfg.lexicon ?? {})) for (const w of words) lex.set(w.toLowerCase(), Number(d) % D);
 
   // Per (topic, layer): a seeded permutation of experts with Zipf weights → preference pref[(d·L + l)·E + e].
@@ -96,6 +98,8 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
   const perm = new Int32Array(E);
   let zsum = 0;
   for (let i = 0; i < E; i++) zsum += 1 / Math.pow(i + 1, c.zipf);
+  const zw = new Float64Array(E);
+  for (let i = 0; i < E; i++) zw[i] = 1 / Math.pow(i + 1, c.zipf) / zsum;
   for (let d = 0; d < D; d++) {
     for (let l = 0; l < L; l++) {
       for (let i = 0; i < E; i++) perm[i] = i;
@@ -112,9 +116,7 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
 
   const topicVector = (content: string): Float64Array => {
     const counts = new Float64Array(D);
-    const words = content.toLowerCase().match(/[a-z0-9_]+/g) ?? [];
-    for (const w of words) {
-      if (STOP.has(w)) continue;
+    for (const w of contentWords(content)) {
       const d = lex.get(w);
       if (d !== undefined) counts[d]! += 4;
       else counts[hashString(w, c.seed) % D]! += 1;
@@ -131,15 +133,28 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
     return v;
   };
 
+  const own = new Float64Array(E);
   const profile = (content: string): RequestRouting => {
     const v = topicVector(content);
     const cdf = new Float64Array(L * E);
     const floor = (1 - c.skew) / E;
+    const wTopic = c.skew * (1 - c.promptShare);
+    const wOwn = c.skew * c.promptShare;
+    const ownRng = createRng(c.seed, `moe-prompt:${content}`);
     for (let l = 0; l < L; l++) {
+      // the prompt's own preference in this layer: Zipf weights on a permutation seeded by its text
+      for (let i = 0; i < E; i++) perm[i] = i;
+      for (let i = E - 1; i > 0; i--) {
+        const j = ownRng.int(i + 1);
+        const t = perm[i]!;
+        perm[i] = perm[j]!;
+        perm[j] = t;
+      }
+      for (let i = 0; i < E; i++) own[perm[i]!] = zw[i]!;
       let acc = 0;
       for (let e = 0; e < E; e++) {
-        let p = floor;
-        for (let d = 0; d < D; d++) p += c.skew * v[d]! * pref[(d * L + l) * E + e]!;
+        let p = floor + wOwn * own[e]!;
+        for (let d = 0; d < D; d++) p += wTopic * v[d]! * pref[(d * L + l) * E + e]!;
         acc += p;
         cdf[l * E + e] = acc;
       }
@@ -167,6 +182,7 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
 
   return {
     config: c,
+    topicNames: derived.topics.slice(0, D),
     topicVector,
     profile,
     beginStep() {

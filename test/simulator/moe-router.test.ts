@@ -1,5 +1,10 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { generateDatasets, readDataset } from '../../collectors/moe/datasets.ts';
 import { createEngine, createMoeRouter } from '../../simulator/engine/index.ts';
+import { deriveLexicon } from '../../simulator/engine/moe-lexicon.ts';
 import { recorder, simpleCost } from './engine-helpers.ts';
 
 const code = ['write a python function to sort an array', 'debug this javascript loop error', 'sql query to join two database tables', 'compile the rust code and fix the bug', 'typescript class with a variable and return type'];
@@ -12,13 +17,13 @@ const mixed = [
 ];
 
 /** Population CV of the aggregated per-expert load over layers, averaged. */
-function aggregatedCv(prompts: string[], reps = 8): number {
-  const router = createMoeRouter({ layers: 4, experts: 32, topK: 4, seed: 3 });
-  const totals = Array.from({ length: 4 }, () => new Array<number>(32).fill(0));
+function aggregatedCv(prompts: string[], reps = 8, experts = 32, topK = 4, tokens = 50): number {
+  const router = createMoeRouter({ layers: 4, experts, topK, seed: 3 });
+  const totals = Array.from({ length: 4 }, () => new Array<number>(experts).fill(0));
   for (let r = 0; r < reps; r++) {
     for (const p of prompts) {
       router.beginStep();
-      router.route(router.profile(p), 50);
+      router.route(router.profile(p), tokens);
       const { counts } = router.endStep();
       counts.forEach((row, l) => row.forEach((n, e) => (totals[l]![e]! += n)));
     }
@@ -37,6 +42,55 @@ describe('content-dependent MoE router', () => {
     const one = aggregatedCv(code);
     const mix = aggregatedCv(mixed);
     expect(one).toBeGreaterThan(mix * 1.3);
+  });
+
+  it('follows the 25 domains of the generated datasets: one-domain and repeated sets concentrate load, uniform mixes spread it', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-router-ds-'));
+    try {
+      // 24 datasets: three rounds of the eight strategies, on the real domain queries (Mixtral: 8 experts, top-2).
+      const index = generateDatasets({ outDir: dir, count: 24, promptsPerDataset: 20, seed: 0 });
+      const rows = index.datasets.map((d) => ({
+        kind: d.strategy.kind,
+        score: d.score,
+        cv: aggregatedCv(readDataset(path.join(dir, d.file)).map((p) => p.prompt), 1, 8, 2, 40),
+      }));
+      const mean = (kind: string) => {
+        const xs = rows.filter((r) => r.kind === kind).map((r) => r.cv);
+        return xs.reduce((a, b) => a + b, 0) / xs.length;
+      };
+      expect(mean('single_domain')).toBeGreaterThan(1.5 * mean('uniform_mix'));
+      // repeat_one repeats one query in 20%, 40%, 60% of the prompts: more repetition, more concentration
+      const repeats = rows.filter((r) => r.kind === 'repeat_one').map((r) => r.cv);
+      expect(repeats[2]!).toBeGreaterThan(repeats[0]!);
+      expect(repeats[2]!).toBeGreaterThan(1.5 * mean('uniform_mix'));
+      expect(mean('domain_repeat')).toBeGreaterThan(mean('few_domains'));
+      // Spearman rank correlation of predicted score and real CV.
+      const ranks = (xs: number[]) => {
+        const r = new Array<number>(xs.length);
+        xs.map((v, i) => [v, i] as const).sort((a, b) => a[0] - b[0]).forEach(([, i], k) => (r[i] = k));
+        return r;
+      };
+      const a = ranks(rows.map((r) => r.score));
+      const b = ranks(rows.map((r) => r.cv));
+      const n = a.length;
+      const d2 = a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0);
+      expect(1 - (6 * d2) / (n * (n * n - 1))).toBeGreaterThan(0.7);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('derives one topic per domain; shared words stay out of the lexicon', () => {
+    const lex = deriveLexicon({ cooking: ['How long to bake bread?', 'Best way to bake a cake'], music: ['How to tune a guitar?', 'Best guitar for a beginner'] });
+    expect(lex.topics).toEqual(['cooking', 'music']);
+    expect(lex.words.get('bake')).toBe(0);
+    expect(lex.words.get('guitar')).toBe(1);
+    expect(lex.words.get('music')).toBe(1);
+    expect(lex.words.has('best')).toBe(false);
+    const router = createMoeRouter({ layers: 1, experts: 8, topK: 2, seed: 0 });
+    expect(router.topicNames).toHaveLength(25);
+    const v = router.topicVector('How do I reverse a linked list in place in Python?');
+    expect(v.indexOf(Math.max(...v))).toBe(router.topicNames.indexOf('programming'));
   });
 
   it('gives top_k distinct experts per token and layer; skew 0 is near uniform', () => {
