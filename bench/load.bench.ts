@@ -1,7 +1,9 @@
 // Load-engine benchmark: the client's own overhead against a minimal SSE server running in
 // another process (test/helpers/sse-server.ts, 16 chunks a response). Prints figures only:
 // open-loop rate accuracy and send lag, max streamed req/s, client−server TTFT, and
-// non-streaming req/s beside autocannon's on the same endpoint. `npx tsx bench/load.bench.ts`
+// non-streaming req/s beside autocannon's on the same endpoint. Every cell also prints the
+// load average and both processes' CPU per request, so host contention can be told apart
+// from client cost (CPU µs/request barely moves with other load). `npx tsx bench/load.bench.ts`
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +17,9 @@ import { makeItem } from '../collectors/workloads/common.ts';
 import { spawnListening } from '../test/helpers/spawn-server.ts';
 
 const SECONDS = Number(process.env.LOAD_BENCH_SECONDS ?? 5);
+// open-loop cells start after this many closed-loop requests (connections open, code compiled):
+// without them the first ~100 ms (new connections, unoptimized code) dominate the lag tail
+const WARMUPS = Number(process.env.LOAD_BENCH_WARMUPS ?? 256);
 const helper = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../test/helpers/sse-server.ts');
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-loadbench-'));
 const origin = process.hrtime.bigint();
@@ -22,7 +27,8 @@ const origin = process.hrtime.bigint();
 const clock: Clock = { nowNs: () => Number(process.hrtime.bigint() - origin), unixMs: () => Date.now() };
 const hostMs = (tNs: number) => Number(origin) / 1e6 + tNs / 1e6;
 
-const server = await spawnListening(process.execPath, ['--import', 'tsx', helper, '--port', '0', '--chunks', '16', '--stamp']);
+// the instant server needs no stamps (they cost it a clock read and bigger frames per event)
+const server = await spawnListening(process.execPath, ['--import', 'tsx', helper, '--port', '0', '--chunks', '16']);
 const paced = await spawnListening(process.execPath, ['--import', 'tsx', helper, '--port', '0', '--chunks', '16', '--delay-ms', '50', '--stamp']);
 const ep = (url: string, stream = true): Endpoint => ({ name: 'bench', baseUrl: url, path: '/v1/completions', protocol: 'openai-completions', model: 'm', stream });
 const items = [makeItem('benchmark prompt', { maxTokens: 16, countTokens: () => 2 })];
@@ -37,13 +43,32 @@ async function sql(runDir: string, q: string) {
   }
 }
 
-/** Client CPU time (user+sys) per request: a figure that other load on the host barely moves. */
-function cpuMeter() {
+const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
+
+/** CPU µs (user+sys) a child process has used so far, from /proc (Linux); null elsewhere. */
+function childCpuUs(pid: number | undefined): number | null {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Client CPU time (user+sys) per request, the server process's beside it, and the load
+ * average: CPU per request is a figure that other load on the host barely moves.
+ */
+function cpuMeter(serverPid = server.child.pid) {
   const c0 = process.cpuUsage();
+  const s0 = childCpuUs(serverPid);
+  const load0 = load();
   return (requests: number) => {
     const c = process.cpuUsage(c0);
     const us = (c.user + c.system) / Math.max(1, requests);
-    return `client CPU ${us.toFixed(0)} µs/request (≈ ${(1e6 / us).toFixed(0)} req/s per free core)`;
+    const s1 = childCpuUs(serverPid);
+    const srv = s0 !== null && s1 !== null ? `, server CPU ${((s1 - s0) / Math.max(1, requests)).toFixed(0)} µs/request` : '';
+    return `client CPU ${us.toFixed(0)} µs/request (≈ ${(1e6 / us).toFixed(0)} req/s per free core)${srv}, load average ${load0} → ${load()}`;
   };
 }
 
@@ -51,7 +76,7 @@ async function openLoop(rate: number) {
   const run = createRun({ experiment: 'loadbench', runId: `open-${rate}`, dataDir: data });
   const agent = makeAgent();
   const cpu = cpuMeter();
-  const out = await runLoad(run, { endpoints: [ep(server.url)], items, requestRate: rate, durationS: SECONDS, seed: 1, timeoutMs: 10_000 }, { clock, dispatcher: agent });
+  const out = await runLoad(run, { endpoints: [ep(server.url)], items, requestRate: rate, durationS: SECONDS, warmups: WARMUPS, seed: 1, timeoutMs: 10_000 }, { clock, dispatcher: agent });
   const cpuText = cpu(out.records); // before the DuckDB query, which has threads of its own
   await agent.close();
   run.finish('complete');
@@ -60,10 +85,10 @@ async function openLoop(rate: number) {
       (count(*) - 1) / ((max(sent_ns) - min(sent_ns)) / 1e9) sent_rate,
       quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.5) lag50, quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.99) lag99,
       max((sent_ns - scheduled_ns) / 1e6) lagmax,
-      string_agg(DISTINCT CASE WHEN status <> 'ok' THEN status || ': ' || left(error, 60) END, '; ') errs from requests`);
+      string_agg(DISTINCT CASE WHEN status <> 'ok' THEN status || ': ' || left(error, 60) END, '; ') errs from requests where phase = 'main'`);
   const err = (100 * ((r.sent_rate as number) - rate)) / rate;
   console.log(
-    `open loop Poisson ${rate} req/s for ${SECONDS} s: ${r.n} sent, ${r.ok} ok | schedule ${fmt(r.sched_rate, 1)} req/s, achieved send rate ${fmt(r.sent_rate, 1)} req/s (${err >= 0 ? '+' : ''}${err.toFixed(2)}% vs target, ${fmt((100 * ((r.sent_rate as number) - (r.sched_rate as number))) / (r.sched_rate as number), 2)}% vs schedule) | send lag p50 ${fmt(r.lag50)} ms, p99 ${fmt(r.lag99)} ms, max ${fmt(r.lagmax)} ms | ${cpuText}${r.errs ? ` | errors: ${r.errs}` : ''}`,
+    `open loop Poisson ${rate} req/s for ${SECONDS} s after ${WARMUPS} warm-up requests: ${r.n} sent, ${r.ok} ok | schedule ${fmt(r.sched_rate, 1)} req/s, achieved send rate ${fmt(r.sent_rate, 1)} req/s (${err >= 0 ? '+' : ''}${err.toFixed(2)}% vs target, ${fmt((100 * ((r.sent_rate as number) - (r.sched_rate as number))) / (r.sched_rate as number), 2)}% vs schedule) | send lag p50 ${fmt(r.lag50)} ms, p99 ${fmt(r.lag99)} ms, max ${fmt(r.lagmax)} ms | ${cpuText}${r.errs ? ` | errors: ${r.errs}` : ''}`,
   );
 }
 
@@ -84,6 +109,7 @@ async function maxStreamed(users: number, stream = true, label = 'streamed') {
 
 async function ttftDelta(streams: number) {
   const agent = makeAgent();
+  const cpu = cpuMeter(paced.child.pid);
   const deltas: number[] = [];
   const end = clock.nowNs() + SECONDS * 1e9;
   let n = 0;
@@ -100,6 +126,7 @@ async function ttftDelta(streams: number) {
     }
   };
   await Promise.all(Array.from({ length: streams }, user));
+  const cpuText = cpu(n);
   await agent.close();
   // figures via DuckDB like every other statistic
   const file = path.join(data, 'ttft.json');
@@ -107,7 +134,7 @@ async function ttftDelta(streams: number) {
   const cat = await openCatalog({ runDirs: [] });
   const r = (await queryRows(cat.conn, `select count(*) n, quantile_cont(d, 0.5) p50, quantile_cont(d, 0.99) p99, max(d) mx from read_json('${file}', format='newline_delimited')`))[0]!;
   cat.close();
-  console.log(`client TTFT − server-stamped send time, ${streams} concurrent streams (16 chunks × 50 ms): ${r.n} requests | p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.mx)} ms`);
+  console.log(`client TTFT − server-stamped send time, ${streams} concurrent streams (16 chunks × 50 ms): ${r.n} requests | p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.mx)} ms | ${cpuText}`);
 }
 
 async function autocannonRps(connections: number): Promise<number> {
@@ -120,7 +147,6 @@ async function autocannonRps(connections: number): Promise<number> {
 }
 
 try {
-  const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
   console.log(`server: ${server.url} (another process); ${os.cpus().length} CPUs, load average ${load()} (other work on this host shares them); ${SECONDS} s per cell`);
   await openLoop(1000);
   await openLoop(3000);
