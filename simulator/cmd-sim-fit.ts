@@ -2,7 +2,7 @@
 // `servelab sim calibrate` re-derives the committed H100 coefficients from kernel timings.
 import fs from 'node:fs';
 import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
-import { inputError } from '../core/errors.ts';
+import { inputError, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { formatTable } from '../core/output.ts';
 import { KERNEL_CSV, calibrateFile, calibrationJson } from './calibrate.ts';
@@ -40,7 +40,7 @@ export async function run(argv: string[], out: Out = (s) => process.stdout.write
   const p = parseArgs(spec, argv);
   if (p.help) return out(helpText(spec)), 0;
   const file = opt.str(p, 'samples');
-  if (!file) throw inputError('sim fit', '--samples', 'missing: give a .jsonl or .csv of step or request samples (see --help)');
+  if (!file) throw usageError('sim fit: --samples: missing: give a .jsonl or .csv of step or request samples (see servelab sim fit --help)');
   const options = costModelOptions(p);
   const samples = loadSamples(file);
   const r = fitCoefficients({ ...options, coefficients: options.coefficients! }, samples, opt.num(p, 'ridge')!);

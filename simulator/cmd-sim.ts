@@ -43,7 +43,7 @@ export async function run(argv: string[], out: Out = stdout): Promise<number> {
     return sub ? ExitCode.ok : ExitCode.usage;
   }
   const entry = SUBCOMMANDS[sub];
-  if (!entry) throw usageError(`sim: unknown subcommand ${choiceList(sub, Object.keys(SUBCOMMANDS))}`);
+  if (!entry) throw usageError(`sim: unknown subcommand: ${choiceList(sub, Object.keys(SUBCOMMANDS))}`);
   return entry.run(rest, out);
 }
 
