@@ -5,6 +5,7 @@ import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
 import { formatDuration, progress } from '../core/output.ts';
 import { createRun } from '../core/run.ts';
+import { refuseExistingRun } from './run-guard.ts';
 import { ROUTERS, type RouterKind } from './cluster.ts';
 import { POLICIES } from './engine/index.ts';
 import { runOffline } from './offline.ts';
@@ -124,6 +125,7 @@ export async function run(argv: string[]): Promise<number> {
     tokenEvents: opt.bool(p, 'chunks'),
   });
   const out = opt.str(p, 'out');
+  refuseExistingRun({ out, runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), experiment: opt.str(p, 'experiment')! });
   const handle = createRun({
     experiment: opt.str(p, 'experiment')!,
     runId: opt.str(p, 'run-id'),

@@ -5,6 +5,7 @@ import { parseArgs, helpText, opt, type CommandSpec } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { createRun } from '../core/run.ts';
+import { refuseExistingRun } from './run-guard.ts';
 import { CLUSTER_NAMES, clusterGpus } from './sched/cluster.ts';
 import { simulateDiscrete } from './sched/discrete.ts';
 import { simulateEvents } from './sched/event.ts';
@@ -73,6 +74,7 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
   const modes: SimMode[] = modeFlag === 'both' ? ['discrete', 'event'] : [modeFlag as SimMode];
   const preemptive = opt.bool(p, 'preempt');
 
+  if (opt.bool(p, 'run')) refuseExistingRun({ runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), experiment: 'schedule' });
   const record = opt.bool(p, 'run')
     ? createRun({ experiment: 'schedule', dataDir: opt.str(p, 'data'), runId: opt.str(p, 'run-id'), config: { ...p.opts }, command: `servelab simulate ${argv.join(' ')}` })
     : undefined;

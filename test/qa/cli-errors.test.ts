@@ -1,0 +1,66 @@
+// Regression tests for the exit codes and messages of bad command lines found in QA:
+// a missing required flag is a usage error (2), and an existing run folder is refused by flag.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../core/errors.ts';
+import { run as sim } from '../../simulator/cmd-sim.ts';
+import { run as simulate } from '../../simulator/cmd-simulate.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function failure(p: Promise<unknown>): Promise<CliError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(CliError);
+  return err as CliError;
+}
+
+/** A folder that already holds a run (a manifest is all createRun looks at). */
+function existingRun(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ run: path.basename(dir), status: 'complete' }));
+  return dir;
+}
+
+describe('bad command lines', () => {
+  it('sim fit without --samples is a usage error naming the flag', async () => {
+    const err = await failure(sim(['fit'], () => {}));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toMatch(/--samples: missing: give a .jsonl or .csv/);
+  });
+
+  it('sim: an unknown subcommand lists the valid ones', async () => {
+    const err = await failure(sim(['serv'], () => {}));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toMatch(/^sim: unknown subcommand: 'serv' is not one of 'serve'/);
+  });
+
+  it('sim run into a folder that holds a run names --out and leaves the run alone', async () => {
+    const dir = existingRun(path.join(tmp, 'sim-out'));
+    const before = fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8');
+    const err = await failure(sim(['run', '--rate', '5', '--num-requests', '3', '--out', dir], () => {}));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toContain(`--out ${dir}: ${dir} already holds a run`);
+    expect(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).toBe(before);
+    expect(fs.existsSync(path.join(dir, 'raw'))).toBe(false);
+  });
+
+  it('sim run and simulate --run with a taken --run-id name the flag', async () => {
+    const data = path.join(tmp, 'data');
+    existingRun(path.join(data, 'runs', 'sim', 'taken'));
+    existingRun(path.join(data, 'runs', 'schedule', 'taken'));
+    const a = await failure(sim(['run', '--rate', '5', '--num-requests', '3', '--data', data, '--run-id', 'taken'], () => {}));
+    expect(a.exitCode).toBe(2);
+    expect(a.message).toMatch(/^--run-id taken: .*runs\/sim\/taken already holds a run/);
+    const lines: string[] = [];
+    const b = await failure(simulate(['--workload', 'discriminating', '--run', '--data', data, '--run-id', 'taken'], (s) => lines.push(s)));
+    expect(b.exitCode).toBe(2);
+    expect(b.message).toMatch(/^--run-id taken: .*runs\/schedule\/taken already holds a run/);
+    expect(lines).toEqual([]);
+  });
+});
