@@ -24,6 +24,12 @@ export interface MoeRouterConfig {
    * prompts of one domain differ in part. Default 0.3.
    */
   promptShare?: number;
+  /**
+   * Share of a topic's (and a prompt's) expert preference that is the same in every layer (by
+   * expert index); the rest is drawn per layer. Loads summed over layers (the aggregated CV of
+   * new_real_imbalance.py) keep the topic's skew only through this share. Default 0.5.
+   */
+  layerShare?: number;
   /** Sharpness of a prompt's topic vector (softmax temperature inverse). Default 4. */
   sharpness?: number;
   /**
@@ -76,6 +82,7 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
     topics: cfg.topics ?? derived.topics.length,
     sharpness: cfg.sharpness ?? 4,
     promptShare: cfg.promptShare ?? 0.3,
+    layerShare: cfg.layerShare ?? 0.5,
     seed: cfg.seed,
   };
   const { layers: L, experts: E, topK: K, topics: D } = c;
@@ -84,6 +91,7 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
   if (!Number.isInteger(K) || K < 1 || K > E) throw new Error(`moe.topK: ${K} must be a whole number in [1, experts=${E}]`);
   if (!Number.isInteger(c.epRanks) || c.epRanks < 1 || E % c.epRanks !== 0) throw new Error(`moe.epRanks: ${c.epRanks} must divide the ${E} experts`);
   if (!(c.skew >= 0 && c.skew <= 1)) throw new Error(`moe.skew: ${c.skew} must be in [0, 1]`);
+  if (!(c.layerShare >= 0 && c.layerShare <= 1)) throw new Error(`moe.layerShare: ${c.layerShare} must be in [0, 1]`);
   if (!(c.promptShare >= 0 && c.promptShare <= 1)) throw new Error(`moe.promptShare: ${c.promptShare} must be in [0, 1]`);
   if (!(c.zipf >= 0)) throw new Error(`moe.zipf: ${c.zipf} must be ≥ 0`);
   if (!Number.isInteger(D) || D < 1) throw new Error(`moe.topics: ${D} must be a whole number ≥ 1`);
@@ -92,7 +100,9 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
   for (const [w, d] of derived.words) lex.set(w, d % D);
   for (const [d, words] of Object.entries(cfg.lexicon ?? {})) for (const w of words) lex.set(w.toLowerCase(), Number(d) % D);
 
-  // Per (topic, layer): a seeded permutation of experts with Zipf weights → preference pref[(d·L + l)·E + e].
+  // Per (topic, layer): Zipf weights on seeded permutations of the experts → pref[(d·L + l)·E + e].
+  // A share `layerShare` follows one permutation for every layer of the topic (its experts are hot
+  // by index in every layer), the rest a permutation of its own per layer.
   const pref = new Float64Array(D * L * E);
   const setupRng = createRng(c.seed, 'moe-preferences');
   const perm = new Int32Array(E);
@@ -100,19 +110,26 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
   for (let i = 0; i < E; i++) zsum += 1 / Math.pow(i + 1, c.zipf);
   const zw = new Float64Array(E);
   for (let i = 0; i < E; i++) zw[i] = 1 / Math.pow(i + 1, c.zipf) / zsum;
-  for (let d = 0; d < D; d++) {
-    for (let l = 0; l < L; l++) {
+  /** Shuffles `perm` with `rng`, then adds weight·zipf(rank) to out[base + expert]. */
+  const addZipf = (rng: Rng, out: Float64Array, base: number, weight: number, shuffle = true): void => {
+    if (shuffle) {
       for (let i = 0; i < E; i++) perm[i] = i;
       for (let i = E - 1; i > 0; i--) {
-        const j = setupRng.int(i + 1);
+        const j = rng.int(i + 1);
         const t = perm[i]!;
         perm[i] = perm[j]!;
         perm[j] = t;
       }
-      const base = (d * L + l) * E;
-      for (let i = 0; i < E; i++) pref[base + perm[i]!] = 1 / Math.pow(i + 1, c.zipf) / zsum;
     }
-  }
+    for (let i = 0; i < E; i++) out[base + perm[i]!]! += weight * zw[i]!;
+  };
+  /** Fills out[l·E + e] (or at `offset`) for L layers: the shared part, then each layer's own. */
+  const layeredPref = (rng: Rng, out: Float64Array, offset: number): void => {
+    addZipf(rng, out, offset, c.layerShare);
+    for (let l = 1; l < L; l++) addZipf(rng, out, offset + l * E, c.layerShare, false);
+    for (let l = 0; l < L; l++) addZipf(rng, out, offset + l * E, 1 - c.layerShare);
+  };
+  for (let d = 0; d < D; d++) layeredPref(setupRng, pref, d * L * E);
 
   const topicVector = (content: string): Float64Array => {
     const counts = new Float64Array(D);
@@ -133,7 +150,7 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
     return v;
   };
 
-  const own = new Float64Array(E);
+  const own = new Float64Array(L * E);
   const profile = (content: string): RequestRouting => {
     const v = topicVector(content);
     const cdf = new Float64Array(L * E);
@@ -141,19 +158,13 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
     const wTopic = c.skew * (1 - c.promptShare);
     const wOwn = c.skew * c.promptShare;
     const ownRng = createRng(c.seed, `moe-prompt:${content}`);
+    // the prompt's own preference: Zipf weights on permutations seeded by its exact text
+    own.fill(0);
+    layeredPref(ownRng, own, 0);
     for (let l = 0; l < L; l++) {
-      // the prompt's own preference in this layer: Zipf weights on a permutation seeded by its text
-      for (let i = 0; i < E; i++) perm[i] = i;
-      for (let i = E - 1; i > 0; i--) {
-        const j = ownRng.int(i + 1);
-        const t = perm[i]!;
-        perm[i] = perm[j]!;
-        perm[j] = t;
-      }
-      for (let i = 0; i < E; i++) own[perm[i]!] = zw[i]!;
       let acc = 0;
       for (let e = 0; e < E; e++) {
-        let p = floor + wOwn * own[e]!;
+        let p = floor + wOwn * own[l * E + e]!;
         for (let d = 0; d < D; d++) p += wTopic * v[d]! * pref[(d * L + l) * E + e]!;
         acc += p;
         cdf[l * E + e] = acc;
