@@ -22,7 +22,9 @@ export function formatCell(v: Cell | unknown): string {
 export function formatTable(columns: readonly string[], rows: readonly (readonly unknown[])[]): string {
   const text = rows.map((r) => r.map((c) => formatCell(c)));
   const widths = columns.map((c, i) => Math.max(c.length, ...text.map((r) => r[i]!.length)));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => typeof r[i] === 'number' || typeof r[i] === 'bigint' || r[i] == null));
+  const isNumber = (v: unknown) => typeof v === 'number' || typeof v === 'bigint';
+  // Right-aligned: columns of numbers (NULLs allowed); a column of NULLs only stays left-aligned.
+  const numeric = columns.map((_, i) => rows.some((r) => isNumber(r[i])) && rows.every((r) => isNumber(r[i]) || r[i] == null));
   const line = (cells: readonly string[]) =>
     cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
   return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...text.map(line)].join('\n');
