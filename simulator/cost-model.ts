@@ -229,7 +229,12 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
       const bytes = ACT * 2 * s.prefillTokens * nq * hd + kvB * 2 * nkv * hd * s.prefillTokens;
       attnPrefill = op(F_AP, 'attn_prefill', L, flops, bytes);
     }
-    // MoE experts: weight reads by distinct experts hit; under EP the most loaded rank governs.
+    // MoE experts as a grouped GEMM: every expert hit reads its weights, and each gets an equal
+    // share of the GPU, so the layer lasts as long as its most loaded expert — flat (weight reads,
+    // by distinct experts hit) while that expert has few tokens, compute-bound on its tokens past
+    // the knee. Under TP every GPU holds a slice of every expert; under EP the most loaded rank
+    // governs (its experts' FFN and its tokens in the all-to-all). Without routing counts
+    // (s.moe absent) the load is taken as uniform.
     let moe = 0;
     let epComm = 0;
     if (moeLayers > 0) {
@@ -244,7 +249,11 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
         tokens = assignments;
         expertsRead = distinct;
       }
-      const flops = (6 * tokens * h * Ie) / expertShard;
+      // the busiest expert (on the busiest rank under EP): at most the rank's tokens, at least their mean
+      const perExpert = expertsRead > 0 ? tokens / expertsRead : 0;
+      const maxExpert = Math.min(tokens, Math.max(perExpert, s.moe?.maxExpertTokens ?? perExpert));
+      const gemmTokens = expertsRead * maxExpert;
+      const flops = (6 * gemmTokens * h * Ie) / expertShard;
       const bytes = expertsRead * expertWeightBytes + ACT * tokens * (2 * h + (6 * Ie) / expertShard);
       moe = op(F_MOE, 'moe_experts', moeLayers, flops, bytes);
       if (ep > 1) {

@@ -92,6 +92,35 @@ describe('cost model', () => {
     expect(() => createCostModel({ gpu: H100, model: getModel('Llama-3-8B'), ep: 2 })).toThrow(/not a MoE model/);
   });
 
+  it('MoE imbalance: TP waits for the most loaded expert past the knee, EP for the most loaded rank', () => {
+    const model = getModel('Mixtral-8x7B');
+    const tp = createCostModel({ gpu: H100, model, tp: 4 });
+    const ep = createCostModel({ gpu: H100, model, ep: 4 });
+    const moeTime = (cm: typeof tp, shape: BatchShape, maxRankTokens: number, maxExpertTokens: number, distinctExperts = 8) =>
+      cm.stepTime({ ...shape, moe: { distinctExperts, maxRankTokens, maxExpertTokens } });
+    // A 2048-token prefill: 4096 assignments over 8 experts (512 each when even).
+    const big = prefillShape(2048, 1);
+    const tpEven = moeTime(tp, big, 4096, 512).breakdown.moe!;
+    const tpSkew = moeTime(tp, big, 4096, 1024).breakdown.moe!;
+    expect(tpEven).toBeCloseTo(tp.stepTime(big).breakdown.moe!, 12); // even counts = the uniform default
+    expect(tpSkew / tpEven).toBeGreaterThan(1.6); // compute-bound: the busiest expert's tokens govern
+    // A decode step of 16 (32 assignments): every expert's FFN is flat below ~64 tokens, so the
+    // busiest expert hardly matters; fewer experts hit read fewer weights.
+    const small = decodeShape(16, 512);
+    const tpFlat = moeTime(tp, small, 32, 4).breakdown.moe!;
+    const tpPeak = moeTime(tp, small, 32, 12).breakdown.moe!;
+    expect(tpPeak / tpFlat).toBeLessThan(1.1);
+    expect(moeTime(tp, small, 32, 12, 5).breakdown.moe!).toBeLessThan(0.75 * tpFlat);
+    // EP: the busiest rank's tokens drive its experts' FFN and the all-to-all.
+    const epEven = moeTime(ep, big, 1024, 512);
+    const epSkew = moeTime(ep, big, 2048, 1024);
+    expect(epSkew.breakdown.moe! / epEven.breakdown.moe!).toBeGreaterThan(1.6);
+    expect(epSkew.breakdown.ep_all2all!).toBeGreaterThan(1.3 * epEven.breakdown.ep_all2all!); // sublinear: the per-call latency stays
+    // inside a rank, one busy expert of its two makes it wait as if both had that load
+    const epInner = moeTime(ep, big, 1024, 900).breakdown.moe!;
+    expect(epInner / epEven.breakdown.moe!).toBeGreaterThan(1.4);
+  });
+
   it('LoRA costs grow with rank and with distinct adapters', () => {
     const cm = llama8();
     const base: BatchShape = decodeShape(32, 1024);

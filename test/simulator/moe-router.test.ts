@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { generateDatasets, readDataset } from '../../collectors/moe/datasets.ts';
 import { createEngine, createMoeRouter } from '../../simulator/engine/index.ts';
 import { deriveLexicon } from '../../simulator/engine/moe-lexicon.ts';
+import type { BatchShape } from '../../simulator/types.ts';
 import { recorder, simpleCost } from './engine-helpers.ts';
 
 const code = ['write a python function to sort an array', 'debug this javascript loop error', 'sql query to join two database tables', 'compile the rust code and fix the bug', 'typescript class with a variable and return type'];
@@ -112,16 +113,17 @@ describe('content-dependent MoE router', () => {
 
   it('the engine emits gate counts per step: tokens·top_k per layer, and passes the MoE shape to the cost model', () => {
     const { listener } = recorder();
-    const gates: { stepTokens: number; sums: number[] }[] = [];
+    const gates: { stepTokens: number; sums: number[]; counts: number[][] }[] = [];
+    const shapes: NonNullable<BatchShape['moe']>[] = [];
     let sawMoe = 0;
     const cost = simpleCost();
     const e = createEngine(
       {
-        cost: { stepTime: (s) => ((sawMoe += s.moe ? 1 : 0), cost.stepTime(s)) },
+        cost: { stepTime: (s) => ((sawMoe += s.moe ? 1 : 0), s.moe && shapes.push(s.moe), cost.stepTime(s)) },
         kvBlocks: 100,
         moe: { layers: 2, experts: 8, topK: 2, epRanks: 2, seed: 5 },
       },
-      { ...listener, onGates: (_step, _t, counts, stepTokens) => void gates.push({ stepTokens, sums: counts.map((r) => r.reduce((a, b) => a + b, 0)) }) },
+      { ...listener, onGates: (_step, _t, counts, stepTokens) => void gates.push({ stepTokens, counts: counts.map((r) => [...r]), sums: counts.map((r) => r.reduce((a, b) => a + b, 0)) }) },
     );
     e.add({ id: 'a', arrival: 0, promptTokens: 30, maxTokens: 5, content: code[0] });
     e.add({ id: 'b', arrival: 0, promptTokens: 20, maxTokens: 5, content: mixed[1] });
@@ -131,5 +133,12 @@ describe('content-dependent MoE router', () => {
     expect(gates[1]!.stepTokens).toBe(2);
     expect(gates).toHaveLength(5);
     expect(sawMoe).toBe(5);
+    // the shape priced is the step's routed counts: per layer max expert, max of the 2 ranks of 4 experts, experts hit
+    const meanOver = (rows: number[][], f: (r: number[]) => number) => rows.reduce((a, r) => a + f(r), 0) / rows.length;
+    gates.forEach((g, i) => {
+      expect(shapes[i]!.maxExpertTokens).toBe(meanOver(g.counts, (r) => Math.max(...r)));
+      expect(shapes[i]!.maxRankTokens).toBe(meanOver(g.counts, (r) => Math.max(r.slice(0, 4).reduce((a, b) => a + b, 0), r.slice(4).reduce((a, b) => a + b, 0))));
+      expect(shapes[i]!.distinctExperts).toBe(meanOver(g.counts, (r) => r.filter((n) => n > 0).length));
+    });
   });
 });
