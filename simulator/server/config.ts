@@ -2,9 +2,9 @@
 // H100, and the loader for `--config FILE` (JSON or YAML, one server or a `servers:` list).
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { choiceList, inputError, usageError } from '../../core/errors.ts';
+import { CliError, choiceList, inputError, usageError } from '../../core/errors.ts';
 import { ROUTERS, type RouterKind } from '../cluster.ts';
-import { getModel } from '../models.ts';
+import { getModel, validTpDegrees } from '../models.ts';
 
 export const APIS = ['vllm', 'llamacpp'] as const;
 export type Api = (typeof APIS)[number];
@@ -123,34 +123,57 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/** Flag of a config field, e.g. maxModelLen → max-model-len, faults.errorRate → fault-error-rate. */
+function flagOf(field: string): string {
+  const kebab = (f: string) => f.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  if (field.startsWith('faults.')) return `fault-${kebab(field.slice('faults.'.length))}`;
+  if (field.startsWith('lora.')) return kebab(field.slice('lora.'.length));
+  return kebab(field);
+}
+
+/** A bad field: a usage error naming the flag when the flags gave it (exit 2), else `where: field: problem`. */
+function fieldError(where: string, field: string, problem: string): CliError {
+  return where === 'flags' ? usageError(`--${flagOf(field)}: ${problem}`) : inputError(where, field, problem);
+}
+
 /** Fills derived defaults and checks ranges; `where` names the source for messages. */
 export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig {
   const out = { ...c };
   // getModel checks the name (a usage error listing the presets) and knows the context.
-  const spec = getModel(out.model);
+  let spec: ReturnType<typeof getModel>;
+  try {
+    spec = getModel(out.model);
+  } catch (err) {
+    if (!(err instanceof CliError) || where === 'flags') throw err;
+    throw new CliError(`${where}: model: ${err.message}`, err.exitCode, err.details);
+  }
   if (!out.servedModelName) out.servedModelName = out.model;
   if (!out.maxModelLen) out.maxModelLen = CONTEXT[spec.name] ?? spec.maxContext;
-  if (!isApi(out.api)) throw inputError(where, 'api', choiceList(String(out.api), APIS));
-  if (!ROUTINGS.includes(out.routing)) throw inputError(where, 'routing', choiceList(String(out.routing), ROUTINGS));
-  if (!ERROR_MODES.includes(out.faults.errorMode)) throw inputError(where, 'faults.errorMode', choiceList(String(out.faults.errorMode), ERROR_MODES));
+  if (!isApi(out.api)) throw fieldError(where, 'api', choiceList(String(out.api), APIS));
+  if (!ROUTINGS.includes(out.routing)) throw fieldError(where, 'routing', choiceList(String(out.routing), ROUTINGS));
+  if (!ERROR_MODES.includes(out.faults.errorMode)) throw fieldError(where, 'faults.errorMode', choiceList(String(out.faults.errorMode), ERROR_MODES));
   for (const k of ['gpus', 'tp', 'ep', 'maxNumSeqs', 'maxNumBatchedTokens', 'maxModelLen'] as const) {
-    if (!Number.isInteger(out[k]) || out[k] < 1) throw inputError(where, k, `must be a whole number ≥ 1, got ${String(out[k])}`);
+    if (!Number.isInteger(out[k]) || out[k] < 1) throw fieldError(where, k, `must be a whole number ≥ 1, got ${String(out[k])}`);
+  }
+  const validTp = validTpDegrees(spec);
+  if (!validTp.includes(out.tp)) {
+    throw fieldError(where, 'tp', `${out.tp} does not divide ${spec.name}'s ${spec.heads} attention heads / ${spec.kvHeads} KV heads: valid TP degrees are ${validTp.join(', ')}`);
   }
   if (out.gpus % (out.tp * out.ep) !== 0) {
-    throw inputError(where, 'gpus', `${out.gpus} GPUs cannot be split into replicas of tp×ep = ${out.tp * out.ep}`);
+    throw fieldError(where, 'gpus', `${out.gpus} GPUs cannot be split into replicas of tp×ep = ${out.tp * out.ep}`);
   }
   for (const k of ['errorRate', 'stallRate'] as const) {
     const v = out.faults[k];
-    if (!(v >= 0 && v <= 1)) throw inputError(where, `faults.${k}`, `must be between 0 and 1, got ${String(v)}`);
+    if (!(v >= 0 && v <= 1)) throw fieldError(where, `faults.${k}`, `must be between 0 and 1, got ${String(v)}`);
   }
   if (out.lora) {
     const l = out.lora;
-    if (!(l.totalLoras >= 1)) throw inputError(where, 'lora.totalLoras', `must be ≥ 1, got ${l.totalLoras}`);
+    if (!(l.totalLoras >= 1)) throw fieldError(where, 'lora.totalLoras', `must be ≥ 1, got ${l.totalLoras}`);
     if (!(l.gpuLoras >= 0 && l.gpuLoras <= l.totalLoras)) {
-      throw inputError(where, 'lora.gpuLoras', `must be between 0 and totalLoras (${l.totalLoras}), got ${l.gpuLoras}`);
+      throw fieldError(where, 'lora.gpuLoras', `must be between 0 and totalLoras (${l.totalLoras}), got ${l.gpuLoras}`);
     }
   }
-  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw inputError(where, 'port', `must be 0–65535, got ${out.port}`);
+  if (!Number.isInteger(out.port) || out.port < 0 || out.port > 65535) throw fieldError(where, 'port', `must be 0–65535, got ${out.port}`);
   return out;
 }
 
