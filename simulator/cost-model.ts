@@ -244,7 +244,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
       let expertsRead: number;
       if (ep > 1) {
         tokens = s.moe?.maxRankTokens ?? assignments / ep;
-        expertsRead = Math.min(E / ep, Math.max(distinct / ep, tokens > 0 ? 1 : 0));
+        expertsRead = s.moe?.maxRankExperts ?? Math.min(E / ep, Math.max(distinct / ep, tokens > 0 ? 1 : 0));
       } else {
         tokens = assignments;
         expertsRead = distinct;

@@ -24,6 +24,8 @@ export interface BatchShape {
     maxRankTokens: number;
     /** Mean over MoE layers of the tokens·top_k received by the most loaded single expert. */
     maxExpertTokens: number;
+    /** Under EP: mean over MoE layers of the most experts hit on one rank (the weights the slowest rank reads). */
+    maxRankExperts?: number;
   };
 }
 

@@ -52,6 +52,8 @@ export interface MoeStepLoad {
   distinctExperts: number;
   maxRankTokens: number;
   maxExpertTokens: number;
+  /** Mean over layers of the most experts hit on one EP rank. */
+  maxRankExperts: number;
 }
 
 export interface MoeRouter {
@@ -228,27 +230,36 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
       let distinct = 0;
       let maxRank = 0;
       let maxExpert = 0;
+      let maxRankHit = 0;
       for (let l = 0; l < L; l++) {
         const row = new Array<number>(E);
         let rankLoad = 0;
         let lMaxRank = 0;
         let lMaxExpert = 0;
+        let rankHit = 0;
+        let lMaxRankHit = 0;
         for (let e = 0; e < E; e++) {
           const n = flat[l * E + e]!;
           row[e] = n;
-          if (n > 0) distinct++;
+          if (n > 0) {
+            distinct++;
+            rankHit++;
+          }
           if (n > lMaxExpert) lMaxExpert = n;
           rankLoad += n;
           if ((e + 1) % perRank === 0) {
             if (rankLoad > lMaxRank) lMaxRank = rankLoad;
+            if (rankHit > lMaxRankHit) lMaxRankHit = rankHit;
             rankLoad = 0;
+            rankHit = 0;
           }
         }
+        maxRankHit += lMaxRankHit;
         counts[l] = row;
         maxRank += lMaxRank;
         maxExpert += lMaxExpert;
       }
-      return { counts, distinctExperts: distinct / L, maxRankTokens: maxRank / L, maxExpertTokens: maxExpert / L };
+      return { counts, distinctExperts: distinct / L, maxRankTokens: maxRank / L, maxExpertTokens: maxExpert / L, maxRankExperts: maxRankHit / L };
     },
   };
 }

@@ -156,7 +156,7 @@ export function formStep(e: EngineCore, start: number): boolean {
       if (r.sched > 0) moe.route(r.routing!, r.sched);
     }
     const load = moe.endStep();
-    moeShape = { distinctExperts: load.distinctExperts, maxRankTokens: load.maxRankTokens, maxExpertTokens: load.maxExpertTokens };
+    moeShape = { distinctExperts: load.distinctExperts, maxRankTokens: load.maxRankTokens, maxExpertTokens: load.maxExpertTokens, maxRankExperts: load.maxRankExperts };
     e.curGates = load.counts;
   }
   const cost = e.price(pS, pT, pW, dS, dC, loraTok, moeShape);

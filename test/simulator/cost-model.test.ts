@@ -119,6 +119,10 @@ describe('cost model', () => {
     // inside a rank, one busy expert of its two makes it wait as if both had that load
     const epInner = moeTime(ep, big, 1024, 900).breakdown.moe!;
     expect(epInner / epEven.breakdown.moe!).toBeGreaterThan(1.4);
+    // decode under EP reads the weights of the experts hit on the slowest rank: 2 of its 2, even when
+    // fewer experts are hit overall (TP reads fewer)
+    const hitShape = (maxRankExperts: number) => ({ ...small, moe: { distinctExperts: 5, maxRankTokens: 16, maxExpertTokens: 10, maxRankExperts } });
+    expect(ep.stepTime(hitShape(2)).breakdown.moe!).toBeGreaterThan(1.6 * ep.stepTime(hitShape(1)).breakdown.moe!);
   });
 
   it('LoRA costs grow with rank and with distinct adapters', () => {

@@ -139,6 +139,8 @@ describe('content-dependent MoE router', () => {
       expect(shapes[i]!.maxExpertTokens).toBe(meanOver(g.counts, (r) => Math.max(...r)));
       expect(shapes[i]!.maxRankTokens).toBe(meanOver(g.counts, (r) => Math.max(r.slice(0, 4).reduce((a, b) => a + b, 0), r.slice(4).reduce((a, b) => a + b, 0))));
       expect(shapes[i]!.distinctExperts).toBe(meanOver(g.counts, (r) => r.filter((n) => n > 0).length));
+      const hit = (xs: number[]) => xs.filter((n) => n > 0).length;
+      expect(shapes[i]!.maxRankExperts).toBe(meanOver(g.counts, (r) => Math.max(hit(r.slice(0, 4)), hit(r.slice(4)))));
     });
   });
 });
