@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monotonicClock } from '../../core/clock.ts';
-import { type Endpoint, makeAgent, sendRequest, AbortReason } from '../../collectors/client.ts';
+import { type Endpoint, makeAgent, sendRequest, AbortReason, RequestControl, requestBody } from '../../collectors/client.ts';
 import { PROTOCOL_PATH, type Protocol } from '../../collectors/protocols.ts';
 import { countTokens } from '../../collectors/tokenizer.ts';
 import { type SseServer, startSseServer } from '../helpers/sse-server.ts';
@@ -111,6 +111,27 @@ describe('errors become records', () => {
     const p = sendRequest(ep('openai-completions'), { prompt: 'mode:hang', stream: true }, {}, { clock, dispatcher: agent, requestId: 'c', controller: ac });
     setTimeout(() => ac.abort(new AbortReason('cancelled')), 30);
     expect((await p).record.status).toBe('cancelled');
+  });
+  it('a RequestControl cancels mid-stream, or before the request is sent', async () => {
+    const ctl = new RequestControl();
+    const p = sendRequest(ep('openai-completions'), { prompt: 'mode:hang', stream: true }, {}, { clock, dispatcher: agent, requestId: 'c', controller: ctl });
+    setTimeout(() => ctl.abort(new AbortReason('cancelled')), 30);
+    const r = (await p).record;
+    expect([r.status, r.error]).toEqual(['cancelled', 'cancelled before the response completed']);
+    const early = new RequestControl();
+    early.abort(new AbortReason('cancelled'));
+    const e = (await sendRequest(ep('openai-completions'), { prompt: 'hi', stream: true }, {}, { clock, dispatcher: agent, requestId: 'd', controller: early })).record;
+    expect([e.status, e.first_byte_ns, e.chunks]).toEqual(['cancelled', null, 0]);
+    // the connection pool still works afterwards
+    expect((await send('openai-completions', 'hi')).record.status).toBe('ok');
+  });
+  it('a pre-serialized body is sent as given', async () => {
+    const e = ep('openai-chat');
+    const body = requestBody(e, { prompt: 'a b c d e', stream: true, maxTokens: 2 });
+    expect(JSON.parse(body)).toMatchObject({ model: 'm', messages: [{ role: 'user', content: 'a b c d e' }], max_tokens: 2, stream: true });
+    // the spec says 4 tokens, the body 2: the server follows the body
+    const { record: r } = await sendRequest(e, { prompt: 'x', stream: true, maxTokens: 4 }, {}, { clock, dispatcher: agent, requestId: 'b', body });
+    expect([r.status, r.output_tokens_server, r.prompt_tokens_server]).toEqual(['ok', 2, 5]);
   });
 });
 
