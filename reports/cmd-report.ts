@@ -14,7 +14,7 @@ import { SCHEDULE_STAGES, buildScheduleReport, type ScheduleStage } from './sche
 
 export const spec: CommandSpec = {
   name: 'report',
-  summary: "render a run's latency report as one self-contained HTML file",
+  summary: "render a run's report (latency; scheduling or MoE runs get theirs) as one self-contained HTML file",
   description:
     'Builds the stages the report reads (latency_summary, latency_quantiles, latency_timeline) when their inputs changed, ' +
     'then writes the report. Stage outputs go to <run>/derived/ (or a temp folder when the run folder is read-only).',
@@ -61,8 +61,16 @@ export async function run(argv: string[]): Promise<number> {
   const outDir =
     opt.str(p, 'derived') ??
     (writable(runDir) ? path.join(runDir, 'derived') : path.join(os.tmpdir(), 'servelab-derived', path.basename(runDir)));
+  const experiment = (JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { experiment?: string }).experiment;
+  // An MoE load-imbalance run (npx zx pipelines/moe.mjs) gets the MoE report (servelab moe report).
+  if (experiment === 'moe') {
+    const { buildMoeReport } = await import('../collectors/moe/report.ts');
+    const r = await buildMoeReport(runDir, { out: opt.str(p, 'out'), force: opt.bool(p, 'force'), derived: outDir, log: (line) => process.stderr.write(`${line}\n`) });
+    process.stdout.write(`${r.file}\n`);
+    return 0;
+  }
   // A scheduling-simulator run (servelab simulate --run) gets the scheduling report.
-  const schedule = (JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { experiment?: string }).experiment === 'schedule';
+  const schedule = experiment === 'schedule';
   const results = await runStages({
     runDir,
     outDir,

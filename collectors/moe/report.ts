@@ -43,8 +43,8 @@ export interface MoeReportResult {
   report: Report;
 }
 
-export async function buildMoeReport(runDir: string, opts: { out?: string; force?: boolean; log?: (l: string) => void } = {}): Promise<MoeReportResult> {
-  const results = await runStages({ runDir, stages: [...MOE_STAGES], force: opts.force, log: opts.log ?? ((l) => process.stderr.write(`${l}\n`)) });
+export async function buildMoeReport(runDir: string, opts: { out?: string; force?: boolean; log?: (l: string) => void; derived?: string } = {}): Promise<MoeReportResult> {
+  const results = await runStages({ runDir, outDir: opts.derived, stages: [...MOE_STAGES], force: opts.force, log: opts.log ?? ((l) => process.stderr.write(`${l}\n`)) });
   const outputs = Object.fromEntries(results.map((r) => [r.stage, r.output]));
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
   const db = await DuckDBInstance.create(':memory:');
