@@ -3,10 +3,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CommandSpec, type OptionSpec, helpText, opt, parseArgs } from '../core/args.ts';
-import { ExitCode, choiceList, usageError } from '../core/errors.ts';
+import { CliError, ExitCode, choiceList, usageError } from '../core/errors.ts';
 import { message } from '../core/messages.ts';
 import { formatBytes, formatTable } from '../core/output.ts';
-import { defaultDataDir, finalizeRun, listRuns, rawFiles, resolveRun, runInfo, type RunInfo } from './runstore.ts';
+import { defaultDataDir, finalizeRun, findRunDirs, rawFiles, resolveRun, runInfo, type RunInfo } from './runstore.ts';
 import { type TableDef, tables } from '../core/schema.ts';
 
 const data: OptionSpec = { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' };
@@ -62,18 +62,33 @@ function groupHelp(): string {
 
 const handlers: { [K in Sub]: (p: ReturnType<typeof parseArgs>, dataDir: string) => Promise<number> } = {
   async ls(p, dataDir) {
-    const runs = listRuns(dataDir);
-    if (runs.length === 0) {
+    if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
+    // One run with a broken manifest is listed as unreadable (and warned about); the others still list.
+    const runs: RunInfo[] = [];
+    const broken: { dir: string; problem: string }[] = [];
+    for (const dir of findRunDirs(dataDir)) {
+      try {
+        runs.push(runInfo(dir));
+      } catch (err) {
+        if (!(err instanceof CliError)) throw err;
+        broken.push({ dir, problem: err.message });
+      }
+    }
+    for (const b of broken) process.stderr.write(`warning: ${b.problem}\n`);
+    const done = broken.length ? ExitCode.failure : ExitCode.ok;
+    if (runs.length === 0 && broken.length === 0) {
       process.stderr.write(`${message.emptyArchive(dataDir)}\n`);
       return ExitCode.ok;
     }
+    const unreadable = broken.map((b) => ({ experiment: path.basename(path.dirname(b.dir)), run: path.basename(b.dir), status: 'unreadable', started: null, requests: null, finalized: false, dir: b.dir }));
+    const all = [...runs.map(lsRow), ...unreadable];
     if (opt.bool(p, 'json')) {
-      for (const r of runs) process.stdout.write(`${JSON.stringify(lsRow(r))}\n`);
-      return ExitCode.ok;
+      for (const r of all) process.stdout.write(`${JSON.stringify(r)}\n`);
+      return done;
     }
-    const rows = runs.map(lsRow).map((r) => [r.experiment, r.run, r.status, r.started, r.requests, r.finalized ? 'yes' : 'no']);
+    const rows = all.map((r) => [r.experiment, r.run, r.status, r.started, r.requests, r.finalized ? 'yes' : 'no']);
     process.stdout.write(`${formatTable(['experiment', 'run', 'status', 'started', 'requests', 'finalized'], rows)}\n`);
-    return ExitCode.ok;
+    return done;
   },
 
   async show(p, dataDir) {
