@@ -107,7 +107,7 @@ const handlers: { [K in Sub]: (p: ReturnType<typeof parseArgs>, dataDir: string)
       ['finalized', info.finalized ? 'yes' : 'no'],
       ['host', m.host],
       ['command', m.command],
-      ['tool', `servelab ${m.tool_version}${m.git_commit ? ` (${m.git_commit.slice(0, 12)})` : ''}`],
+      ['tool', m.tool_version ? `servelab ${m.tool_version}${m.git_commit ? ` (${m.git_commit.slice(0, 12)})` : ''}` : null],
       ['error', m.error],
       ['counts', m.counts ? JSON.stringify(m.counts) : null],
       ['config', m.config ? JSON.stringify(m.config) : null],

@@ -1,5 +1,5 @@
-// Regression test: `runs ls` over an archive where one run's manifest is broken still lists
-// the other runs, marks the broken one unreadable, warns with the file and exits 1.
+// Regression tests for `runs ls` and `runs show`: one broken manifest does not stop the
+// listing (marked unreadable, warned with the file, exit 1); a manifest lacking fields shows no 'undefined'.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -44,5 +44,14 @@ describe('runs ls with a broken manifest', () => {
     expect(lines[3]).toMatch(/^exp +torn +unreadable /);
     const json = await capture('ls', '--data', data, '--json');
     expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).status)).toEqual(['complete', 'unreadable']);
+  });
+
+  it('show leaves out the tool line when the manifest has no tool_version', async () => {
+    runDir('bare', JSON.stringify({ run: 'bare', experiment: 'exp', status: 'complete', started_unix_ms: 0 }));
+    const r = await capture('show', 'exp/bare', '--data', data);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^status +complete$/m);
+    expect(r.stdout).not.toMatch(/undefined/);
+    expect(r.stdout).not.toMatch(/^tool /m);
   });
 });
