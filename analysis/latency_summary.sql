@@ -49,23 +49,22 @@ per_request AS (
   FROM req
   GROUP BY ALL
 ),
-chunk_times AS MATERIALIZED (
-  -- one list of (idx, t_ns) per request, sorted by idx (cheaper than a window or an ordered aggregate)
-  SELECT run, request_id, list_sort(list({'idx': idx, 't': t_ns})) AS l FROM chunks GROUP BY run, request_id
+chunk_times AS (
+  -- per request, the chunk indexes and times as two lists filled in step (one aggregate, so their
+  -- orders agree); in idx order already when the indexes read 0, 1, 2, … (chunks are appended in
+  -- order), else sorted by (idx, t_ns)
+  SELECT run, request_id, list(idx) AS i, list(t_ns) AS t FROM chunks GROUP BY run, request_id
 ),
-chunked AS (
-  -- ok requests that streamed chunks: a small build side for the join below
-  SELECT r.run, r.request_id, r.endpoint, r.phase
-  FROM requests r SEMI JOIN chunk_times c ON r.run = c.run AND r.request_id = c.request_id
-  WHERE r.status = 'ok'
+ordered AS (
+  SELECT run, request_id,
+    CASE WHEN i = range(len(i))::INTEGER[] THEN t ELSE list_transform(list_sort(list_zip(i, t)), x -> x[2]) END AS t
+  FROM chunk_times
 ),
 gaps AS (
-  -- join per request (1 row each), then unnest the gaps
-  SELECT run, endpoint, phase, b.t - a.t AS itl_ns
-  FROM (
-    SELECT k.run, k.endpoint, k.phase, unnest(list_slice(c.l, 2, len(c.l))) AS b, unnest(list_slice(c.l, 1, len(c.l) - 1)) AS a
-    FROM chunk_times c JOIN chunked k ON k.run = c.run AND k.request_id = c.request_id
-  )
+  -- ok requests only: join per request (1 row each), then unnest the gaps t[k+1] - t[k]
+  SELECT r.run, r.endpoint, r.phase, unnest(list_transform(list_slice(c.t, 2, len(c.t)), (x, k) -> x - c.t[k])) AS itl_ns
+  FROM ordered c JOIN requests r ON r.run = c.run AND r.request_id = c.request_id
+  WHERE r.status = 'ok'
 ),
 per_gap AS (
   SELECT run, endpoint, phase,
