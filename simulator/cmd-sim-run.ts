@@ -10,7 +10,7 @@ import { ROUTERS, type RouterKind } from './cluster.ts';
 import { POLICIES } from './engine/index.ts';
 import { runOffline } from './offline.ts';
 import { engineSetup } from './sim-setup.ts';
-import { ARRIVALS, type ArrivalSpec, COUNTERS, type Counter, type MixEntry, type WorkloadSpec, generateWorkload, loadShareGpt, mmppAround, parseLengthSpec } from './workloads/index.ts';
+import { ARRIVALS, type ArrivalSpec, COUNTERS, type Counter, type MixEntry, type WorkloadSpec, checkWorkload, generateWorkload, loadShareGpt, mmppAround, parseLengthSpec } from './workloads/index.ts';
 
 export const spec: CommandSpec = {
   name: 'sim run',
@@ -72,19 +72,22 @@ export function workloadFromFlags(p: ReturnType<typeof parseArgs>): WorkloadSpec
   if (rate === undefined && !(kind === 'mmpp' && opt.list(p, 'mmpp').length)) throw usageError('--rate: required (mean requests per second), e.g. --rate 10');
   if (rate !== undefined && !(rate > 0 && Number.isFinite(rate))) throw usageError(`--rate: ${rate} must be a positive number of requests per second`);
   let arrival: ArrivalSpec;
-  if (kind === 'gamma') arrival = { kind, rate: rate!, burstiness: opt.num(p, 'burstiness')! };
+  const burstiness = opt.num(p, 'burstiness')!;
+  if (!(burstiness > 0 && Number.isFinite(burstiness))) throw usageError(`--burstiness: ${burstiness} must be a positive number (the Gamma shape: 1 = Poisson, < 1 burstier)`);
+  if (kind === 'gamma') arrival = { kind, rate: rate!, burstiness };
   else if (kind === 'mmpp') {
     const m = opt.list(p, 'mmpp').map(Number);
-    if (m.length && (m.length !== 4 || m.some((x) => Number.isNaN(x)))) throw usageError(`--mmpp: '${opt.list(p, 'mmpp').join(',')}' must be four numbers RATE0,RATE1,SWITCH0,SWITCH1`);
+    if (m.length && (m.length !== 4 || m.some((x) => !Number.isFinite(x)))) throw usageError(`--mmpp: '${opt.list(p, 'mmpp').join(',')}' must be four numbers RATE0,RATE1,SWITCH0,SWITCH1`);
     arrival = m.length ? { kind, rates: [m[0]!, m[1]!], switch: [m[2]!, m[3]!] } : mmppAround(rate!);
   } else arrival = { kind: kind as 'poisson' | 'constant', rate: rate! };
   const count = opt.num(p, 'num-requests');
   const duration = opt.num(p, 'duration');
   if (count === undefined && duration === undefined) throw usageError('give --num-requests N or --duration SECONDS');
+  if (duration !== undefined && !(duration > 0 && Number.isFinite(duration))) throw usageError(`--duration: ${duration} must be a positive number of simulated seconds`);
   const file = opt.str(p, 'dataset');
   const adapters = opt.num(p, 'adapters')!;
   const mix: MixEntry[] | undefined = adapters > 0 ? Array.from({ length: adapters }, (_, i) => ({ name: `adapter-${i}`, weight: 1, adapter: `adapter-${i}` })) : undefined;
-  return {
+  const spec: WorkloadSpec = {
     arrival,
     count,
     duration,
@@ -95,6 +98,9 @@ export function workloadFromFlags(p: ReturnType<typeof parseArgs>): WorkloadSpec
     ignoreEos: opt.bool(p, 'ignore-eos'),
     seed: opt.num(p, 'seed')!,
   };
+  // Everything else the generator would reject, before a run folder is created.
+  checkWorkload(spec);
+  return spec;
 }
 
 export async function run(argv: string[]): Promise<number> {
@@ -104,6 +110,8 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   const workload = workloadFromFlags(p);
+  const moeSkew = opt.num(p, 'moe-skew')!;
+  if (!(moeSkew >= 0 && moeSkew <= 1)) throw usageError(`--moe-skew: ${moeSkew} must be between 0 and 1`);
   const seed = opt.num(p, 'seed')!;
   const adapters = opt.num(p, 'adapters')!;
   const setup = engineSetup({

@@ -1,5 +1,5 @@
-// Regression tests for the exit codes and messages of bad command lines found in QA:
-// a missing required flag is a usage error (2), and an existing run folder is refused by flag.
+// Regression tests for the exit codes and messages of bad command lines found in QA: usage
+// errors (2) naming the flag, refused before any run folder is created or an existing one touched.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,5 +62,21 @@ describe('bad command lines', () => {
     expect(b.exitCode).toBe(2);
     expect(b.message).toMatch(/^--run-id taken: .*runs\/schedule\/taken already holds a run/);
     expect(lines).toEqual([]);
+  });
+
+  it('sim run rejects bad workload flags by name before it creates a run folder', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--duration', '-3'], /^--duration: -3 must be a positive number/],
+      [['--num-requests', '5', '--arrival', 'gamma', '--burstiness', '-1'], /^--burstiness: -1 must be a positive number/],
+      [['--num-requests', '5', '--arrival', 'mmpp', '--mmpp', '1,2,-1,3'], /^mmpp\.switch\[0\]: -1 must be a positive number/],
+      [['--num-requests', '5', '--model', 'Qwen3-30B-A3B', '--moe-skew', '3'], /^--moe-skew: 3 must be between 0 and 1/],
+    ];
+    for (const [i, [flags, msg]] of cases.entries()) {
+      const out = path.join(tmp, `bad-${i}`);
+      const err = await failure(sim(['run', '--rate', '5', ...flags, '--out', out], () => {}));
+      expect(err.exitCode, flags.join(' ')).toBe(2);
+      expect(err.message).toMatch(msg);
+      expect(fs.existsSync(out), `${out} left behind`).toBe(false);
+    }
   });
 });
