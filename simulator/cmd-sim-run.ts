@@ -112,6 +112,10 @@ export async function run(argv: string[]): Promise<number> {
   const workload = workloadFromFlags(p);
   const moeSkew = opt.num(p, 'moe-skew')!;
   if (!(moeSkew >= 0 && moeSkew <= 1)) throw usageError(`--moe-skew: ${moeSkew} must be between 0 and 1`);
+  const adaptersFlag = opt.num(p, 'adapters')!;
+  if (adaptersFlag > 0 && opt.num(p, 'gpu-loras')! < opt.num(p, 'max-loras')!) {
+    throw usageError(`--gpu-loras: ${opt.num(p, 'gpu-loras')} must be ≥ --max-loras ${opt.num(p, 'max-loras')} (every adapter of a batch is resident in HBM)`);
+  }
   const seed = opt.num(p, 'seed')!;
   const adapters = opt.num(p, 'adapters')!;
   const setup = engineSetup({

@@ -70,6 +70,7 @@ describe('bad command lines', () => {
       [['--num-requests', '5', '--arrival', 'gamma', '--burstiness', '-1'], /^--burstiness: -1 must be a positive number/],
       [['--num-requests', '5', '--arrival', 'mmpp', '--mmpp', '1,2,-1,3'], /^mmpp\.switch\[0\]: -1 must be a positive number/],
       [['--num-requests', '5', '--model', 'Qwen3-30B-A3B', '--moe-skew', '3'], /^--moe-skew: 3 must be between 0 and 1/],
+      [['--num-requests', '5', '--adapters', '3', '--gpu-loras', '2', '--max-loras', '4'], /^--gpu-loras: 2 must be ≥ --max-loras 4/],
     ];
     for (const [i, [flags, msg]] of cases.entries()) {
       const out = path.join(tmp, `bad-${i}`);
