@@ -59,8 +59,13 @@ function inverter(spec: ScheduleSpec): (lambda: number) => number {
   };
 }
 
-/** Absolute send times in ns, bounded by count and/or duration. */
-export function buildSchedule(spec: ScheduleSpec, rng: Rng): Float64Array {
+/**
+ * Absolute send times in ns, bounded by count and/or duration. At a steady rate (no stages)
+ * the drawn gaps are rescaled so the schedule runs at exactly the target rate (the draw's own
+ * noise would otherwise miss it by ~1/√n): n arrivals span (n−1)/rate, and a duration-bound
+ * schedule holds round(rate·duration) arrivals. `exactRate: false` keeps the raw draw.
+ */
+export function buildSchedule(spec: ScheduleSpec & { exactRate?: boolean }, rng: Rng): Float64Array {
   if (spec.count === undefined && spec.durationS === undefined) throw new Error('schedule needs a count or a duration');
   const limit = spec.count ?? Number.MAX_SAFE_INTEGER;
   const endS = spec.durationS ?? Infinity;
@@ -69,6 +74,9 @@ export function buildSchedule(spec: ScheduleSpec, rng: Rng): Float64Array {
     return new Float64Array(spec.count);
   }
   const gap = unitGap(spec, rng);
+  if (spec.exactRate !== false && !spec.stages?.length && spec.rate > 0) {
+    return exactRateSchedule(spec.rate, gap, limit, endS);
+  }
   const at = inverter(spec);
   const out: number[] = [];
   let lambda = 0;
@@ -80,6 +88,20 @@ export function buildSchedule(spec: ScheduleSpec, rng: Rng): Float64Array {
     lambda += gap();
   }
   return Float64Array.from(out);
+}
+
+function exactRateSchedule(rate: number, gap: () => number, limit: number, endS: number): Float64Array {
+  // n arrivals: as many as the count allows, and no more than the duration holds at this rate
+  const n = Math.min(limit, Number.isFinite(endS) ? Math.max(1, Math.round(rate * endS)) : limit);
+  // cumulative unit-time positions of arrivals 0..n-1, and where arrival n would fall
+  const pos = new Float64Array(n + 1);
+  for (let i = 1; i <= n; i++) pos[i] = pos[i - 1]! + gap();
+  // count-bound: arrival n−1 lands at (n−1)/rate; duration-bound: arrival n would land at the end
+  const bound = Number.isFinite(endS) && n < limit ? n : n - 1;
+  const scale = bound > 0 && pos[bound]! > 0 ? bound / rate / pos[bound]! : 1 / rate;
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.round(pos[i]! * scale * 1e9);
+  return out;
 }
 
 /** Parses stages 'DUR:RATE[-RATE],…' e.g. '10:0-50,60:50' (linear 0→50 over 10 s, then 50 for 60 s). */

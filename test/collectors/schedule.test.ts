@@ -53,3 +53,19 @@ describe('arrival schedules', () => {
     expect([...buildSchedule({ rate: Infinity, count: 5 }, seededRng(1))]).toEqual([0, 0, 0, 0, 0]);
   });
 });
+
+describe('exact-rate schedules', () => {
+  it('a count-bound Poisson schedule spans exactly (n−1)/rate; a duration-bound one holds rate·duration arrivals inside it', () => {
+    const s = buildSchedule({ rate: 1000, count: 5000 }, seededRng(11));
+    expect(s.length).toBe(5000);
+    expect(s[s.length - 1]! / 1e9).toBeCloseTo(4.999, 6);
+    const d = buildSchedule({ rate: 1000, durationS: 5 }, seededRng(11));
+    expect(d.length).toBe(5000);
+    expect(d[d.length - 1]! / 1e9).toBeLessThan(5);
+    for (let i = 1; i < d.length; i++) expect(d[i]!).toBeGreaterThanOrEqual(d[i - 1]!);
+  });
+  it('exactRate: false keeps the raw draw, whose span misses the target by the draw noise', () => {
+    const raw = buildSchedule({ rate: 1000, count: 5000, exactRate: false }, seededRng(11));
+    expect(raw[raw.length - 1]! / 1e9).not.toBeCloseTo(4.999, 3);
+  });
+});
