@@ -5,7 +5,7 @@ import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { StatementType, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
-import { CliError, ExitCode, usageError } from '../core/errors.ts';
+import { CliError, ExitCode, fileSystemProblem, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { formatTable } from '../core/output.ts';
@@ -115,8 +115,11 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (!query) return ExitCode.ok;
     const views = [`views available: ${cat.views.join(', ')}`, `see their columns with: servelab sql "describe requests"`];
-    const fail = (err: unknown) =>
-      err instanceof CliError ? err : new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
+    const fail = (err: unknown) => {
+      if (err instanceof CliError) return err;
+      const fsProblem = fileSystemProblem(err); // e.g. --out names a folder: not the query's fault
+      return fsProblem ? new CliError(fsProblem) : new CliError(`query failed: ${(err as Error).message}`, ExitCode.failure, views);
+    };
     // Statements are checked and run one by one (a later one may use a table an earlier one
     // made); without --write only reads ever run, so a refused statement changes nothing.
     let last: DuckDBPreparedStatement | undefined;

@@ -1,6 +1,6 @@
 // The `servelab` command: a table of subcommands, each loaded only when called so that
 // `servelab sim serve` starts fast. Every subcommand module exports `run(argv)`.
-import { CliError, ExitCode, choiceList, usageError } from './errors.ts';
+import { CliError, ExitCode, choiceList, fileSystemProblem, usageError } from './errors.ts';
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -67,6 +67,11 @@ export function reportError(err: unknown): number {
     process.stderr.write(`servelab: ${err.message}\n`);
     for (const d of err.details) process.stderr.write(`  ${d}\n`);
     return err.exitCode;
+  }
+  const fsProblem = fileSystemProblem(err);
+  if (fsProblem) {
+    process.stderr.write(`servelab: ${fsProblem}\n`);
+    return ExitCode.failure;
   }
   const e = err as Error;
   process.stderr.write(`servelab: internal error: ${e?.stack ?? String(err)}\n`);

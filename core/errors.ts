@@ -69,3 +69,27 @@ function editDistance(a: string, b: string): number {
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+const FS_CODES: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EISDIR: 'is a directory (give a file name)',
+  ENOTDIR: 'a part of the path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EEXIST: 'already exists',
+};
+
+/**
+ * A file-system error from Node (a path the user gave is a folder, missing, read-only, …):
+ * `PATH: problem (CODE)`, not an internal error with a stack. Undefined for anything else.
+ */
+export function fileSystemProblem(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException & { dest?: string };
+  if (!e || typeof e !== 'object' || typeof e.code !== 'string' || typeof e.syscall !== 'string') return undefined;
+  const target = e.syscall === 'rename' && e.dest ? e.dest : e.path;
+  if (!target) return undefined;
+  const what = FS_CODES[e.code];
+  return what ? `${target}: ${what} (${e.code})` : `${target}: ${e.message}`;
+}
