@@ -23,6 +23,7 @@ export const MOE_STAGES = [
   'moe_expert_heat',
   'moe_imbalance_points',
   'moe_correlation',
+  'moe_cv_prediction',
 ] as const;
 
 /** Where the pipeline keeps the datasets it measured, inside the run. */
@@ -62,6 +63,7 @@ export async function buildMoeReport(runDir: string, opts: { out?: string; force
     const vsScore = await points('predicted_score');
     const vsCv = await points('real_cv');
     const correlation = await q(`SELECT backend, metric, x, n, pearson, spearman, slope, intercept, r2 FROM moe_correlation ORDER BY metric, x, backend`);
+    const prediction = await q(`SELECT backend, cv, n, pearson, spearman, slope, intercept, r2, cv_min, cv_max FROM moe_cv_prediction ORDER BY cv, backend`);
     const predReal = await q(`SELECT b.backend, b.dataset, b.predicted_score, c.per_step_cv AS real_cv, c.aggregated_cv AS real_cv_aggregated
       FROM moe_bench b JOIN moe_cv c ON c.backend = b.backend AND c.dataset = b.dataset ORDER BY b.backend, b.dataset`);
     const cvTable = await q(`SELECT backend, dataset, per_step_cv, aggregated_cv, max_min_ratio, total_tokens, steps, warmup_steps, layers, experts FROM moe_cv ORDER BY backend, dataset`);
@@ -83,7 +85,11 @@ export async function buildMoeReport(runDir: string, opts: { out?: string; force
       { title: 'Metrics vs predicted imbalance score', text: 'Baseline (Triton MoE, TP=4) beside DefaultAll2All (FlashInfer MoE, EP=4).', chart: chart(specs.metricVsImbalance('predicted imbalance score'), vsScore, 'metrics_vs_score') },
       { title: 'Metrics vs real imbalance (per-step CV)', chart: chart(specs.metricVsImbalance('real CV (per-step)'), vsCv, 'metrics_vs_real_cv') },
       { title: 'Correlation and fitted trend', table: { columns: cols('backend', 'metric', 'x', 'n', ['pearson', 3], ['spearman', 3], ['slope', 4], ['intercept', 3], ['r2', 3]), rows: correlation, csvName: 'moe_correlation' } },
-      { title: 'Predicted score vs real CV', chart: chart(specs.predictedVsReal(), predReal, 'predicted_vs_real') },
+      {
+        title: 'Predicted score vs real CV',
+        chart: chart(specs.predictedVsReal(), predReal, 'predicted_vs_real'),
+        table: { columns: cols('backend', 'cv', 'n', ['pearson', 3], ['spearman', 3], ['slope', 4], ['intercept', 4], ['r2', 3], ['cv_min', 4], ['cv_max', 4]), rows: prediction, csvName: 'moe_cv_prediction' },
+      },
       { title: 'Real imbalance per dataset', table: { columns: cols('backend', 'dataset', ['per_step_cv', 4], ['aggregated_cv', 4], ['max_min_ratio', 3], 'total_tokens', 'steps', 'warmup_steps', 'layers', 'experts'), rows: cvTable, csvName: 'moe_cv' } },
       { title: 'Per-step CV over time', chart: chart(specs.cvOverTime(), timeline, 'moe_cv_timeline') },
       { title: 'Expert heat map (layer × expert)', text: 'Tokens routed to each expert, summed over the datasets and over steps of at most 1000 tokens, relative to the layer mean.', chart: chart(specs.expertHeatmap(), heat, 'moe_expert_heat') },
