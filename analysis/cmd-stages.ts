@@ -40,6 +40,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (p.positionals.length === 0) throw usageError('stages: missing RUN-DIR', [`usage: servelab stages RUN-DIR... [--only A,B] [--force]`]);
+  if (p.positionals.length > 1 && !opt.str(p, 'out')) {
+    throw usageError(`stages: ${p.positionals.length} run folders need --out DIR (one derived/ folder for all of them)`, [`e.g. ${spec.examples[2]}`]);
+  }
   const only = opt.list(p, 'only');
   const known = [...loadStages(undefined, new Map()).keys()];
   for (const name of only) if (!known.includes(name)) throw usageError(`--only: ${choiceList(name, known)}`);

@@ -80,4 +80,21 @@ describe('bad command lines', () => {
       expect(fs.existsSync(out), `${out} left behind`).toBe(false);
     }
   });
+
+  it('simulate --run-id without --run is a usage error (it was silently ignored)', async () => {
+    const lines: string[] = [];
+    const err = await failure(simulate(['--workload', 'discriminating', '--run-id', 'x'], (s) => lines.push(s)));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toBe('--run-id: only used with --run (record the simulation as a run)');
+    expect(lines).toEqual([]);
+  });
+
+  it('stages over several runs without --out names the flag (was an internal API message, exit 1)', async () => {
+    const { run: stages } = await import('../../analysis/cmd-stages.ts');
+    const a = existingRun(path.join(tmp, 'stages', 'a'));
+    const b = existingRun(path.join(tmp, 'stages', 'b'));
+    const err = await failure(stages([a, b]));
+    expect(err.exitCode).toBe(2);
+    expect(err.message).toMatch(/^stages: 2 run folders need --out DIR/);
+  });
 });
