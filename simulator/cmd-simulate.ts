@@ -74,6 +74,7 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
   const modes: SimMode[] = modeFlag === 'both' ? ['discrete', 'event'] : [modeFlag as SimMode];
   const preemptive = opt.bool(p, 'preempt');
 
+  if (opt.str(p, 'run-id') !== undefined && !opt.bool(p, 'run')) throw usageError('--run-id: only used with --run (record the simulation as a run)');
   if (opt.bool(p, 'run')) refuseExistingRun({ runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), experiment: 'schedule' });
   const record = opt.bool(p, 'run')
     ? createRun({ experiment: 'schedule', dataDir: opt.str(p, 'data'), runId: opt.str(p, 'run-id'), config: { ...p.opts }, command: `servelab simulate ${argv.join(' ')}` })
