@@ -191,7 +191,7 @@ function metrics(inst: SimInstance, url: URL, res: ServerResponse): void {
   const gpu = url.searchParams.get('gpu_id');
   if (gpu !== null) {
     // The imbalance tools' per-GPU concurrency endpoint.
-    const id = Number(gpu);
+    const id = /^\d+$/.test(gpu) ? Number(gpu) : NaN; // '' and ' 1' are not ids (Number('') is 0)
     const perReplica = inst.config.tp * inst.config.ep;
     if (!Number.isInteger(id) || id < 0 || id >= inst.config.gpus) {
       return sendJson(res, 400, { error: `gpu_id must be an integer in [0, ${inst.config.gpus - 1}], got '${gpu}'` });
