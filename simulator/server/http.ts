@@ -115,6 +115,14 @@ export const field = {
     if (min !== undefined && v < min) throw new HttpError(400, `${name} must be at least ${min}, got ${v}.`, 'BadRequestError', name);
     return v;
   },
+  /** A float field; as pydantic's lax mode, a numeric string is accepted too. */
+  optNum(body: Record<string, unknown>, name: string): number | undefined {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n)) throw new HttpError(400, `${name}: Input should be a valid number, got ${JSON.stringify(v)}`, 'BadRequestError', name);
+    return n;
+  },
   optBool(body: Record<string, unknown>, name: string): boolean | undefined {
     const v = body[name];
     if (v === undefined || v === null) return undefined;

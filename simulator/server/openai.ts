@@ -82,6 +82,9 @@ export async function handleGenerate(inst: SimInstance, kind: Kind, req: Incomin
   const stream = field.optBool(body, 'stream') ?? false;
   const usage = parseUsage(body, stream);
   const { name, adapter } = resolveModel(inst, field.optStr(body, 'model'));
+  // Sampling fields do not change the simulated text, but a wrong type is a 400 as on vLLM.
+  for (const f of ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'repetition_penalty', 'min_p']) field.optNum(body, f);
+  for (const f of ['top_k', 'seed']) field.optInt(body, f);
   const n = field.optInt(body, 'n', 1);
   if (n !== undefined && n > 1) throw new HttpError(400, 'n: only n=1 is supported by the simulated server', 'BadRequestError', 'n');
   const prompt = kind === 'chat' ? renderChat(parseMessages(body)) : parsePrompt(body);
