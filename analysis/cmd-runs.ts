@@ -33,14 +33,17 @@ const specs = {
     description: 'A torn last line (crash mid-write) is skipped and reported. A malformed line elsewhere stops with file:line: field: problem, unless --lenient.',
     options: { data, lenient },
     positionals: [runArg],
-    examples: ['servelab runs finalize latency/sample-001 --data data/samples', 'servelab runs finalize data/runs/moe/20261123-051500-ab12 --lenient'],
+    examples: [
+      'cp -r data/samples /tmp/archive && servelab runs finalize latency/sample-001 --data /tmp/archive   # finalize rewrites the manifest: use a copy of the committed sample',
+      'servelab runs finalize data/runs/moe/20261123-051500-ab12 --lenient',
+    ],
   },
   repair: {
     name: 'runs repair',
     summary: 'finalize a run left `running` by a writer that died (kill -9, crash) and mark it incomplete',
     options: { data, lenient },
     positionals: [runArg],
-    examples: ['servelab runs repair 20261123-051500-ab12', 'servelab runs repair moe/20261123-051500-ab12 --lenient'],
+    examples: ['servelab runs repair latency/sample-001 --data /tmp/archive   # the copy made for finalize', 'servelab runs repair moe/20261123-051500-ab12 --lenient'],
   },
 } satisfies Record<string, CommandSpec>;
 

@@ -1,6 +1,7 @@
-// Regression tests for --help layout: argument and option descriptions start in one column,
-// and a flag too long for that column never runs into its description.
-import { describe, expect, it } from 'vitest';
+// Regression tests for --help: argument and option descriptions start in one column, a flag
+// too long for that column never runs into its description, and examples do not write into the repo.
+import { describe, expect, it, vi } from 'vitest';
+import { run as runs } from '../../analysis/cmd-runs.ts';
 import { type CommandSpec, helpText } from '../../core/args.ts';
 
 const spec: CommandSpec = {
@@ -38,5 +39,22 @@ describe('helpText layout', () => {
     expect(lines[i]!.trim()).toBe('--max-num-batched-tokens INTEGER');
     expect(lines[i + 1]!.indexOf('token budget per step')).toBe(column(help, 'archive root'));
     expect(lines[i + 1]).toContain('[default: 8192]');
+  });
+});
+
+describe('runs finalize / repair examples', () => {
+  it('work on a copy, never on the committed sample archive (finalize rewrites its manifest)', async () => {
+    for (const sub of ['finalize', 'repair']) {
+      let text = '';
+      const spy = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((text += String(s)), true));
+      try {
+        expect(await runs([sub, '--help'])).toBe(0);
+      } finally {
+        spy.mockRestore();
+      }
+      const examples = text.slice(text.indexOf('Examples:')).split('\n').slice(1).filter((l) => l.trim());
+      expect(examples.length).toBeGreaterThan(0);
+      for (const e of examples) expect(e, e).not.toMatch(/--data data\/samples/);
+    }
   });
 });
