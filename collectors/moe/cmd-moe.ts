@@ -15,6 +15,7 @@ export const subcommands: Record<string, Sub> = {
   report: { summary: "build the moe_* stages of a run and render its report.html", load: () => import('./cmd-report.ts') },
   init: { summary: 'create the experiment run (or reopen one to resume) and print its folder', load: () => import('./cmd-init.ts') },
   finish: { summary: 'record the final status of an experiment run', load: () => import('./cmd-finish.ts') },
+  routed: { summary: "vLLM's routed_experts in saved responses → a gate-log file (client-side expert load)", load: () => import('./cmd-routed.ts') },
   score: { summary: 'the ImbalancePredictor score and components of a dataset file (JSON)', load: () => import('./cmd-score.ts') },
 };
 

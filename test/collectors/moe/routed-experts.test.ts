@@ -52,3 +52,34 @@ describe('routed_experts → gate-log lines', () => {
     expect(() => routedExpertsToGateLines(npy('<f4', [1, 2], new Uint8Array(8)), { experts: 8, step: 0, t: 0 })).toThrow(/dtype '<f4'/);
   });
 });
+
+describe('servelab moe routed', () => {
+  it('writes one step per choice with routed_experts; servelab moe cv reads the folder', async () => {
+    const { run } = await import('../../../collectors/moe/cmd-routed.ts');
+    const { run: cv } = await import('../../../collectors/moe/cmd-cv.ts');
+    const fs = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-routed-'));
+    const out: string[] = [];
+    const spy = (s: unknown) => (out.push(String(s)), true);
+    const orig = process.stdout.write.bind(process.stdout);
+    process.stdout.write = spy as typeof process.stdout.write;
+    try {
+      const responses = path.join(dir, 'responses.jsonl');
+      const resp = (choices: unknown[]) => JSON.stringify({ id: 'x', object: 'text_completion', created: 7, choices });
+      fs.writeFileSync(responses, [resp([{ index: 0, text: 'a', routed_experts: NUMPY_I4 }, { index: 1, text: 'b' }]), '', resp([{ index: 0, text: 'c', routed_experts: NUMPY_I8_F }])].join('\n') + '\n');
+      expect(await run([responses, '--experts', '8', '--out', path.join(dir, 'gates')])).toBe(0);
+      const lines = fs.readFileSync(path.join(dir, 'gates', 'gate_logs_client.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      expect(lines.map((l) => [l.step, l.layer, l.num_tokens, l.t])).toEqual([[0, 0, 3, 7], [0, 1, 3, 7], [1, 0, 3, 7], [1, 1, 3, 7]]);
+      expect(lines[2].expert_counts).toEqual(LAYER0);
+      out.length = 0;
+      expect(await cv([path.join(dir, 'gates'), '--method', 'aggregated'])).toBe(0);
+      expect(out.join('')).toContain('Aggregated CV: 0.8861'); // loads 6 6 4 4 0 0 0 2 (both requests, both layers)
+      await expect(run([responses, '--out', path.join(dir, 'g2')])).rejects.toThrow(/--experts N is required/);
+    } finally {
+      process.stdout.write = orig;
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
