@@ -144,8 +144,10 @@ export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig 
   try {
     spec = getModel(out.model);
   } catch (err) {
-    if (!(err instanceof CliError) || where === 'flags') throw err;
-    throw new CliError(`${where}: model: ${err.message}`, err.exitCode, err.details);
+    if (!(err instanceof CliError)) throw err;
+    // sim serve has no --model-config: drop that hint.
+    const details = err.details.filter((d) => !d.includes('--model-config'));
+    throw new CliError(where === 'flags' ? err.message : `${where}: model: ${err.message}`, err.exitCode, details);
   }
   if (!out.servedModelName) out.servedModelName = out.model;
   if (!out.maxModelLen) out.maxModelLen = CONTEXT[spec.name] ?? spec.maxContext;

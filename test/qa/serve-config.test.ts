@@ -30,6 +30,13 @@ describe('sim serve configuration errors', () => {
     expect(e.message).toBe("--tp: 3 does not divide Llama-3-8B's 32 attention heads / 8 KV heads: valid TP degrees are 1, 2, 4, 8, 16, 32");
   });
 
+  it('an unknown --model lists the presets without a hint at a flag sim serve lacks', () => {
+    const e = error(['--model', 'Llama-9B']);
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toMatch(/^unknown model: 'Llama-9B' is not one of 'Llama-3-8B'/);
+    expect(e.details.join('\n')).not.toMatch(/--model-config/);
+  });
+
   it('out-of-range flags are usage errors named by their flag', () => {
     expect(error(['--port', '99999'])).toMatchObject({ exitCode: 2, message: '--port: must be 0–65535, got 99999' });
     expect(error(['--tp', '2', '--gpus', '3'])).toMatchObject({ exitCode: 2, message: '--gpus: 3 GPUs cannot be split into replicas of tp×ep = 2' });
