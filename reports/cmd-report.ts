@@ -6,6 +6,7 @@ import path from 'node:path';
 import { helpText, opt, parseArgs, type CommandSpec } from '../core/args.ts';
 import { CliError, choiceList } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
+import { message } from '../core/messages.ts';
 import { findRunDirs } from '../analysis/catalog.ts';
 import { runStages } from '../analysis/stages.ts';
 import { renderReport } from './html.ts';
@@ -35,7 +36,9 @@ export const spec: CommandSpec = {
 export function resolveRun(arg: string, dataDir = process.env.SERVELAB_DATA ?? 'data'): string {
   if (fs.existsSync(path.join(arg, 'manifest.json'))) return path.resolve(arg);
   if (fs.existsSync(arg)) throw new CliError(`${arg}: not a run folder (no manifest.json)`);
-  const runs = fs.existsSync(dataDir) ? findRunDirs(dataDir) : [];
+  if (!fs.existsSync(dataDir)) throw new CliError(`run '${arg}' not found: ${message.noDataDir(dataDir)}`);
+  const runs = findRunDirs(dataDir);
+  if (runs.length === 0) throw new CliError(`run '${arg}' not found: ${message.emptyArchive(dataDir)}`);
   const match = runs.filter((d) => path.basename(d) === arg);
   if (match.length === 1) return match[0]!;
   if (match.length > 1) throw new CliError(`run id ${arg} is in several experiments: give the folder`, undefined, match);

@@ -1,4 +1,4 @@
-// Regression tests for `runs ls` and `runs show`: one broken manifest does not stop the
+// Regression tests for `runs ls`, `runs show` and report's run lookup: one broken manifest does not stop the
 // listing (marked unreadable, warned with the file, exit 1); a manifest lacking fields shows no 'undefined'.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -53,5 +53,16 @@ describe('runs ls with a broken manifest', () => {
     expect(r.stdout).toMatch(/^status +complete$/m);
     expect(r.stdout).not.toMatch(/undefined/);
     expect(r.stdout).not.toMatch(/^tool /m);
+  });
+});
+
+describe('report: a run id in an empty or missing archive', () => {
+  it('says the archive is empty or missing instead of "is not one of" an empty list', async () => {
+    const { resolveRun } = await import('../../reports/cmd-report.ts');
+    const empty = path.join(data, 'empty-archive');
+    fs.mkdirSync(path.join(empty, 'runs'), { recursive: true });
+    expect(() => resolveRun('r1', empty)).toThrow(`run 'r1' not found: no runs under ${empty}: run a pipeline first, or point --data at an archive`);
+    expect(() => resolveRun('r1', path.join(empty, 'no'))).toThrow(/^run 'r1' not found: data folder .*no does not exist/);
+    expect(() => resolveRun('nope', data)).toThrow(/^run 'nope' is not one of '/);
   });
 });
