@@ -61,6 +61,17 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `servelab … | head`: when the reader closes the pipe early, stop quietly with exit 0, as a
+ * shell user expects, instead of an unhandled EPIPE with a stack.
+ */
+export function exitQuietlyOnClosedPipe(stream: NodeJS.WriteStream = process.stdout, exit: (code: number) => void = (c) => process.exit(c)): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    exit(ExitCode.ok);
+  });
+}
+
 /** Prints an error the way every command does and returns its exit code. */
 export function reportError(err: unknown): number {
   if (err instanceof CliError) {
