@@ -1,5 +1,7 @@
 // `servelab stages <run-dir>…`: builds the analysis stages (analysis/<stage>.sql) of a run into
 // <run>/derived/, or of several runs together into --out, printing one line per stage.
+import fs from 'node:fs';
+import path from 'node:path';
 import { helpText, opt, parseArgs, type CommandSpec } from '../core/args.ts';
 import { choiceList, usageError } from '../core/errors.ts';
 import { loadStages, runStages } from './stages.ts';
@@ -25,6 +27,30 @@ export const spec: CommandSpec = {
   ],
 };
 
+/**
+ * The stages that apply to these runs by default: an experiment's own stages are named
+ * `<experiment>_*` (moe_cv, schedule_gantt…) and built only for runs of that experiment;
+ * the rest (latency_*) apply to every run.
+ */
+export function stagesForRuns(runDirs: readonly string[], known: readonly string[]): string[] {
+  const experiments = new Set(runDirs.map((d) => experimentOf(d)));
+  const owned = (stage: string) => EXPERIMENT_STAGE_PREFIXES.find((e) => stage.startsWith(`${e}_`));
+  return known.filter((s) => {
+    const e = owned(s);
+    return e === undefined || experiments.has(e);
+  });
+}
+
+const EXPERIMENT_STAGE_PREFIXES = ['moe', 'schedule'] as const;
+
+function experimentOf(runDir: string): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { experiment?: string }).experiment ?? '';
+  } catch {
+    return path.basename(path.dirname(path.resolve(runDir)));
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
   const p = parseArgs(spec, argv);
   if (p.help) {
@@ -49,7 +75,7 @@ export async function run(argv: string[]): Promise<number> {
   const results = await runStages({
     runDirs: p.positionals,
     outDir: opt.str(p, 'out'),
-    stages: only.length ? only : undefined,
+    stages: only.length ? only : stagesForRuns(p.positionals, known),
     force: opt.bool(p, 'force'),
     log: (line) => process.stdout.write(`${line}\n`),
   });

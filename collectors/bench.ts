@@ -1,5 +1,5 @@
 // Benchmark one server (or a weighted mix) into a run, then compute vLLM's result figures
-// with DuckDB over that run's records (analysis/bench_result.sql). This is the API pipelines
+// with DuckDB over that run's records (analysis/queries/bench_result.sql). This is the API pipelines
 // call; `servelab bench` is a flag layer over it.
 import fs from 'node:fs';
 import { request, type Dispatcher } from 'undici';
@@ -138,9 +138,9 @@ export interface ResultParams {
   goodput?: Goodput;
 }
 
-/** Runs analysis/bench_result.sql over one run folder; returns key → value. */
+/** Runs analysis/queries/bench_result.sql over one run folder; returns key → value. */
 export async function computeBenchResult(runDir: string, p: ResultParams): Promise<Record<string, number | null>> {
-  const sql = fs.readFileSync(new URL('../analysis/bench_result.sql', import.meta.url), 'utf8');
+  const sql = fs.readFileSync(new URL('../analysis/queries/bench_result.sql', import.meta.url), 'utf8');
   const cat = await openCatalog({ runDirs: [runDir] });
   try {
     const list = (xs: readonly (string | number)[]) => `[${xs.map((x) => (typeof x === 'number' ? `${x}::DOUBLE` : `'${x}'`)).join(', ')}]`;

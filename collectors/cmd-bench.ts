@@ -153,7 +153,11 @@ export async function run(argv: string[]): Promise<number> {
   if (percentiles.some((x) => !(x > 0 && x < 100))) throw usageError('--metric-percentiles: values must be between 0 and 100, e.g. 50,90,99');
   const goodput = goodputOf(p);
   const thresholds = opt.list(p, 'threshold');
-  thresholds.forEach(parseThreshold);
+  for (const t of thresholds) checkThresholdKey(parseThreshold(t).key, t);
+  const rate = opt.num(p, 'request-rate')!;
+  if (!(rate > 0)) throw usageError(`--request-rate: ${rate} must be greater than 0 (inf sends everything at once)`);
+  const burstiness = opt.num(p, 'burstiness');
+  if (burstiness !== undefined && !(burstiness > 0)) throw usageError(`--burstiness: ${burstiness} must be greater than 0 (1 = Poisson, inf = constant)`);
   const endpoints = endpointsOf(p);
   const maxConcurrency = opt.num(p, 'max-concurrency') ?? null;
   if (maxConcurrency && !metrics.includes('client_queue_time')) metrics.push('client_queue_time', 'e2el_including_client_queue');
@@ -225,5 +229,23 @@ export async function run(argv: string[]): Promise<number> {
   if (!maxConcurrency && typeof lag === 'number' && lag > SEND_LAG_WARN_MS && Number.isFinite(opt.num(p, 'request-rate')!)) warn(message.clientBehind(lag));
   if (outcome.stopped) process.stderr.write(`${message.runIncomplete(run.id)}\n`);
   if (checks.some((c) => !c.ok)) return ExitCode.threshold;
+  if (outcome.sent > 0 && result.completed === 0) {
+    process.stderr.write(`servelab: no request succeeded (${result.failed} failed); see the errors above and ${run.rawFile('requests')}\n`);
+    return ExitCode.failure;
+  }
   return outcome.stopped ? ExitCode.failure : ExitCode.ok;
+}
+
+const RESULT_METRIC_KEY = /^(mean|median|std|p\d+(\.\d+)?)_(ttft|tpot|itl|e2el|client_queue_time|e2el_including_client_queue|send_lag)_ms$/;
+const RESULT_SCALAR_KEYS = [
+  'completed', 'failed', 'duration', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput',
+  'output_throughput', 'total_token_throughput', 'max_output_tokens_per_s', 'max_concurrent_requests', 'token_mismatches',
+];
+
+/** Rejects a threshold on a key the result can never have, before any load is sent. */
+function checkThresholdKey(key: string, text: string): void {
+  if (RESULT_METRIC_KEY.test(key) || RESULT_SCALAR_KEYS.includes(key)) return;
+  throw usageError(`--threshold '${text}': ${key} is not a key of the result`, [
+    `keys: ${RESULT_SCALAR_KEYS.join(' ')}, and {mean|median|std|pNN}_{ttft|tpot|itl|e2el}_ms`,
+  ]);
 }

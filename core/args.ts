@@ -198,7 +198,7 @@ export function helpText(spec: CommandSpec): string {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.type === 'boolean' ? '' : ` ${o.metavar ?? (o.type === 'list' ? 'A,B' : o.type.toUpperCase())}`}`;
     let text = o.help;
     if (o.choices) text += ` (${o.choices.join('|')})`;
-    if (o.default !== undefined && o.default !== false) text += ` [default: ${Array.isArray(o.default) ? o.default.join(' ') : String(o.default)}]`;
+    if (o.default !== undefined && o.default !== false) text += ` [default: ${Array.isArray(o.default) ? o.default.join(' ') : o.default === Infinity ? 'inf' : String(o.default)}]`;
     // A flag too long for the column gets its text on the next line, at the column.
     if (flag.length >= HELP_COLUMN) lines.push(`  ${flag}`, row('', text));
     else lines.push(row(flag, text));

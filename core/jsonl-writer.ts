@@ -98,11 +98,17 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = `${file}.tmp-${process.pid}-${Date.now()}`;
   const fd = fs.openSync(tmp, 'w');
   try {
-    if (typeof data === 'string') fs.writeSync(fd, data);
-    else fs.writeSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    try {
+      if (typeof data === 'string') fs.writeSync(fd, data);
+      else fs.writeSync(fd, data);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    // no partial file left behind: the temp file goes, the target keeps its old content
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
-  fs.renameSync(tmp, file);
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { CliError, ExitCode } from './errors.ts';
 import { JsonlWriter, writeFileAtomic } from './jsonl-writer.ts';
 import type { RecordOf, RunManifest, TableName } from './schema.ts';
 
@@ -144,7 +145,7 @@ export function createRun(opts: CreateRunOptions): RunHandle {
   const manifestFile = path.join(dir, 'manifest.json');
   const shard = opts.shard ?? 0;
   if (fs.existsSync(manifestFile)) {
-    if (!opts.resume && shard === 0) throw new Error(`${dir}: run already exists (use a new run id, or resume)`);
+    if (!opts.resume && shard === 0) throw new CliError(`${dir}: run already exists: choose another --run-id, or resume it`, ExitCode.usage);
     const prior = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as RunManifest;
     const h = new RunHandle(dir, prior, shard);
     if (shard === 0) {

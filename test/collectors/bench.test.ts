@@ -62,3 +62,24 @@ describe('servelab bench', () => {
     await expect(run(['--base-url', srv.url, '--endpoint', '/v2/foo', '--data', data])).rejects.toBeInstanceOf(CliError);
   });
 });
+
+describe('servelab bench input checks before any load', () => {
+  it('rejects a rate ≤ 0, a burstiness ≤ 0 and a threshold on a key the result never has, with exit 2 and no run', async () => {
+    for (const args of [['--request-rate', '-1'], ['--burstiness', '0'], ['--threshold', 'foo<3']]) {
+      const err = await run([...base(), ...args, '--run-id', 'never']).catch((e: unknown) => e);
+      expect(err, args.join(' ')).toBeInstanceOf(CliError);
+      expect((err as CliError).exitCode).toBe(2);
+    }
+    expect(fs.existsSync(path.join(data, 'runs/bench/never'))).toBe(false);
+  });
+
+  it('exits 1 when no request succeeded; reusing a run id is a usage error', async () => {
+    const file = path.join(data, 'all503.txt');
+    fs.writeFileSync(file, 'mode:503 a\nmode:503 b\n');
+    const code = await run(['--base-url', srv.url, '--data', data, '--dataset-name', 'file', '--dataset-path', file, '--num-prompts', '2', '--run-id', 'allfail']);
+    expect(code).toBe(1);
+    const again = await run(['--base-url', srv.url, '--data', data, '--dataset-name', 'file', '--dataset-path', file, '--num-prompts', '2', '--run-id', 'allfail']).catch((e: unknown) => e);
+    expect((again as CliError).exitCode).toBe(2);
+    expect((again as CliError).message).toMatch(/run already exists/);
+  });
+});

@@ -52,3 +52,17 @@ describe('JsonlWriter', () => {
     expect(fs.readFileSync(run.rawFile('requests'), 'utf8')).toBe(want.join('\n') + '\n');
   });
 });
+
+describe('writeFileAtomic on failure', () => {
+  it('leaves no temp file when the rename fails (target is a folder)', async () => {
+    const { writeFileAtomic } = await import('../../core/jsonl-writer.ts');
+    const fsm = await import('node:fs');
+    const os = await import('node:os');
+    const pathm = await import('node:path');
+    const dir = fsm.mkdtempSync(pathm.join(os.tmpdir(), 'servelab-atomic-'));
+    const target = pathm.join(dir, 'out');
+    fsm.mkdirSync(target);
+    expect(() => writeFileAtomic(target, 'x')).toThrow();
+    expect(fsm.readdirSync(dir)).toEqual(['out']);
+  });
+});
