@@ -43,6 +43,6 @@ export async function run(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   const sub = subcommands[name];
-  if (!sub) throw usageError(`moe: unknown subcommand ${choiceList(name, Object.keys(subcommands))}`);
+  if (!sub) throw usageError(`moe: unknown subcommand: ${choiceList(name, Object.keys(subcommands))}`);
   return (await sub.load()).run(rest);
 }
