@@ -40,3 +40,13 @@ export function roundFloats(v: unknown): unknown {
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, roundFloats(x)]));
   return v;
 }
+
+/** Snapshot rounding: 12 significant digits, then 9 decimals, so values that are 0 up to float noise
+ * (a fit's intercept, a CV of equal loads) do not flip with DuckDB's parallel summation order. */
+export function roundFixed(v: unknown): unknown {
+  const r = roundFloats(v);
+  if (typeof r === 'number' && !Number.isInteger(r)) return Number(r.toFixed(9)) + 0;
+  if (Array.isArray(r)) return r.map(roundFixed);
+  if (r && typeof r === 'object') return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, roundFixed(x)]));
+  return r;
+}

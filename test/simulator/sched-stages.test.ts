@@ -3,23 +3,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
 import { runStages } from '../../analysis/stages.ts';
-import { sqlQuote } from '../../analysis/catalog.ts';
 import { checkGolden, inputDir, roundFloats } from '../helpers/golden.ts';
-
-async function readParquet(file: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet(${sqlQuote(file)})`);
-    return reader.getRowObjectsJson().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
+import { readParquet } from '../helpers/parquet.ts';
 
 describe('schedule stages', () => {
   it('match the hand-checked snapshots', async () => {

@@ -3,26 +3,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { sqlQuote } from '../../../analysis/catalog.ts';
 import { runStages } from '../../../analysis/stages.ts';
 import { createRun } from '../../../core/run.ts';
 import { message } from '../../../core/messages.ts';
 import { computeCv } from '../../../collectors/moe/cv.ts';
 import { ingestGateDir } from '../../../collectors/moe/ingest.ts';
 import { run as cvCmd } from '../../../collectors/moe/cmd-cv.ts';
-import { checkGolden, inputDir, roundFloats } from '../../helpers/golden.ts';
-
-/** Snapshot rounding: 12 significant digits, then 9 decimals, so values that are 0 up to float noise
- * (a fit's intercept, a CV of equal loads) do not flip with DuckDB's parallel summation order. */
-const fixed = (v: unknown): unknown => {
-  const r = roundFloats(v);
-  if (typeof r === 'number' && !Number.isInteger(r)) return Number(r.toFixed(9)) + 0;
-  if (Array.isArray(r)) return r.map(fixed);
-  if (r && typeof r === 'object') return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, fixed(x)]));
-  return r;
-};
+import { checkGolden, inputDir, roundFixed } from '../../helpers/golden.ts';
+import { readParquet } from '../../helpers/parquet.ts';
 
 const IN = inputDir('moe-cv');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-cv-'));
@@ -35,18 +24,6 @@ async function capture(fn: () => Promise<number>): Promise<{ code: number; out: 
     return { code: await fn(), out };
   } finally {
     process.stdout.write = write;
-  }
-}
-
-async function readParquet(file: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const reader = await conn.runAndReadAll(`SELECT * FROM read_parquet(${sqlQuote(file)})`);
-    return reader.getRowObjectsJson().map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
   }
 }
 
@@ -63,7 +40,7 @@ describe('moe cv', () => {
     expect(b!.aggregated_cv).toBeCloseTo(Math.sqrt(12) / 4, 9);
     expect(b!.max_min_ratio).toBe(5);
     expect(r.warnings).toEqual([message.tornLastLine(path.join(IN, 'gates_logs_02', 'gate_logs_0.jsonl'), 3)]);
-    const golden = checkGolden('moe-cv', 'cv.json', JSON.stringify(fixed({ ...r, warnings: r.warnings.length }), null, 2) + '\n');
+    const golden = checkGolden('moe-cv', 'cv.json', JSON.stringify(roundFixed({ ...r, warnings: r.warnings.length }), null, 2) + '\n');
     expect(golden.ok, golden.message).toBe(true);
   });
 
@@ -105,7 +82,7 @@ describe('moe cv', () => {
       stages: ['moe_cv', 'moe_cv_by_layer', 'moe_ep_rank_load', 'moe_expert_heat', 'moe_cv_timeline'],
       log: () => {},
     });
-    const byName = Object.fromEntries(await Promise.all(results.map(async (x) => [x.stage, fixed(await readParquet(x.output))] as const)));
+    const byName = Object.fromEntries(await Promise.all(results.map(async (x) => [x.stage, roundFixed(await readParquet(x.output))] as const)));
     const cv = byName.moe_cv as Record<string, unknown>[];
     expect(cv.map((x) => [x.backend, x.dataset])).toEqual([
       ['all2all', '001_0.5000'],

@@ -3,39 +3,16 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { sqlQuote } from '../../../analysis/catalog.ts';
 import { runStages } from '../../../analysis/stages.ts';
-import { checkGolden, inputDir, roundFloats } from '../../helpers/golden.ts';
-
-/** Snapshot rounding: 12 significant digits, then 9 decimals, so values that are 0 up to float noise
- * (a fit's intercept, a CV of equal loads) do not flip with DuckDB's parallel summation order. */
-const fixed = (v: unknown): unknown => {
-  const r = roundFloats(v);
-  if (typeof r === 'number' && !Number.isInteger(r)) return Number(r.toFixed(9)) + 0;
-  if (Array.isArray(r)) return r.map(fixed);
-  if (r && typeof r === 'object') return Object.fromEntries(Object.entries(r).map(([k, x]) => [k, fixed(x)]));
-  return r;
-};
-
-async function rows(file: string): Promise<Record<string, unknown>[]> {
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    const r = await conn.runAndReadAll(`SELECT * FROM read_parquet(${sqlQuote(file)})`);
-    return r.getRowObjectsJson().map((x) => Object.fromEntries(Object.entries(x).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v])));
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
-}
+import { checkGolden, inputDir, roundFixed } from '../../helpers/golden.ts';
+import { readParquet } from '../../helpers/parquet.ts';
 
 describe('moe analysis stages', () => {
   it('bench figures, outliers, correlations and the fit match the hand-made run', async () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-stages-'));
     const results = await runStages({ runDir: inputDir('moe-bench-run'), outDir: out, stages: ['moe_correlation'], log: () => {} });
-    const by = Object.fromEntries(await Promise.all(results.map(async (r) => [r.stage, fixed(await rows(r.output)) as Record<string, unknown>[]] as const)));
+    const by = Object.fromEntries(await Promise.all(results.map(async (r) => [r.stage, roundFixed(await readParquet(r.output)) as Record<string, unknown>[]] as const)));
     const bench = by.moe_bench!;
     const b1 = bench.find((r) => r.backend === 'baseline' && r.dataset === '001_0.1000')!;
     expect([b1.predicted_score, b1.completed, b1.mean_ttft_ms, b1.mean_tpot_ms, b1.mean_itl_ms]).toEqual([0.1, 2, 10, 10, 10]);
