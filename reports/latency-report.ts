@@ -2,10 +2,10 @@
 // latency_quantiles, latency_timeline), reshapes them in DuckDB, and lays out the sections.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { queryRows, sqlQuote } from '../analysis/catalog.ts';
+import { sqlQuote } from '../analysis/catalog.ts';
 import type { Column, DataRow, Report } from './html.ts';
 import * as specs from './specs/latency.ts';
+import { withStageViews } from './stage-views.ts';
 
 /** The stages this report reads. */
 export const LATENCY_STAGES = ['latency_summary', 'latency_quantiles', 'latency_timeline'] as const;
@@ -45,11 +45,7 @@ interface Manifest {
 /** Builds the report from the stage outputs (paths by stage name) of one run. */
 export async function buildLatencyReport(runDir: string, outputs: Record<LatencyStage, string>): Promise<Report> {
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Manifest;
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    for (const stage of LATENCY_STAGES) await conn.run(`CREATE VIEW ${stage} AS SELECT * FROM read_parquet(${sqlQuote(outputs[stage])})`);
-    const q = (sql: string) => queryRows(conn, sql);
+  return withStageViews(LATENCY_STAGES, outputs, async (q) => {
     const summary = await q('SELECT * FROM latency_summary ORDER BY endpoint, phase');
     const phases = [...new Set(summary.map((r) => String(r.phase)))];
     // Charts of distributions show one phase: main when there is one (warm-up would blur it).
@@ -82,10 +78,7 @@ export async function buildLatencyReport(runDir: string, outputs: Record<Latency
       ORDER BY endpoint, stat, t_s`);
     const [bucket] = await q('SELECT max(bucket_s) AS bucket_s FROM latency_timeline');
     return layout(runDir, manifest, { summary, phase, percentiles, cdf, overTime, throughput, lag, bucketS: Number(bucket?.bucket_s ?? 1), tokensFromChunks: tokenCol === 'chunk_tokens_per_s' });
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  });
 }
 
 interface ReportData {

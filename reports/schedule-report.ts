@@ -2,10 +2,10 @@
 // reshapes them in DuckDB (improvements vs FIFO included) and lays out the sections.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import { queryRows, sqlQuote } from '../analysis/catalog.ts';
+import { sqlQuote } from '../analysis/catalog.ts';
 import type { Column, DataRow, Report, Section } from './html.ts';
 import * as specs from './specs/schedule.ts';
+import { withStageViews } from './stage-views.ts';
 
 /** The stages this report reads. */
 export const SCHEDULE_STAGES = ['schedule_comparison', 'schedule_queue', 'schedule_gantt'] as const;
@@ -46,11 +46,7 @@ interface Manifest {
 
 export async function buildScheduleReport(runDir: string, outputs: Record<ScheduleStage, string>): Promise<Report> {
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Manifest;
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    for (const stage of SCHEDULE_STAGES) await conn.run(`CREATE VIEW ${stage} AS SELECT * FROM read_parquet(${sqlQuote(outputs[stage])})`);
-    const q = (sql: string) => queryRows(conn, sql);
+  return withStageViews(SCHEDULE_STAGES, outputs, async (q) => {
     const order = `CASE algorithm WHEN 'FIFO' THEN 0 WHEN 'WeightedFIFO' THEN 1 WHEN 'SRPT' THEN 2 WHEN 'WSRPT' THEN 3 ELSE 4 END`;
     const table = await q(`
       WITH a AS (SELECT * FROM schedule_comparison WHERE weight_class = 'all'),
@@ -78,10 +74,7 @@ export async function buildScheduleReport(runDir: string, outputs: Record<Schedu
       gantts[w] = await q(`SELECT algorithm, resource, gpu_group, task_id, weight_class, start_s, end_s FROM schedule_gantt WHERE mode = ${m} AND workload = ${sqlQuote(w)} ORDER BY ${order}, gpu_group, start_s`);
     }
     return layout(runDir, manifest, { table, mode, comparison, classes, classChart, queue, gantts });
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  });
 }
 
 interface ReportData {

@@ -2,13 +2,12 @@
 // outputs in DuckDB for the charts and tables (no statistics here) and renders report.html.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { TopLevelSpec } from 'vega-lite';
-import { queryRows, sqlQuote } from '../../analysis/catalog.ts';
 import { runStages } from '../../analysis/stages.ts';
 import { writeFileAtomic } from '../../core/jsonl-writer.ts';
 import { renderReport, type Column, type DataRow, type Report, type Section } from '../../reports/html.ts';
 import * as specs from '../../reports/specs/moe.ts';
+import { withStageViews } from '../../reports/stage-views.ts';
 import { INDEX_FILE, type DatasetsIndex } from './datasets.ts';
 import { PREDICTOR_FORMULA } from './predictor.ts';
 import { readProgress } from './progress.ts';
@@ -48,11 +47,7 @@ export async function buildMoeReport(runDir: string, opts: { out?: string; force
   const results = await runStages({ runDir, outDir: opts.derived, stages: [...MOE_STAGES], force: opts.force, log: opts.log ?? ((l) => process.stderr.write(`${l}\n`)) });
   const outputs = Object.fromEntries(results.map((r) => [r.stage, r.output]));
   const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
-  const db = await DuckDBInstance.create(':memory:');
-  const conn = await db.connect();
-  try {
-    for (const s of MOE_STAGES) await conn.run(`CREATE VIEW ${s} AS SELECT * FROM read_parquet(${sqlQuote(outputs[s]!)})`);
-    const q = (sql: string) => queryRows(conn, sql);
+  return withStageViews(MOE_STAGES, outputs, async (q) => {
     const points = (x: string) =>
       q(`SELECT 'point' AS kind, backend, dataset, metric, ${x} AS x, value, outlier FROM moe_imbalance_points
          WHERE metric IN ('ttft', 'tpot', 'throughput') AND ${x} IS NOT NULL AND value IS NOT NULL
@@ -124,8 +119,5 @@ export async function buildMoeReport(runDir: string, opts: { out?: string; force
     const file = path.resolve(opts.out ?? path.join(runDir, 'report.html'));
     writeFileAtomic(file, renderReport(report));
     return { file, report };
-  } finally {
-    conn.closeSync();
-    db.closeSync();
-  }
+  });
 }
