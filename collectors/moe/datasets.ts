@@ -199,15 +199,6 @@ export function generateDatasets(opts: GenerateOptions): DatasetsIndex {
   return index;
 }
 
-/** Reads a datasets folder's index.json. */
-export function readDatasetsIndex(dir: string): DatasetsIndex {
-  const file = path.join(dir, INDEX_FILE);
-  if (!fs.existsSync(file)) throw new CliError(`${file}: no datasets index here; make one with 'servelab moe datasets --out ${dir}'`);
-  const doc = JSON.parse(fs.readFileSync(file, 'utf8')) as DatasetsIndex;
-  if (!Array.isArray(doc.datasets)) throw inputError(file, 'datasets', 'expected a list');
-  return doc;
-}
-
 export interface DatasetPrompt {
   prompt: string;
   domain: string | null;

@@ -6,13 +6,6 @@ import type { DataRow } from '../html.ts';
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const DATA = { name: 'data' } as const;
 const BACKENDS = ['baseline', 'all2all'];
-const METRIC_TITLES: Record<string, string> = {
-  ttft: 'mean TTFT (ms)',
-  tpot: 'mean TPOT (ms)',
-  itl: 'mean ITL (ms)',
-  e2e: 'mean E2E (ms)',
-  throughput: 'output tokens/s',
-};
 
 /**
  * Rows: {kind: 'point'|'fit', backend, dataset, metric, x, value, outlier} — points from
@@ -149,8 +142,6 @@ export function scoreDistribution(): TopLevelSpec {
     },
   };
 }
-
-export const metricTitle = (m: string) => METRIC_TITLES[m] ?? m;
 
 const pts = (metric: string, backend: string, base: number): DataRow[] =>
   [0.1, 0.3, 0.5, 0.7].map((x, i) => ({ kind: 'point', backend, dataset: `00${i + 1}_${x.toFixed(4)}`, metric, x, value: base * (1 + x), outlier: i === 3 && metric === 'ttft' }));

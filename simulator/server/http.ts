@@ -71,10 +71,6 @@ export function llamaError(status: number, message: string, type: string) {
   return { error: { code: status, message, type } };
 }
 
-export function sendVllmError(res: ServerResponse, err: HttpError): void {
-  sendJson(res, err.status, vllmError(err.status, err.message, err.kind, err.param));
-}
-
 /** Starts an SSE reply: status and headers go out now, as a streaming server sends them. */
 export function startSse(res: ServerResponse): void {
   res.writeHead(200, SSE_HEADERS);

@@ -65,11 +65,6 @@ export function countPromptTokens(prompt: string): number {
   return n;
 }
 
-/** Token ids of a prompt (BOS included), for llama.cpp's `tokens` fields and token prompts. */
-export function encodePrompt(prompt: string): number[] {
-  return llamaTokenizer.encode(prompt);
-}
-
 /** 32-bit FNV-1a of a string, the seed of a request's text. */
 export function hashString(s: string, seed = 0): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
