@@ -2,14 +2,14 @@
 // the latency stages (no statistics here) and is registered with sample rows in index.ts.
 import type { TopLevelSpec } from 'vega-lite';
 import type { DataRow } from '../html.ts';
+import { DATA, SCHEMA } from './common.ts';
 
-const DATA = { name: 'data' } as const;
 const WIDTH = 440;
 
 /** Rows: {endpoint, metric (TTFT|TPOT|ITL|E2E), stat (p50|p90|p99), value_ms} from latency_summary. */
 export function latencyPercentiles(): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     description: 'p50, p90 and p99 of each latency metric, per endpoint',
     data: DATA,
     facet: { field: 'metric', type: 'nominal', title: null, sort: ['TTFT', 'TPOT', 'ITL', 'E2E'] },
@@ -32,7 +32,7 @@ export function latencyPercentiles(): TopLevelSpec {
 /** Rows: {endpoint, metric, q (0–1), value_ms} from latency_quantiles: one CDF per endpoint and metric. */
 export function latencyCdf(): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     description: 'cumulative distribution of TTFT, TPOT, ITL and E2E per endpoint (101 quantiles, linear interpolation)',
     data: DATA,
     facet: { field: 'metric', type: 'nominal', title: null, sort: ['TTFT', 'TPOT', 'ITL', 'E2E'] },
@@ -54,7 +54,7 @@ export function latencyCdf(): TopLevelSpec {
 /** Rows: {endpoint, t_s, metric (TTFT|E2E), stat (p50|p99), value_ms} from latency_timeline. */
 export function latencyOverTime(): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     description: 'TTFT and E2E p50/p99 of the requests sent in each time bucket',
     data: DATA,
     facet: { row: { field: 'metric', type: 'nominal', title: null, sort: ['TTFT', 'E2E'] } },
@@ -76,7 +76,7 @@ export function latencyOverTime(): TopLevelSpec {
 /** Rows: {endpoint, t_s, measure, value} from latency_timeline (e.g. output tokens/s, completed requests/s). */
 export function throughputOverTime(): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     description: 'output tokens per second and completed requests per second, per endpoint',
     data: DATA,
     facet: { row: { field: 'measure', type: 'nominal', title: null } },
@@ -97,7 +97,7 @@ export function throughputOverTime(): TopLevelSpec {
 /** Rows: {endpoint, t_s, stat (mean|max), send_lag_ms} from latency_timeline. */
 export function sendLag(): TopLevelSpec {
   return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    $schema: SCHEMA,
     description: 'send lag (sent − scheduled): how late the client sent requests; large values mean the load generator fell behind',
     data: DATA,
     width: WIDTH * 2,

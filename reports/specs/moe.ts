@@ -2,9 +2,8 @@
 // made by DuckDB from the moe_* stages (fits and CVs are computed there, not here).
 import type { TopLevelSpec } from 'vega-lite';
 import type { DataRow } from '../html.ts';
+import { DATA, SCHEMA } from './common.ts';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const DATA = { name: 'data' } as const;
 const BACKENDS = ['baseline', 'all2all'];
 
 /**

@@ -2,9 +2,8 @@
 // made by DuckDB from the schedule_* stages (no statistics here) and is registered in index.ts.
 import type { TopLevelSpec } from 'vega-lite';
 import type { DataRow } from '../html.ts';
+import { DATA, SCHEMA } from './common.ts';
 
-const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
-const DATA = { name: 'data' } as const;
 const ALGORITHMS = ['FIFO', 'WeightedFIFO', 'SRPT', 'WSRPT'];
 
 /** Rows: {workload, algorithm, measure ('weighted waiting s' | 'average waiting s' | 'makespan s'), value} from schedule_comparison (weight_class 'all'). */
