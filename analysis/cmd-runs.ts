@@ -6,6 +6,7 @@ import { type CommandSpec, type OptionSpec, helpText, opt, parseArgs } from '../
 import { CliError, ExitCode, choiceList, usageError } from '../core/errors.ts';
 import { message } from '../core/messages.ts';
 import { formatBytes, formatTable } from '../core/output.ts';
+import { subcommandLines } from '../core/subcommands.ts';
 import { defaultDataDir, finalizeRun, findRunDirs, rawFiles, resolveRun, runInfo, type RunInfo } from './runstore.ts';
 import { type TableDef, tables } from '../core/schema.ts';
 
@@ -54,7 +55,7 @@ function groupHelp(): string {
   return [
     'usage: servelab runs <ls|show|finalize|repair> [options]',
     '',
-    ...SUBS.map((s) => `  ${s.padEnd(9)} ${specs[s].summary}`),
+    ...subcommandLines(specs),
     '',
     'Examples:',
     ...SUBS.map((s) => `  ${specs[s].examples[0]}`),

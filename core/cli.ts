@@ -1,6 +1,7 @@
 // The `servelab` command: a table of subcommands, each loaded only when called so that
 // `servelab sim serve` starts fast. Every subcommand module exports `run(argv)`.
 import { CliError, ExitCode, choiceList, fileSystemProblem, usageError } from './errors.ts';
+import { subcommandLines } from './subcommands.ts';
 
 export interface CommandModule {
   run(argv: string[]): Promise<number>;
@@ -23,14 +24,13 @@ export const commands: Record<string, Entry> = {
 };
 
 export function topHelp(): string {
-  const width = Math.max(...Object.keys(commands).map((c) => c.length));
   return [
     'servelab — experiments on LLM serving',
     '',
     'usage: servelab <command> [options]     (servelab <command> --help for its flags)',
     '',
     'Commands:',
-    ...Object.entries(commands).map(([name, e]) => `  ${name.padEnd(width)}  ${e.summary}`),
+    ...subcommandLines(commands),
     '',
     'Examples:',
     '  servelab sql "select endpoint, count(*) from requests group by 1" --data data/samples',

@@ -1,7 +1,7 @@
 // `servelab sim <sub>`: the serving model's commands. explain, fit, models, gpus and
 // calibrate live here; serve and run load their own modules.
 import { type CommandSpec, helpText, parseArgs, opt } from '../core/args.ts';
-import { ExitCode, choiceList, usageError } from '../core/errors.ts';
+import { pickSubcommand, subcommandLines } from '../core/subcommands.ts';
 import { formatTable } from '../core/output.ts';
 import { GPUS, gpuNames, getGpu, loadGpuFile } from './hardware.ts';
 import { PRESETS, derive, getModel, loadModelConfig } from './models.ts';
@@ -20,14 +20,13 @@ const SUBCOMMANDS: Record<string, { summary: string; run: (argv: string[], out: 
 };
 
 export function simHelp(): string {
-  const w = Math.max(...Object.keys(SUBCOMMANDS).map((s) => s.length));
   return [
     'usage: servelab sim <subcommand> [options]     (servelab sim <subcommand> --help)',
     '',
     'The serving model: GPUs, models from config.json, the roofline cost model, the engine.',
     '',
     'Subcommands:',
-    ...Object.entries(SUBCOMMANDS).map(([n, s]) => `  ${n.padEnd(w)}  ${s.summary}`),
+    ...subcommandLines(SUBCOMMANDS),
     '',
     'Examples:',
     '  servelab sim explain --model Llama-3-8B --gpu H100 --tp 1 --prefill 2048 --decode 64 --ctx 2048',
@@ -37,14 +36,12 @@ export function simHelp(): string {
 }
 
 export async function run(argv: string[], out: Out = stdout): Promise<number> {
-  const [sub, ...rest] = argv;
-  if (!sub || sub === '--help' || sub === '-h' || sub === 'help') {
+  const picked = pickSubcommand('sim', SUBCOMMANDS, argv);
+  if (picked.kind === 'help') {
     out(simHelp());
-    return sub ? ExitCode.ok : ExitCode.usage;
+    return picked.code;
   }
-  const entry = SUBCOMMANDS[sub];
-  if (!entry) throw usageError(`sim: unknown subcommand: ${choiceList(sub, Object.keys(SUBCOMMANDS))}`);
-  return entry.run(rest, out);
+  return picked.entry.run(picked.rest, out);
 }
 
 const modelsSpec: CommandSpec = {

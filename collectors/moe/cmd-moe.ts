@@ -1,6 +1,6 @@
 // `servelab moe <subcommand>`: the MoE load-imbalance experiment's steps, each usable alone —
 // datasets (generate + score), cv (real imbalance from gate logs), ingest, bench.
-import { choiceList, usageError } from '../../core/errors.ts';
+import { pickSubcommand, subcommandLines } from '../../core/subcommands.ts';
 
 interface Sub {
   summary: string;
@@ -20,14 +20,13 @@ export const subcommands: Record<string, Sub> = {
 };
 
 export function help(): string {
-  const w = Math.max(...Object.keys(subcommands).map((k) => k.length));
   return [
     'usage: servelab moe <subcommand> [options]     (servelab moe <subcommand> --help)',
     '',
     'The MoE load-imbalance experiment (pipelines/moe.mjs runs all of it).',
     '',
     'Subcommands:',
-    ...Object.entries(subcommands).map(([k, s]) => `  ${k.padEnd(w)}  ${s.summary}`),
+    ...subcommandLines(subcommands),
     '',
     'Examples:',
     '  servelab moe datasets --out datasets',
@@ -37,12 +36,10 @@ export function help(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') {
+  const picked = pickSubcommand('moe', subcommands, argv, { helpWord: false });
+  if (picked.kind === 'help') {
     process.stdout.write(help() + '\n');
-    return name ? 0 : 2;
+    return picked.code;
   }
-  const sub = subcommands[name];
-  if (!sub) throw usageError(`moe: unknown subcommand: ${choiceList(name, Object.keys(subcommands))}`);
-  return (await sub.load()).run(rest);
+  return (await picked.entry.load()).run(picked.rest);
 }
