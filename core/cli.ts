@@ -52,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${pkg.default.version}\n`);
       return ExitCode.ok;
     }
-    const entry = commands[name];
+    const entry = Object.hasOwn(commands, name) ? commands[name] : undefined;
     if (!entry) throw usageError(`unknown command: ${choiceList(name, Object.keys(commands))}`);
     const mod = await entry.load();
     return await mod.run(rest);
