@@ -1,3 +1,5 @@
+// Vitest settings for `npm test`: every test/**/*.test.ts in forked workers, two at a time (the
+// machine has 2 cores), with timeouts long enough for the end-to-end pipeline tests.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({

@@ -1,3 +1,5 @@
+// Tests of analysis/catalog.ts: the DuckDB views over a run's raw JSONL (torn last line skipped,
+// unknown fields kept in extra) and over its Parquet once finalized, raw again when resumed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// Tests of run finalization (analysis/runstore.ts): Parquet with the contract types, bad and torn
+// lines, refusing a running run, and a writer killed with -9 whose run `runs repair` finalizes.
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,3 +1,5 @@
+// Tests of `servelab sql` (tables, csv/json/ndjson, --db, bad queries, read-only unless --write)
+// and `servelab runs ls/show` over small runs made here.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

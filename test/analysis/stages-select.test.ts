@@ -1,3 +1,5 @@
+// Test of which analysis stages `servelab stages` builds by default for a run: the shared stages,
+// plus an experiment's own stages only for that experiment's runs.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// Tests of core/jsonl-reader.ts: torn last lines, malformed lines named file:line: field, lenient
+// skipping, and the byte scan agreeing with the record reader across read boundaries.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

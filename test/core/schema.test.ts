@@ -1,3 +1,5 @@
+// Tests of the record contract (core/schema.ts): generated DDL/JSON Schema up to date, run/shard/
+// extra on every table, unit- and clock-named time fields, and normalizeRecord's errors.
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

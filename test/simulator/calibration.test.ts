@@ -1,3 +1,5 @@
+// Tests of the H100 calibration (simulator/calibrate.ts): committed coefficients physical and
+// fitting their families, an exact synthetic fit, CSV errors by line and column, Nelder–Mead.
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { KERNEL_CSV, calibrate, calibrateFile, calibrationJson, nelderMead, opSeconds, parseKernelCsv } from '../../simulator/calibrate.ts';

@@ -1,3 +1,5 @@
+// Tests of the cluster routers (simulator/cluster.ts): round-robin, least-outstanding, JSQ,
+// seeded power-of-two, the error on a bad name, and a burst balanced across replicas.
 import { describe, expect, it } from 'vitest';
 import { type ReplicaLoad, createCluster, createRouter } from '../../simulator/cluster.ts';
 import type { EngineRequest } from '../../simulator/types.ts';

@@ -1,3 +1,5 @@
+// Tests of `servelab sim explain | fit | models | gpus`: their output, help with examples, and
+// errors that name the bad value and the choices.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// Tests of the roofline cost model (simulator/cost-model.ts) against worked examples: decode and
+// prefill bounds, batching, TP all-reduce, MoE weight reads and imbalance, LoRA costs.
 import { describe, expect, it } from 'vitest';
 import { defaultCoefficients, priorCoefficients } from '../../simulator/coefficients.ts';
 import { createCostModel, decodeShape, prefillShape } from '../../simulator/cost-model.ts';

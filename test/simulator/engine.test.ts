@@ -1,3 +1,5 @@
+// Tests of the token-level engine (simulator/engine/): closed-form and lazy decode agree with step
+// by step, aborts, a hand-checkable golden trace, stop conditions, chunked prefill, online adds.
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../../simulator/engine/index.ts';
 import type { EngineRequest } from '../../simulator/types.ts';

@@ -1,3 +1,5 @@
+// Tests of the NNLS solver (simulator/nnls.ts) and the cost-model fit (simulator/fit.ts): known
+// solutions, recovered coefficients from synthetic samples, sample files with file:line errors.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

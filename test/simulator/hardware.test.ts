@@ -1,3 +1,5 @@
+// Tests of the GPU table (simulator/hardware.ts): datasheet values, aliases, did-you-mean on an
+// unknown GPU, FP8 where unsupported, and user GPU files validated by field.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

@@ -1,3 +1,5 @@
+// Tests of the paged KV cache (simulator/engine/kv.ts): 16-token blocks, the admission watermark,
+// decode growth, and preemption (newest first under FCFS, lowest priority under priority).
 import { describe, expect, it } from 'vitest';
 import { BlockManager, createEngine } from '../../simulator/engine/index.ts';
 import { recorder, simpleCost } from './engine-helpers.ts';

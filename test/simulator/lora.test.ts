@@ -1,3 +1,5 @@
+// Tests of the LoRA slots (simulator/engine/lora.ts): LRU eviction of idle adapters, the per-batch
+// adapter limit, and the swap time added to the admitting step.
 import { describe, expect, it } from 'vitest';
 import { LoraManager, createEngine } from '../../simulator/engine/index.ts';
 import { recorder, simpleCost } from './engine-helpers.ts';

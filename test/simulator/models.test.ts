@@ -1,3 +1,5 @@
+// Tests of models from config.json (simulator/models.ts): parameter counts, KV bytes and FLOPs per
+// token against simulation.md, odd architectures, aliases, valid TP degrees, config errors.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

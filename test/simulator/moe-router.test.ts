@@ -1,3 +1,5 @@
+// Tests of the content-dependent MoE router (simulator/engine/moe-router.ts): one-domain prompts
+// route more unevenly than mixes, the derived lexicon, top_k experts, gate counts from the engine.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

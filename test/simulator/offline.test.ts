@@ -1,3 +1,5 @@
+// Tests of `servelab sim run` (simulator/offline.ts): Little's law on the written records,
+// byte-identical replays per seed, aggregate vs per-token tracking, MoE gate loads, flag errors.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';

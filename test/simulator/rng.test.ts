@@ -1,3 +1,5 @@
+// Tests of the seeded streams (simulator/rng.ts): replay per seed, independent streams, uniform
+// and exponential means, stable string hashes.
 import { describe, expect, it } from 'vitest';
 import { createRng, hashString } from '../../simulator/rng.ts';
 

@@ -1,3 +1,5 @@
+// Tests of the simulator's workloads (simulator/workloads/): arrival rates and burstiness, length
+// distributions, the flag forms, ShareGPT reading, and the seeded multi-model stream.
 import { describe, expect, it } from 'vitest';
 import { createRng } from '../../simulator/rng.ts';
 import { arrivalTimes, generateWorkload, lengthSampler, meanRate, mmppAround, parseLengthSpec, parseShareGpt, type ArrivalSpec } from '../../simulator/workloads/index.ts';
