@@ -2,7 +2,7 @@
 // files, and turning raw JSONL into Parquet (repair: a run whose writer died mid-run).
 import fs from 'node:fs';
 import path from 'node:path';
-import { type CommandSpec, type OptionSpec, helpText, opt, parseArgs } from '../core/args.ts';
+import { type CommandSpec, type OptionSpec, type Parsed, opt, parseOrHelp } from '../core/args.ts';
 import { CliError, ExitCode, choiceList, usageError } from '../core/errors.ts';
 import { message } from '../core/messages.ts';
 import { formatBytes, formatTable } from '../core/output.ts';
@@ -64,7 +64,7 @@ function groupHelp(): string {
   ].join('\n');
 }
 
-const handlers: { [K in Sub]: (p: ReturnType<typeof parseArgs>, dataDir: string) => Promise<number> } = {
+const handlers: { [K in Sub]: (p: Parsed, dataDir: string) => Promise<number> } = {
   async ls(p, dataDir) {
     if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
     // One run with a broken manifest is listed as unreadable (and warned about); the others still list.
@@ -137,7 +137,7 @@ const handlers: { [K in Sub]: (p: ReturnType<typeof parseArgs>, dataDir: string)
   },
 };
 
-async function finalizeCmd(p: ReturnType<typeof parseArgs>, dataDir: string, repair: boolean): Promise<number> {
+async function finalizeCmd(p: Parsed, dataDir: string, repair: boolean): Promise<number> {
   const dir = resolveRun(p.positionals[0]!, dataDir);
   const t0 = performance.now();
   const r = await finalizeRun(dir, { lenient: opt.bool(p, 'lenient'), repair });
@@ -190,11 +190,8 @@ export async function run(argv: string[]): Promise<number> {
   }
   if (!(SUBS as string[]).includes(sub)) throw usageError(`runs: ${choiceList(sub, SUBS)}`, [groupHelp().split('\n')[0]!]);
   const spec: CommandSpec = specs[sub as Sub];
-  const p = parseArgs(spec, rest);
-  if (p.help) {
-    process.stdout.write(`${helpText(spec)}\n`);
-    return ExitCode.ok;
-  }
+  const p = parseOrHelp(spec, rest);
+  if (!p) return ExitCode.ok;
   const dataArg = opt.str(p, 'data');
   const dataDir = rest.some((a) => a === '--data' || a.startsWith('--data=')) ? dataArg! : defaultDataDir();
   return handlers[sub as Sub](p, dataDir);

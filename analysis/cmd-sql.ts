@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { StatementType, type DuckDBPreparedStatement } from '@duckdb/node-api';
-import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
+import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { CliError, ExitCode, fileSystemProblem, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
@@ -93,11 +93,8 @@ async function writeDatabase(cat: Catalog, file: string): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(`${helpText(spec)}\n`);
-    return ExitCode.ok;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return ExitCode.ok;
   const query = p.positionals[0];
   const out = opt.str(p, 'out');
   const dbFile = opt.str(p, 'db');

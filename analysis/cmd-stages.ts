@@ -2,7 +2,7 @@
 // <run>/derived/, or of several runs together into --out, printing one line per stage.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../core/args.ts';
 import { choiceList, usageError } from '../core/errors.ts';
 import { loadStages, runStages } from './stages.ts';
 
@@ -52,11 +52,8 @@ function experimentOf(runDir: string): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   if (opt.bool(p, 'list')) {
     const problems = new Map<string, string>();
     for (const s of loadStages(undefined, problems).values()) {

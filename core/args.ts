@@ -211,6 +211,17 @@ export function helpText(spec: CommandSpec): string {
   return lines.join('\n');
 }
 
+/**
+ * Parses argv; on --help prints the command's help (with its examples) and returns null, so a
+ * command opens with `const p = parseOrHelp(spec, argv); if (!p) return ExitCode.ok;`.
+ */
+export function parseOrHelp(spec: CommandSpec, argv: readonly string[], out: (text: string) => void = (t) => process.stdout.write(t + '\n')): Parsed | null {
+  const p = parseArgs(spec, argv);
+  if (!p.help) return p;
+  out(helpText(spec));
+  return null;
+}
+
 /** Typed accessors so command code reads flags without casts. */
 export const opt = {
   str: (p: Parsed, name: string): string | undefined => p.opts[name] as string | undefined,

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../core/args.ts';
 import { CliError, choiceList } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
@@ -55,11 +55,8 @@ function writable(dir: string): boolean {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const runDir = resolveRun(p.positionals[0]!, opt.str(p, 'data'));
   const outDir =
     opt.str(p, 'derived') ??

@@ -1,6 +1,6 @@
 // `servelab sim explain`: prices one engine step for a model on a GPU and prints every
 // operation's FLOPs, bytes, time and bound, the component breakdown and the memory plan.
-import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
+import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
 import { MODEL_FLAGS, nonNegative, resolveCostModel } from './cli-model-flags.ts';
 import { derive } from './models.ts';
@@ -35,8 +35,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) return out(helpText(spec)), 0;
+  const p = parseOrHelp(spec, argv, out);
+  if (!p) return 0;
   const cm = resolveCostModel(p);
   const prefill = nonNegative(p, 'prefill');
   const seqs = opt.num(p, 'prefill-seqs')!;

@@ -1,7 +1,7 @@
 // `servelab sim fit` fits coefficients to measured samples and writes them for --coefficients;
 // `servelab sim calibrate` re-derives the committed H100 coefficients from kernel timings.
 import fs from 'node:fs';
-import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
+import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { inputError, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { formatTable } from '../core/output.ts';
@@ -37,8 +37,8 @@ export const spec: CommandSpec = {
 const fmt = (v: number) => (Math.abs(v) < 1e-2 && v !== 0 ? `${(v * 1e6).toFixed(2)} µs` : v.toFixed(4));
 
 export async function run(argv: string[], out: Out = (s) => process.stdout.write(s + '\n')): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) return out(helpText(spec)), 0;
+  const p = parseOrHelp(spec, argv, out);
+  if (!p) return 0;
   const file = opt.str(p, 'samples');
   if (!file) throw usageError('sim fit: --samples: missing: give a .jsonl or .csv of step or request samples (see servelab sim fit --help)');
   const options = costModelOptions(p);
@@ -78,8 +78,8 @@ const calibrateSpec: CommandSpec = {
 };
 
 export async function runCalibrate(argv: string[], out: Out = (s) => process.stdout.write(s + '\n')): Promise<number> {
-  const p = parseArgs(calibrateSpec, argv);
-  if (p.help) return out(helpText(calibrateSpec)), 0;
+  const p = parseOrHelp(calibrateSpec, argv, out);
+  if (!p) return 0;
   const csv = opt.str(p, 'csv')!;
   if (!fs.existsSync(csv)) throw inputError(csv, undefined, 'not found: pass --csv FILE (the kernel timings)');
   const c = calibrateFile(csv);

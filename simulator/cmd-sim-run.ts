@@ -1,7 +1,7 @@
 // `servelab sim run`: the offline token-level simulation of N replicas behind a router on a
 // virtual clock, written as a run (requests, sim_steps, sim_intervals, gate_loads for MoE).
 import path from 'node:path';
-import { type CommandSpec, helpText, opt, parseArgs } from '../core/args.ts';
+import { type CommandSpec, type Parsed, opt, parseOrHelp } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
 import { formatDuration, progress } from '../core/output.ts';
 import { createRun } from '../core/run.ts';
@@ -66,7 +66,7 @@ export const spec: CommandSpec = {
   ],
 };
 
-export function workloadFromFlags(p: ReturnType<typeof parseArgs>): WorkloadSpec {
+export function workloadFromFlags(p: Parsed): WorkloadSpec {
   const rate = opt.num(p, 'rate');
   const kind = opt.str(p, 'arrival')!;
   if (rate === undefined && !(kind === 'mmpp' && opt.list(p, 'mmpp').length)) throw usageError('--rate: required (mean requests per second), e.g. --rate 10');
@@ -104,11 +104,8 @@ export function workloadFromFlags(p: ReturnType<typeof parseArgs>): WorkloadSpec
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const workload = workloadFromFlags(p);
   const moeSkew = opt.num(p, 'moe-skew')!;
   if (!(moeSkew >= 0 && moeSkew <= 1)) throw usageError(`--moe-skew: ${moeSkew} must be between 0 and 1`);

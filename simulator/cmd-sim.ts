@@ -1,6 +1,6 @@
 // `servelab sim <sub>`: the serving model's commands. explain, fit, models, gpus and
 // calibrate live here; serve and run load their own modules.
-import { type CommandSpec, helpText, parseArgs, opt } from '../core/args.ts';
+import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { pickSubcommand, subcommandLines } from '../core/subcommands.ts';
 import { formatTable } from '../core/output.ts';
 import { GPUS, gpuNames, getGpu, loadGpuFile } from './hardware.ts';
@@ -55,8 +55,8 @@ const modelsSpec: CommandSpec = {
 };
 
 async function runModels(argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(modelsSpec, argv);
-  if (p.help) return out(helpText(modelsSpec)), 0;
+  const p = parseOrHelp(modelsSpec, argv, out);
+  if (!p) return 0;
   const file = opt.str(p, 'model-config');
   const models = file ? [loadModelConfig(file)] : PRESETS.map((pr) => getModel(pr.name));
   const rows = models.map((m) => {
@@ -93,8 +93,8 @@ const gpusSpec: CommandSpec = {
 };
 
 async function runGpus(argv: string[], out: Out): Promise<number> {
-  const p = parseArgs(gpusSpec, argv);
-  if (p.help) return out(helpText(gpusSpec)), 0;
+  const p = parseOrHelp(gpusSpec, argv, out);
+  if (!p) return 0;
   const file = opt.str(p, 'gpu-file');
   if (file) loadGpuFile(file);
   const gpus = file ? gpuNames().map(getGpu) : [...GPUS];

@@ -1,7 +1,7 @@
 // `servelab simulate`: the seed scheduling simulator with its flags, comparison table,
 // improvement lines and results JSON; --mode event/both adds the exact-time run, --run records.
 import path from 'node:path';
-import { parseArgs, helpText, opt, type CommandSpec } from '../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { createRun } from '../core/run.ts';
@@ -57,11 +57,8 @@ interface Entry extends SeedMetrics {
 const RULE = '='.repeat(80);
 
 export async function run(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    out(helpText(spec));
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv, out);
+  if (!p) return 0;
   const dt = opt.num(p, 'dt')!;
   const maxTime = opt.num(p, 'max-time')!;
   if (!(dt > 0) || !Number.isFinite(dt)) throw usageError(`--dt: must be a positive number of seconds (got ${dt}); the seed uses 0.01`);

@@ -2,7 +2,7 @@
 // server into the experiment's run, tagged with dataset, backend and predicted score; gate logs too.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec, type Parsed } from '../../core/args.ts';
+import { opt, type CommandSpec, type Parsed, parseOrHelp } from '../../core/args.ts';
 import { CliError, errorMessage, usageError } from '../../core/errors.ts';
 import { message } from '../../core/messages.ts';
 import { createRun } from '../../core/run.ts';
@@ -46,11 +46,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const runDir = p.positionals[0]!;
   const files = [...opt.list(p, 'dataset')];
   const dir = opt.str(p, 'datasets');

@@ -2,7 +2,7 @@
 // and new_real_imbalance.py (aggregated) printed it; over gates_logs_XX folders, a JSON map.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { usageError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/jsonl-writer.ts';
 import { formatTable } from '../../core/output.ts';
@@ -68,11 +68,8 @@ export function describeOne(dir: string, r: CvResult, method: CvMethod): string 
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const method = opt.str(p, 'method')!;
   if (!isCvMethod(method)) throw usageError(`--method: '${method}' is not one of ${CV_METHODS.join(', ')}`);
   const [dir, outJson] = p.positionals as [string, string | undefined];

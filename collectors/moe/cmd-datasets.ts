@@ -1,7 +1,7 @@
 // `servelab moe datasets`: writes {index:03}_{score:.4f}.jsonl datasets, index.json with the
 // predictor's components per dataset, and the score-distribution chart (Vega-Lite + HTML).
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { writeFileAtomic } from '../../core/jsonl-writer.ts';
 import { formatTable } from '../../core/output.ts';
 import { renderReport } from '../../reports/html.ts';
@@ -52,11 +52,8 @@ export async function writeScorePlot(dir: string, index: DatasetsIndex): Promise
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const out = opt.str(p, 'out')!;
   const index = generateDatasets({
     outDir: out,

@@ -1,6 +1,6 @@
 // `servelab moe finish RUN --status complete|incomplete|failed`: the pipeline's last word on a
 // run (manifest status, servers, counts), written atomically through core/run.ts.
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { RUN_STATUS } from '../../core/schema.ts';
 import { openRunHandle } from './ingest.ts';
 import { readProgress } from './progress.ts';
@@ -18,11 +18,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const h = openRunHandle(p.positionals[0]!);
   const progress = [...readProgress(h.dir).values()];
   const servers = opt.str(p, 'servers');

@@ -1,7 +1,7 @@
 // `servelab moe ingest RUN DIR --group G`: gate logs into a run's gate_loads table, one group
 // (dataset) per directory; with --all, every gates_logs_XX subdirectory of a folder.
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { gateLogDirs } from './gatelogs.ts';
 import { ingestGateDir, openRunHandle } from './ingest.ts';
 
@@ -25,11 +25,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const [runDir, dir] = p.positionals as [string, string];
   const handle = openRunHandle(runDir);
   const prefix = opt.str(p, 'prefix');

@@ -2,7 +2,7 @@
 // into, with its config in the manifest; prints the run folder.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { CliError } from '../../core/errors.ts';
 import { createRun } from '../../core/run.ts';
 
@@ -20,11 +20,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   let config: unknown;
   try {
     config = JSON.parse(opt.str(p, 'config')!);

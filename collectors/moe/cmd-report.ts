@@ -2,7 +2,7 @@
 // renders its self-contained HTML report (default <run>/report.html); prints the path.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { CliError } from '../../core/errors.ts';
 import { buildMoeReport } from './report.ts';
 
@@ -18,11 +18,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const runDir = p.positionals[0]!;
   if (!fs.existsSync(path.join(runDir, 'manifest.json'))) throw new CliError(`${runDir}: not a run folder (no manifest.json)`);
   const r = await buildMoeReport(runDir, { out: opt.str(p, 'out'), force: opt.bool(p, 'force') });

@@ -2,7 +2,7 @@
 // --enable-return-routed-experts — saved non-streaming responses → a gate-log file for cv/ingest.
 import fs from 'node:fs';
 import path from 'node:path';
-import { helpText, opt, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { opt, type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { CliError, inputError, usageError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/jsonl-writer.ts';
 import { routedExpertsToGateLines, type GateLine } from './routed-experts.ts';
@@ -57,11 +57,8 @@ function readDocs(file: string): { doc: unknown; where: string }[] {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const experts = opt.num(p, 'experts');
   if (experts === undefined) throw usageError('moe routed: --experts N is required (experts per MoE layer, e.g. 8 for Mixtral)');
   if (opt.str(p, 'out') === undefined) throw usageError('moe routed: --out DIR is required (where gate_logs_client.jsonl goes)');

@@ -1,6 +1,6 @@
 // `servelab moe score FILE`: the ImbalancePredictor's score and components of one dataset file,
 // as JSON (client.mjs puts them into its result JSON, as the old benchmark.py did).
-import { helpText, parseArgs, type CommandSpec } from '../../core/args.ts';
+import { type CommandSpec, parseOrHelp } from '../../core/args.ts';
 import { readDataset } from './datasets.ts';
 import { PREDICTOR_FORMULA, predictImbalance } from './predictor.ts';
 
@@ -13,11 +13,8 @@ export const spec: CommandSpec = {
 };
 
 export async function run(argv: string[]): Promise<number> {
-  const p = parseArgs(spec, argv);
-  if (p.help) {
-    process.stdout.write(helpText(spec) + '\n');
-    return 0;
-  }
+  const p = parseOrHelp(spec, argv);
+  if (!p) return 0;
   const prompts = readDataset(p.positionals[0]!);
   const { score, components } = predictImbalance(prompts);
   process.stdout.write(JSON.stringify({ imbalance_score: score, components, formula: PREDICTOR_FORMULA }, null, 2) + '\n');

@@ -1,7 +1,7 @@
 // `servelab sim serve`: the simulated GPU server on the real clock. Prints one
 // `listening on http://HOST:PORT` line per server as its first stdout output, and closes
 // cleanly on SIGTERM/SIGINT.
-import { helpText, opt, parseArgs, type CommandSpec, type Parsed } from '../../core/args.ts';
+import { opt, type CommandSpec, type Parsed, parseOrHelp } from '../../core/args.ts';
 import { ExitCode } from '../../core/errors.ts';
 import { APIS, ERROR_MODES, finalizeConfig, mergeConfig, readConfigFile, ROUTINGS, defaultConfig, type ServerConfig } from './config.ts';
 import { configFromObject, getPreset, presetConfigs, presetNames } from './presets.ts';
@@ -138,11 +138,8 @@ const defaultServeEffects: ServeEffects = {
 };
 
 export async function run(argv: string[], fx: ServeEffects = defaultServeEffects): Promise<number> {
-  const parsed = parseArgs(spec, argv);
-  if (parsed.help) {
-    fx.stdout(helpText(spec) + '\n');
-    return ExitCode.ok;
-  }
+  const parsed = parseOrHelp(spec, argv, (t) => fx.stdout(t + '\n'));
+  if (!parsed) return ExitCode.ok;
   const configs = resolveConfigs(parsed);
   const stop = fx.stopSignal();
   outputVocab(); // build the output vocabulary before the first request
