@@ -1,12 +1,11 @@
 // Derives the default cost-model coefficients from measured H100 kernel timings (graph-replayed
-// rows of shared/calibration/h100-kernels.csv) and writes simulator/calibration/h100.json.
+// rows of shared/calibration/h100-kernels.csv); `servelab sim calibrate` writes simulator/calibration/h100.json.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputError } from '../core/errors.ts';
-import { writeFileAtomic } from '../core/jsonl-writer.ts';
-import { type Coefficients, type OpCoefficients, type OpFamily, CALIBRATION_FILE, coefficientsToJson, priorCoefficients } from './coefficients.ts';
+import { type Coefficients, type OpCoefficients, type OpFamily, coefficientsToJson, priorCoefficients } from './coefficients.ts';
 import { type GpuSpec, getGpu } from './hardware.ts';
 
 export interface KernelRow {
@@ -214,15 +213,4 @@ export function calibrateFile(csvFile: string = KERNEL_CSV): Calibration {
 
 export function calibrationJson(c: Calibration): string {
   return JSON.stringify({ ...c, coefficients: coefficientsToJson(c.coefficients) }, null, 2) + '\n';
-}
-
-// `npx tsx simulator/calibrate.ts [CSV] [OUT]` rewrites the committed calibration.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const csv = process.argv[2] ?? KERNEL_CSV;
-  const out = process.argv[3] ?? CALIBRATION_FILE;
-  const c = calibrateFile(csv);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
-  writeFileAtomic(out, calibrationJson(c));
-  for (const f of c.fit) console.log(`${f.family.padEnd(14)} n=${String(f.points).padStart(2)}  median ${f.medianAbsPctError.toFixed(1)}%  max ${f.maxAbsPctError.toFixed(1)}%`);
-  console.log(`knee ${c.coefficients.knee}; wrote ${out}`);
 }

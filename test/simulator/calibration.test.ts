@@ -10,7 +10,7 @@ const hasShared = fs.existsSync(KERNEL_CSV);
 describe('H100 calibration', () => {
   it.skipIf(!hasShared)('re-deriving from ../shared/calibration gives the committed h100.json (no drift)', () => {
     const fresh = calibrationJson(calibrateFile());
-    expect(fresh, 'simulator/calibration/h100.json drifted: run npx tsx simulator/calibrate.ts').toBe(fs.readFileSync(CALIBRATION_FILE, 'utf8'));
+    expect(fresh, 'simulator/calibration/h100.json drifted: run servelab sim calibrate').toBe(fs.readFileSync(CALIBRATION_FILE, 'utf8'));
   });
 
   it('the committed coefficients are physical and fit their families', () => {
