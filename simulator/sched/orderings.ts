@@ -1,6 +1,7 @@
 // The four seed schedulers, written once as queue orderings: each is a comparison key over a
 // waiting task; both simulators (discrete-time and event-driven) dispatch with selectNext().
 import { choiceList, usageError } from '../../core/errors.ts';
+import { Heap } from '../engine/heap.ts';
 import type { PrefillTask } from './task.ts';
 
 export const SCHEDULERS = ['FIFO', 'WeightedFIFO', 'SRPT', 'WSRPT'] as const;
@@ -34,58 +35,28 @@ export const ORDERINGS: { [K in SchedulerName]: { describe: string; compare: Ord
 
 /** A waiting queue kept as a binary heap under one ordering: O(log n) per arrival and selection. */
 export class TaskQueue {
-  private heap: Waiting[] = [];
-  private readonly cmp: Order;
+  private readonly heap: Heap<Waiting>;
 
   constructor(readonly scheduler: SchedulerName) {
-    this.cmp = ORDERINGS[scheduler].compare;
+    const cmp = ORDERINGS[scheduler].compare;
+    this.heap = new Heap((a, b) => cmp(a, b) < 0);
   }
 
   get length(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   push(w: Waiting): void {
-    const h = this.heap;
-    h.push(w);
-    let i = h.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (this.cmp(h[i]!, h[p]!) >= 0) break;
-      const tmp = h[i]!;
-      h[i] = h[p]!;
-      h[p] = tmp;
-      i = p;
-    }
+    this.heap.push(w);
   }
 
   peek(): Waiting | undefined {
-    return this.heap[0];
+    return this.heap.peek();
   }
 
   /** Removes and returns the task the scheduler runs next. */
   pop(): Waiting | undefined {
-    const h = this.heap;
-    if (h.length === 0) return undefined;
-    const top = h[0]!;
-    const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && this.cmp(h[l]!, h[m]!) < 0) m = l;
-        if (r < h.length && this.cmp(h[r]!, h[m]!) < 0) m = r;
-        if (m === i) break;
-        const tmp = h[i]!;
-        h[i] = h[m]!;
-        h[m] = tmp;
-        i = m;
-      }
-    }
-    return top;
+    return this.heap.pop();
   }
 }
 
