@@ -4,27 +4,18 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as sql } from '../../analysis/cmd-sql.ts';
 import { run as runs } from '../../analysis/cmd-runs.ts';
 import { finalizeRun } from '../../analysis/runstore.ts';
 import { reportError } from '../../core/cli.ts';
 import { message } from '../../core/messages.ts';
 import { createRun } from '../../core/run.ts';
+import { captureOutput } from '../helpers/capture.ts';
 
 /** Runs a command in-process and captures what it prints, as the CLI would show it. */
 async function capture(cmd: (argv: string[]) => Promise<number>, ...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  let code: number;
-  try {
-    code = await cmd(argv).catch(reportError);
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { value: code, stdout, stderr } = await captureOutput(() => cmd(argv).catch(reportError));
   return { code, stdout, stderr };
 }
 

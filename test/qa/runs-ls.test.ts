@@ -3,25 +3,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { run as runs } from '../../analysis/cmd-runs.ts';
 import { reportError } from '../../core/cli.ts';
+import { captureOutput } from '../helpers/capture.ts';
 
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'qa-runs-ls-'));
 afterAll(() => fs.rmSync(data, { recursive: true, force: true }));
 
 async function capture(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((s) => ((stdout += String(s)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((s) => ((stderr += String(s)), true));
-  try {
-    const code = await runs(argv).catch(reportError);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const { value: code, stdout, stderr } = await captureOutput(() => runs(argv).catch(reportError));
+  return { code, stdout, stderr };
 }
 
 function runDir(id: string, manifest: string): string {

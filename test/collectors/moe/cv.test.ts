@@ -11,20 +11,15 @@ import { computeCv } from '../../../collectors/moe/cv.ts';
 import { ingestGateDir } from '../../../collectors/moe/ingest.ts';
 import { run as cvCmd } from '../../../collectors/moe/cmd-cv.ts';
 import { checkGolden, inputDir, roundFixed } from '../../helpers/golden.ts';
+import { captureOutput } from '../../helpers/capture.ts';
 import { readParquet } from '../../helpers/parquet.ts';
 
 const IN = inputDir('moe-cv');
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-cv-'));
 
 async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  const write = process.stdout.write;
-  let out = '';
-  process.stdout.write = ((s: string) => ((out += s), true)) as never;
-  try {
-    return { code: await fn(), out };
-  } finally {
-    process.stdout.write = write;
-  }
+  const { value: code, stdout: out } = await captureOutput(fn);
+  return { code, out };
 }
 
 describe('moe cv', () => {
