@@ -8,6 +8,7 @@ import { CliError, choiceList } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { findRunDirs } from '../analysis/catalog.ts';
+import { readManifest } from '../analysis/runstore.ts';
 import { runStages } from '../analysis/stages.ts';
 import { renderReport } from './html.ts';
 import { LATENCY_STAGES, buildLatencyReport, type LatencyStage } from './latency-report.ts';
@@ -61,7 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   const outDir =
     opt.str(p, 'derived') ??
     (writable(runDir) ? path.join(runDir, 'derived') : path.join(os.tmpdir(), 'servelab-derived', path.basename(runDir)));
-  const experiment = (JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as { experiment?: string }).experiment;
+  const experiment = readManifest(runDir).experiment;
   // An MoE load-imbalance run (npx zx pipelines/moe.mjs) gets the MoE report (servelab moe report).
   if (experiment === 'moe') {
     const { buildMoeReport } = await import('../collectors/moe/report.ts');

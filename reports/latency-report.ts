@@ -1,8 +1,8 @@
 // The latency report of a run: reads the derived tables of the latency stages (latency_summary,
 // latency_quantiles, latency_timeline), reshapes them in DuckDB, and lays out the sections.
-import fs from 'node:fs';
 import path from 'node:path';
 import { sqlQuote } from '../analysis/catalog.ts';
+import { readManifest, type Manifest } from '../analysis/runstore.ts';
 import type { Column, DataRow, Report } from './html.ts';
 import * as specs from './specs/latency.ts';
 import { withStageViews } from './stage-views.ts';
@@ -30,21 +30,9 @@ const GLOSSARY = [
   'Latencies count ok requests only. All times in milliseconds. Percentiles use linear interpolation (numpy default, DuckDB quantile_cont); std is the population standard deviation. Computed by the SQL stages in analysis/.',
 ].join('\n\n');
 
-interface Manifest {
-  run?: string;
-  experiment?: string;
-  status?: string;
-  started_unix_ms?: number;
-  finished_unix_ms?: number | null;
-  host?: string;
-  command?: string | null;
-  tool_version?: string;
-  git_commit?: string | null;
-}
-
 /** Builds the report from the stage outputs (paths by stage name) of one run. */
 export async function buildLatencyReport(runDir: string, outputs: Record<LatencyStage, string>): Promise<Report> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Manifest;
+  const manifest = readManifest(runDir);
   return withStageViews(LATENCY_STAGES, outputs, async (q) => {
     const summary = await q('SELECT * FROM latency_summary ORDER BY endpoint, phase');
     const phases = [...new Set(summary.map((r) => String(r.phase)))];

@@ -1,8 +1,8 @@
 // The scheduling report of a `servelab simulate --run` run: reads the schedule_* stage outputs,
 // reshapes them in DuckDB (improvements vs FIFO included) and lays out the sections.
-import fs from 'node:fs';
 import path from 'node:path';
 import { sqlQuote } from '../analysis/catalog.ts';
+import { readManifest, type Manifest } from '../analysis/runstore.ts';
 import type { Column, DataRow, Report, Section } from './html.ts';
 import * as specs from './specs/schedule.ts';
 import { withStageViews } from './stage-views.ts';
@@ -34,18 +34,8 @@ const DEFINITIONS = [
   'Statistics computed by the SQL stages analysis/schedule_comparison.sql, schedule_queue.sql and schedule_gantt.sql (percentiles: linear interpolation).',
 ].join('\n\n');
 
-interface Manifest {
-  run?: string;
-  experiment?: string;
-  status?: string;
-  command?: string | null;
-  config?: Record<string, unknown> | null;
-  tool_version?: string;
-  git_commit?: string | null;
-}
-
 export async function buildScheduleReport(runDir: string, outputs: Record<ScheduleStage, string>): Promise<Report> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Manifest;
+  const manifest = readManifest(runDir);
   return withStageViews(SCHEDULE_STAGES, outputs, async (q) => {
     const order = `CASE algorithm WHEN 'FIFO' THEN 0 WHEN 'WeightedFIFO' THEN 1 WHEN 'SRPT' THEN 2 WHEN 'WSRPT' THEN 3 ELSE 4 END`;
     const table = await q(`
@@ -88,7 +78,7 @@ interface ReportData {
 }
 
 function layout(runDir: string, m: Manifest, d: ReportData): Report {
-  const c = m.config ?? {};
+  const c = (m.config ?? {}) as Record<string, unknown>;
   const modeText = d.mode === 'discrete' ? `discrete-time, dt = ${String(c.dt ?? '?')} s` : 'event-driven';
   const sections: Section[] = [
     {

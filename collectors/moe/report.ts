@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { readManifest } from '../../analysis/runstore.ts';
 import { runStages } from '../../analysis/stages.ts';
 import { writeFileAtomic } from '../../core/jsonl-writer.ts';
 import { renderReport, type Column, type DataRow, type Report, type Section } from '../../reports/html.ts';
@@ -46,7 +47,7 @@ export interface MoeReportResult {
 export async function buildMoeReport(runDir: string, opts: { out?: string; force?: boolean; log?: (l: string) => void; derived?: string } = {}): Promise<MoeReportResult> {
   const results = await runStages({ runDir, outDir: opts.derived, stages: [...MOE_STAGES], force: opts.force, log: opts.log ?? ((l) => process.stderr.write(`${l}\n`)) });
   const outputs = Object.fromEntries(results.map((r) => [r.stage, r.output]));
-  const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+  const manifest = readManifest(runDir);
   return withStageViews(MOE_STAGES, outputs, async (q) => {
     const points = (x: string) =>
       q(`SELECT 'point' AS kind, backend, dataset, metric, ${x} AS x, value, outlier FROM moe_imbalance_points
