@@ -2,10 +2,10 @@
 // order; replica wake-ups sit in a binary heap ordered by (time, event priority, sequence).
 // Records go to a sink in the record contract (requests, chunks, sim_steps, sim_intervals, gate_loads).
 import { type Cluster, type ClusterConfig, createCluster } from './cluster.ts';
-import { createHash } from 'node:crypto';
 import { Heap } from './engine/heap.ts';
 import type { EngineListener, FinishInfo, FinishReason } from './types.ts';
 import type { WorkloadRequest } from './workloads/index.ts';
+import { promptHash, wordCount } from '../core/prompt-fields.ts';
 import type { RunHandle } from '../core/run.ts';
 import type { RecordOf, TableName } from '../core/schema.ts';
 
@@ -104,8 +104,8 @@ export function runOffline(opts: OfflineOptions): OfflineSummary {
         gpu: m.replica,
         phase: 'main',
         dataset: q.dataset ?? null,
-        prompt_hash: q.content ? createHash('sha256').update(q.content).digest('hex').slice(0, 16) : null,
-        prompt_words: q.content ? q.content.split(/\s+/).filter(Boolean).length : null,
+        prompt_hash: q.content ? promptHash(q.content) : null,
+        prompt_words: q.content ? wordCount(q.content) : null,
         prompt_tokens_server: q.promptTokens,
         output_tokens_requested: q.maxTokens,
         output_tokens_server: info?.outputTokens ?? null,

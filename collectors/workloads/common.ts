@@ -1,6 +1,6 @@
 // Shared helpers for workload generators: the per-prompt record fields (hash, words, client
 // tokens) and the seeded sampling every generator uses.
-import crypto from 'node:crypto';
+import { promptHash, wordCount } from '../../core/prompt-fields.ts';
 import type { WorkItem } from '../engine.ts';
 import { countTokens, type TokenCounter } from '../tokenizer.ts';
 
@@ -14,15 +14,6 @@ export interface ItemOptions {
   promptTokens?: number;
   /** Extra record fields (gpu, …). */
   tags?: Record<string, unknown>;
-}
-
-export function promptHash(text: string): string {
-  return crypto.createHash('sha256').update(text).digest('hex').slice(0, 16);
-}
-
-export function wordCount(text: string): number {
-  const t = text.trim();
-  return t === '' ? 0 : t.split(/\s+/).length;
 }
 
 export function makeItem(prompt: string, o: ItemOptions = {}): WorkItem {
