@@ -46,6 +46,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private problem: string | null = null;
   private errorText = '';
   private body: Buffer[] | null = null;
+  /** When the bytes being parsed arrived: every event in one read gets it (one clock read). */
+  private arrivalNs = 0;
 
   constructor(private readonly o: ExchangeOptions) {
     this.done = new Promise((r) => (this.resolve = r));
@@ -81,6 +83,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.finished) return true;
     if (this.parser) {
       if (this.parser.done) return true; // after the end event: drained so the connection stays alive
+      // stamped before decoding and parsing: a token's time is when its bytes came in, not when
+      // the events ahead of it in the same read had been parsed
+      this.arrivalNs = this.o.clock.nowNs();
       this.parser.push(this.decoder!.decode(chunk, { stream: true }));
       if (this.parser.done && !this.o.state.ended) {
         // a malformed stream: stop reading it now (the connection is closed)
@@ -102,7 +107,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (status < 200 || status >= 300) {
       this.finish('http_error', `HTTP ${status}: ${this.errorText.slice(0, ERROR_TEXT_MAX)}`, null);
     } else if (this.parser) {
-      if (!this.parser.done) this.parser.end();
+      if (!this.parser.done) {
+        this.arrivalNs = this.o.clock.nowNs();
+        this.parser.end();
+      }
       const err =
         this.problem ?? state.error ?? (state.ended ? null : handler.doneSentinel ? 'stream ended without [DONE]' : 'stream ended without stop:true');
       this.finish(err === null ? 'ok' : 'stream_error', err, null, state.endedNs);
@@ -133,10 +141,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private sink() {
-    const { state, handler, clock, onEvent } = this.o;
+    const { state, handler, onEvent } = this.o;
     return {
       event: (data: string): boolean => {
-        const t = clock.nowNs();
+        const t = this.arrivalNs;
         if (data === '[DONE]') {
           state.ended = true;
           state.endedNs = t;
