@@ -2,12 +2,14 @@
 // another process (test/helpers/sse-server.ts, 16 chunks a response). Prints figures only:
 // open-loop rate accuracy and send lag, max streamed req/s, client−server TTFT, and
 // non-streaming req/s beside autocannon's on the same endpoint. Every cell also prints the
-// load average and both processes' CPU per request, so host contention can be told apart
-// from client cost (CPU µs/request barely moves with other load). `npx tsx bench/load.bench.ts`
+// load average, both processes' CPU per request and the client's GC pauses, so host contention
+// can be told apart from client cost (CPU µs/request barely moves with other load).
+// `npx tsx bench/load.bench.ts`; LOAD_BENCH_CELLS=open,max,ttft,plain picks cells.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { openCatalog, queryRows } from '../analysis/catalog.ts';
 import type { Clock } from '../core/clock.ts';
 import { createRun } from '../core/run.ts';
@@ -20,6 +22,8 @@ const SECONDS = Number(process.env.LOAD_BENCH_SECONDS ?? 5);
 // open-loop cells start after this many closed-loop requests (connections open, code compiled):
 // without them the first ~100 ms (new connections, unoptimized code) dominate the lag tail
 const WARMUPS = Number(process.env.LOAD_BENCH_WARMUPS ?? 256);
+// a comma list of the cells to run (open, max, ttft, plain); all by default
+const CELLS = new Set((process.env.LOAD_BENCH_CELLS ?? 'open,max,ttft,plain').split(','));
 const helper = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../test/helpers/sse-server.ts');
 const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-loadbench-'));
 const origin = process.hrtime.bigint();
@@ -45,6 +49,12 @@ async function sql(runDir: string, q: string) {
 
 const load = () => os.loadavg().map((x) => x.toFixed(1)).join(' ');
 
+// this process's GC pauses (ms), so a lag tail can be set beside the collector's pauses
+const gcPauses: number[] = [];
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push(e.duration);
+}).observe({ entryTypes: ['gc'] });
+
 /** CPU µs (user+sys) a child process has used so far, from /proc (Linux); null elsewhere. */
 function childCpuUs(pid: number | undefined): number | null {
   try {
@@ -61,6 +71,7 @@ function childCpuUs(pid: number | undefined): number | null {
  */
 function cpuMeter(serverPid = server.child.pid) {
   const c0 = process.cpuUsage();
+  const g0 = gcPauses.length;
   const s0 = childCpuUs(serverPid);
   const load0 = load();
   return (requests: number) => {
@@ -68,7 +79,9 @@ function cpuMeter(serverPid = server.child.pid) {
     const us = (c.user + c.system) / Math.max(1, requests);
     const s1 = childCpuUs(serverPid);
     const srv = s0 !== null && s1 !== null ? `, server CPU ${((s1 - s0) / Math.max(1, requests)).toFixed(0)} µs/request` : '';
-    return `client CPU ${us.toFixed(0)} µs/request (≈ ${(1e6 / us).toFixed(0)} req/s per free core)${srv}, load average ${load0} → ${load()}`;
+    const gc = gcPauses.slice(g0);
+    const gcText = `client GC ${gc.length} pauses, ${gc.reduce((a, b) => a + b, 0).toFixed(0)} ms in all, longest ${Math.max(0, ...gc).toFixed(1)} ms`;
+    return `client CPU ${us.toFixed(0)} µs/request (≈ ${(1e6 / us).toFixed(0)} req/s per free core)${srv}, ${gcText}, load average ${load0} → ${load()}`;
   };
 }
 
@@ -159,16 +172,24 @@ async function autocannonRps(connections: number): Promise<number> {
 
 try {
   console.log(`server: ${server.url} (another process); ${os.cpus().length} CPUs, load average ${load()} (other work on this host shares them); ${SECONDS} s per cell`);
-  await openLoop(1000);
-  await openLoop(3000);
-  const best = Math.max(await maxStreamed(64), await maxStreamed(256));
-  console.log(`most streamed requests/s sustained by one client process: ${best.toFixed(0)} (target ≥ 5,000)`);
-  await ttftDelta(500, true);
-  await ttftDelta(500, false);
-  const ours = await maxStreamed(64, false, 'non-streaming');
-  const theirs = await autocannonRps(64);
+  if (CELLS.has('open')) {
+    await openLoop(1000);
+    await openLoop(3000);
+  }
+  if (CELLS.has('max')) {
+    const best = Math.max(await maxStreamed(64), await maxStreamed(256));
+    console.log(`most streamed requests/s sustained by one client process: ${best.toFixed(0)} (target ≥ 5,000)`);
+  }
+  if (CELLS.has('ttft')) {
+    await ttftDelta(500, true);
+    await ttftDelta(500, false);
+  }
+  if (CELLS.has('plain')) {
+    const ours = await maxStreamed(64, false, 'non-streaming');
+    const theirs = await autocannonRps(64);
+    console.log(`non-streaming: servelab ${ours.toFixed(0)} req/s vs autocannon ${theirs.toFixed(0)} req/s → ratio ${(ours / theirs).toFixed(2)}`);
+  }
   console.log(`load average at the end: ${load()}`);
-  console.log(`non-streaming: servelab ${ours.toFixed(0)} req/s vs autocannon ${theirs.toFixed(0)} req/s → ratio ${(ours / theirs).toFixed(2)}`);
 } finally {
   await Promise.all([server.kill(), paced.kill()]);
   fs.rmSync(data, { recursive: true, force: true });
