@@ -1,29 +1,24 @@
-// High-resolution waiting for the open-loop dispatcher: a worker-thread wake-up (waker.ts) to
-// ~0.25 ms before the target, then setImmediate turns (which still let I/O run) until it passes.
-// libuv timers alone fire 0–2 ms late and a long spin burns the CPU that responses need, so the
-// timer path (no worker, or a second concurrent waiter) hands over to turns ~1.2 ms early.
+// High-resolution waiting for the open-loop dispatcher: a coarse timer until ~0.2 ms before
+// the target, then setImmediate turns (which still let I/O run) until the target passes.
+// Timers alone quantize to ~1 ms; a long spin burns the CPU that responses need (a 1 ms spin
+// window at 1,000 req/s spun most of the time), so the spin window is kept short. Measured and
+// dropped: a worker-thread wake-up (Atomics.wait + message; p50 0.03 ms but p99 2-3× worse, as a
+// woken thread waits for a core on a busy host) and floor()ed timers (more spinning, more GC).
 import type { Clock } from '../core/clock.ts';
-import { processWaker, type Waker } from './waker.ts';
 
 export interface PacerOptions {
-  /** How long before the target the wake-up hands over to setImmediate turns (ns). */
+  /** How long before the target the timer hands over to setImmediate turns (ns). */
   spinNs?: number;
-  /** Timer path only: how early a 1 ms-resolution timer aims, covering its overshoot (ns). */
-  timerEarlyNs?: number;
+  /** A wait shorter than spinNs + slackNs is spun out rather than risk a timer's ~1 ms overshoot (ns). */
+  slackNs?: number;
   /** When behind schedule, the longest stretch of back-to-back sends before I/O gets a turn (ns). */
   maxBusyNs?: number;
-  /** The precise wake-up; null for timers only (default: the process's worker waker). */
-  waker?: Waker | null;
 }
 
-/** Host monotonic ns (the waker's clock). */
-const hrNow = () => Number(process.hrtime.bigint());
-
 export function makePacer(clock: Clock, opts: PacerOptions = {}) {
-  const spinNs = opts.spinNs ?? 250_000;
-  const timerEarlyNs = opts.timerEarlyNs ?? 1_200_000;
+  const spinNs = opts.spinNs ?? 200_000;
+  const slackNs = opts.slackNs ?? 500_000;
   const maxBusyNs = opts.maxBusyNs ?? 1_000_000;
-  const waker = opts.waker === undefined ? processWaker() : opts.waker;
   const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
   const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   let lastYieldNs = clock.nowNs();
@@ -41,9 +36,7 @@ export function makePacer(clock: Clock, opts: PacerOptions = {}) {
           lastYieldNs = clock.nowNs();
           return lastYieldNs - targetNs;
         }
-        if (left > 100_000_000) await timer(Math.floor((left - timerEarlyNs) / 1e6)); // long waits: timers are exact enough
-        else if (left > spinNs && waker && !waker.busy) await waker.at(hrNow() + left - spinNs);
-        else if (left > timerEarlyNs + 1e6) await timer(Math.floor((left - timerEarlyNs) / 1e6));
+        if (left > spinNs + slackNs) await timer(Math.min(100, Math.max(1, Math.round((left - spinNs) / 1e6))));
         else await immediate();
         lastYieldNs = clock.nowNs();
       }

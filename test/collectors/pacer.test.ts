@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { manualClock, monotonicClock } from '../../core/clock.ts';
+import { manualClock } from '../../core/clock.ts';
 import { makePacer } from '../../collectors/pacer.ts';
-import { processWaker } from '../../collectors/waker.ts';
 
 describe('pacer', () => {
   it('waits until the target on the given clock and reports lateness', async () => {
@@ -31,32 +30,5 @@ describe('pacer', () => {
     clock.advance(2_000_000);
     await pacer.until(0);
     expect(ran).toBe(true);
-  });
-
-  it('with the worker wake-up it never returns before the target (real clock, sub-ms waits)', async () => {
-    const clock = monotonicClock();
-    const pacer = makePacer(clock);
-    // the worker starts on first use; until it is online the timer path is used
-    for (let i = 0; i < 40; i++) {
-      const target = clock.nowNs() + 300_000 + (i % 8) * 250_000;
-      const late = await pacer.until(target);
-      expect(late).toBeGreaterThanOrEqual(0);
-      expect(clock.nowNs()).toBeGreaterThanOrEqual(target);
-    }
-  });
-
-  it('the waker serves one wait at a time: a new wait releases the one it supersedes', async () => {
-    const w = processWaker()!;
-    expect(w).not.toBeNull();
-    const hr = () => Number(process.hrtime.bigint());
-    await new Promise((r) => setTimeout(r, 50)); // online
-    const far = w.at(hr() + 60e9);
-    expect(w.busy).toBe(true);
-    const nearAt = hr() + 1e6;
-    const near = w.at(nearAt);
-    await far; // released at once by the superseding wait
-    await near;
-    expect(hr()).toBeGreaterThanOrEqual(nearAt);
-    expect(w.busy).toBe(false);
   });
 });
