@@ -1,9 +1,10 @@
-// The simulated server's configuration: one typed object per server, defaults as vLLM on an
-// H100, and the loader for `--config FILE` (JSON or YAML, one server or a `servers:` list).
+// The simulated server's configuration: one typed object per server, defaults as vLLM's on
+// the configured GPU, and the loader for `--config FILE` (JSON or YAML, one server or a `servers:` list).
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { CliError, choiceList, inputError, usageError } from '../../core/errors.ts';
 import { ROUTERS, type RouterKind } from '../cluster.ts';
+import { getGpu } from '../hardware.ts';
 import { getModel, validTpDegrees } from '../models.ts';
 
 export const APIS = ['vllm', 'llamacpp'] as const;
@@ -59,7 +60,9 @@ export interface ServerConfig {
   port: number;
   seed: number;
   maxModelLen: number;
+  /** vLLM --max-num-seqs; 0 until finalizeConfig fills vLLM's default for the GPU. */
   maxNumSeqs: number;
+  /** vLLM --max-num-batched-tokens; 0 until finalizeConfig fills vLLM's default for the GPU. */
   maxNumBatchedTokens: number;
   lora: LoraConfig | null;
   /** Routes /v1/load_lora_adapter and /v1/unload_lora_adapter (as VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). */
@@ -93,9 +96,9 @@ export function defaultConfig(): ServerConfig {
     port: 0,
     seed: 0,
     maxModelLen: 0,
-    // vLLM's get_batch_defaults on a ≥70 GiB GPU that is not an A100 (H100/H200).
-    maxNumSeqs: 1024,
-    maxNumBatchedTokens: 8192,
+    // Filled by finalizeConfig from the GPU, as vLLM's get_batch_defaults does (batchDefaults).
+    maxNumSeqs: 0,
+    maxNumBatchedTokens: 0,
     lora: null,
     runtimeLoraUpdating: false,
     gateLogDir: null,
@@ -103,6 +106,19 @@ export function defaultConfig(): ServerConfig {
     eosRate: 0,
     latenessWarnMs: 5,
   };
+}
+
+const GIB = 2 ** 30;
+
+/**
+ * vLLM's batch limits when the launch names none (`get_batch_defaults`, vllm serve): on a GPU
+ * with at least 70 GiB that is not an A100 (H100, H200) max_num_seqs 1024 and
+ * max_num_batched_tokens 8192; on every other GPU 256 and 2048.
+ */
+export function batchDefaults(gpuName: string): { maxNumSeqs: number; maxNumBatchedTokens: number } {
+  const gpu = getGpu(gpuName);
+  const big = gpu.hbmGB * 1e9 >= 70 * GIB && !/a100/i.test(gpu.name);
+  return big ? { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 } : { maxNumSeqs: 256, maxNumBatchedTokens: 2048 };
 }
 
 /** Deep-merges a partial config (from a preset, a file or flags) over a base. */
@@ -151,6 +167,17 @@ export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig 
   }
   if (!out.servedModelName) out.servedModelName = out.model;
   if (!out.maxModelLen) out.maxModelLen = CONTEXT[spec.name] ?? spec.maxContext;
+  if (!out.maxNumSeqs || !out.maxNumBatchedTokens) {
+    let d: ReturnType<typeof batchDefaults>;
+    try {
+      d = batchDefaults(out.gpu);
+    } catch (err) {
+      if (err instanceof CliError && where !== 'flags') throw new CliError(`${where}: gpu: ${err.message}`, err.exitCode, err.details);
+      throw err;
+    }
+    out.maxNumSeqs ||= d.maxNumSeqs;
+    out.maxNumBatchedTokens ||= d.maxNumBatchedTokens;
+  }
   if (!isApi(out.api)) throw fieldError(where, 'api', choiceList(String(out.api), APIS));
   if (!ROUTINGS.includes(out.routing)) throw fieldError(where, 'routing', choiceList(String(out.routing), ROUTINGS));
   if (!ERROR_MODES.includes(out.faults.errorMode)) throw fieldError(where, 'faults.errorMode', choiceList(String(out.faults.errorMode), ERROR_MODES));

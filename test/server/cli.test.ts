@@ -18,6 +18,13 @@ describe('configuration', () => {
     expect(c).toMatchObject({ model: 'Llama-3-8B', gpu: 'H100', gpus: 1, host: '127.0.0.1', port: 0, maxNumSeqs: 1024, maxNumBatchedTokens: 8192, api: 'vllm' });
   });
 
+  it("takes vLLM's batch limits for the GPU unless given: 256 / 2048 below 70 GiB or on an A100", () => {
+    expect(resolve(['--gpu', 'H200'])[0]).toMatchObject({ maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+    expect(resolve(['--gpu', 'a100'])[0]).toMatchObject({ gpu: 'a100', maxNumSeqs: 256, maxNumBatchedTokens: 2048 });
+    expect(resolve(['--gpu', 'A100', '--max-num-seqs', '64'])[0]).toMatchObject({ maxNumSeqs: 64, maxNumBatchedTokens: 2048 });
+    expect(() => resolve(['--gpu', 'B300'])).toThrow(/unknown GPU: .*H100/);
+  });
+
   it('applies presets and flags over them', () => {
     expect(resolve(['--preset', 'moe-baseline'])[0]).toMatchObject({ model: 'Mixtral-8x7B', gpus: 4, tp: 4, ep: 1, maxNumSeqs: 32, maxNumBatchedTokens: 8192 });
     expect(resolve(['--preset', 'moe-all2all'])[0]).toMatchObject({ tp: 1, ep: 4 });
