@@ -1,7 +1,7 @@
 // The real-clock driver: maps wall time to simulated seconds, advances each replica's engine
 // when its next step ends, and hands every token to its request the moment it is due.
 // Tokens that became due in one wake-up are written together, then lateness (sent − due) is
-// measured per token against the wall clock. The timer is armed up to ~1 ms early and the driver
+// measured per token against the wall clock; replies that ended close after all those writes. The timer is armed up to ~1 ms early and the driver
 // spins to the due instant, so the timer's millisecond granularity adds no lateness.
 import type { Bottleneck, EngineListener, EngineRequest, FinishReason, OnlineEngine } from '../types.ts';
 
@@ -11,8 +11,14 @@ export interface RequestSink {
   /** `n` tokens became due at simulated time `t`; buffer them, flush() writes. */
   onTokens(n: number, t: number): void;
   onFinish(reason: FinishReason, t: number): void;
-  /** Writes what was buffered, then reports each written group of `n` tokens due at `due`. */
-  flush(report: (due: number, n: number) => void): void;
+  /**
+   * Writes what was buffered, then reports each written group of `n` tokens due at `due`.
+   * Returns true when the reply has ended in the model but its closing frames (usage, [DONE],
+   * the stop event, the end of the reply) wait for finishReply, which the driver calls once
+   * every token of the step is out: closing work does not delay other requests' tokens.
+   */
+  flush(report: (due: number, n: number) => void): boolean | void;
+  finishReply?(): void;
 }
 
 export interface StepInfo {
@@ -191,11 +197,13 @@ export class RealClockDriver {
       if (sentMs < 0) sentMs = this.fx.nowMs();
       onLate?.(Math.max(0, (sentMs - this.wallMsOf(due)) / 1000), n);
     };
+    let closing: RequestSink[] | undefined;
     for (const sink of st.dirty) {
       sentMs = -1;
-      sink.flush(report);
+      if (sink.flush(report) === true) (closing ??= []).push(sink);
     }
     st.dirty.clear();
+    if (closing) for (const sink of closing) sink.finishReply?.();
   }
 
   /** Arms the replica's timer for the engine's next event (or disarms it when idle). */

@@ -84,6 +84,9 @@ class GenerateSink extends GenerationSink {
     return n;
   }
 
+  /** /generate replies are one JSON body: nothing streams, so nothing closes later. */
+  protected writeClosing(): void {}
+
   protected writeStreamError(): void {
     sendJson(this.res, 500, { detail: 'Injected fault: internal server error' });
   }

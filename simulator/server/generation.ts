@@ -61,6 +61,8 @@ export abstract class GenerationSink implements RequestSink {
   finish: { reason: FinishReason; t: number } | undefined;
   done = false;
   protected pending: TokenGroup[] = [];
+  /** A streamed reply that ended in the model; its closing frames wait for finishReply. */
+  private closing: { reason: FinishReason; t: number } | undefined;
   private stalledUntil = 0;
   private stallTimer: NodeJS.Timeout | undefined;
   private queued = 0;
@@ -86,9 +88,9 @@ export abstract class GenerationSink implements RequestSink {
     this.finish = { reason, t };
   }
 
-  flush(report: (due: number, n: number) => void): void {
-    if (this.done) return;
-    if (this.stalledUntil) return; // the stall timer flushes what piled up
+  flush(report: (due: number, n: number) => void): boolean {
+    if (this.done) return false;
+    if (this.stalledUntil) return false; // the stall timer flushes what piled up
     const stallAt = this.faults.stallAfter;
     if (stallAt !== undefined && this.faults.stallMs && this.emitted + this.queued > stallAt) {
       // Write up to the stall point now, hold the rest for stallMs.
@@ -105,14 +107,26 @@ export abstract class GenerationSink implements RequestSink {
       this.finish = fin;
       this.stallTimer = setTimeout(() => {
         this.stalledUntil = 0;
-        this.flush(() => {}); // stalled tokens are late on purpose: not host lateness
+        // stalled tokens are late on purpose: not host lateness
+        if (this.flush(() => {})) this.finishReply();
       }, this.faults.stallMs);
-      return;
+      return false;
     }
-    this.writeGroups(report);
+    return this.writeGroups(report);
   }
 
-  private writeGroups(report: (due: number, n: number) => void): void {
+  /** Writes the closing frames of a streamed reply that ended at the last flush, and ends it. */
+  finishReply(): void {
+    const f = this.closing;
+    this.closing = undefined;
+    if (!f || this.done) return;
+    this.writeClosing(f);
+    this.observer.finished(this.gen, f.reason, f.t, this.emitted);
+    this.close();
+  }
+
+  /** Returns true when a streamed reply ended and waits for finishReply. */
+  private writeGroups(report: (due: number, n: number) => void): boolean {
     const groups = this.pending;
     this.pending = [];
     const errAt = this.faults.errorAfter;
@@ -133,16 +147,20 @@ export abstract class GenerationSink implements RequestSink {
       this.writeStreamError();
       this.close();
       this.observer.abort(this.gen);
-      return;
+      return false;
     }
     const n = this.writeTokens(groups, this.finish);
     this.emitted += n;
     this.queued -= n;
     for (const g of groups) report(g.t, g.n);
-    if (this.finish) {
-      this.observer.finished(this.gen, this.finish.reason, this.finish.t, this.emitted);
-      this.close();
+    if (!this.finish) return false;
+    if (this.gen.stream) {
+      this.closing = this.finish;
+      return true;
     }
+    this.observer.finished(this.gen, this.finish.reason, this.finish.t, this.emitted);
+    this.close();
+    return false;
   }
 
   /** Client went away or the server is closing. */
@@ -159,9 +177,12 @@ export abstract class GenerationSink implements RequestSink {
 
   /**
    * Writes the groups (streaming: a frame per group; otherwise buffer) and, when `finish` is
-   * given, the closing frames or the whole reply. Returns the tokens written.
+   * given, the frame that carries the finish reason (streaming) or the whole reply. Returns the
+   * tokens written.
    */
   protected abstract writeTokens(groups: TokenGroup[], finish: { reason: FinishReason; t: number } | undefined): number;
+  /** A streamed reply's closing frames after the finish (usage, [DONE], a stop event); ends the reply. */
+  protected abstract writeClosing(finish: { reason: FinishReason; t: number }): void;
   /** The protocol's mid-stream error (HTTP status already 200). */
   protected abstract writeStreamError(): void;
 }

@@ -127,19 +127,19 @@ class LlamaSink extends GenerationSink {
         out += `data: {"index":0,"content":${JSON.stringify(piece)},"tokens":[${g.text.ids(grp.from, grp.from + grp.n).join(',')}],"stop":false,"id_slot":${this.slot},"tokens_predicted":${this.emitted + n},"tokens_evaluated":${g.promptTokens}}\n\n`;
       } else this.content += piece;
     }
-    if (finish) {
-      const final = this.finalJson(finish, this.emitted + n);
-      if (g.stream) out += `data: ${JSON.stringify(final)}\n\n`;
-      else {
-        sendJson(this.res, 200, final);
-        this.releaseSlot();
-        return n;
-      }
+    if (finish && !g.stream) {
+      sendJson(this.res, 200, this.finalJson(finish, this.emitted + n));
       this.releaseSlot();
+      return n;
     }
-    // The final chunk and the reply's end go out in one socket write.
-    if (out) writeSse(this.res, out, !!finish);
+    if (out) writeSse(this.res, out);
     return n;
+  }
+
+  protected writeClosing(finish: { reason: FinishReason; t: number }): void {
+    this.releaseSlot();
+    // The final stop event and the reply's end go out in one socket write.
+    writeSse(this.res, `data: ${JSON.stringify(this.finalJson(finish, this.emitted))}\n\n`, true);
   }
 
   private finalJson(finish: { reason: FinishReason; t: number }, predicted: number): Record<string, unknown> {

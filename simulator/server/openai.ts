@@ -185,13 +185,16 @@ class OpenAISink extends GenerationSink {
       else out += this.tokenPre + piece + this.tokenPost;
     }
     if (finish && groups.length === 0) out += this.frame(this.kind === 'chat' ? '{"content":""}' : '""', finish.reason, this.emitted);
-    if (finish) {
-      if (this.usage.include) out += `${this.head}[],"usage":${this.usageJson(this.emitted + n)}}\n\n`;
-      out += 'data: [DONE]\n\n';
-    }
-    // The closing frames and the reply's end go out in one socket write.
-    if (out) writeSse(this.res, out, !!finish);
+    if (out) writeSse(this.res, out);
     return n;
+  }
+
+  protected writeClosing(): void {
+    let out = '';
+    if (this.usage.include) out += `${this.head}[],"usage":${this.usageJson(this.emitted)}}\n\n`;
+    out += 'data: [DONE]\n\n';
+    // The closing frames and the reply's end go out in one socket write.
+    writeSse(this.res, out, true);
   }
 
   private writeWhole(reason: FinishReason, completion: number): void {

@@ -113,6 +113,38 @@ describe('RealClockDriver', () => {
   });
 });
 
+describe('RealClockDriver closing', () => {
+  it("closes the replies that ended only after every token of the step is written", () => {
+    const fx = manual();
+    const d = new RealClockDriver(1, (_r, l) => new StepEngine(l), {}, fx);
+    const log: string[] = [];
+    // 'a' ends at the first step; 'b' and 'c' go on. Their sinks flush in submit order.
+    const closer = (name: string): RequestSink => {
+      let ended = false;
+      let due: number[] = [];
+      return {
+        onTokens: (_n, t) => void due.push(t),
+        onFinish: () => void (ended = true),
+        flush: () => {
+          for (const t of due) log.push(`${name} token @${t.toFixed(3)}`);
+          due = [];
+          return ended;
+        },
+        finishReply: () => void log.push(`${name} closed`),
+      };
+    };
+    d.submit(0, { id: 'a', promptTokens: 3, maxTokens: 1 }, closer('a'));
+    d.submit(0, { id: 'b', promptTokens: 3, maxTokens: 2 }, closer('b'));
+    d.submit(0, { id: 'c', promptTokens: 3, maxTokens: 2 }, closer('c'));
+    const flushed: string[] = [];
+    fx.run(10);
+    flushed.push(...log.splice(0));
+    expect(flushed).toEqual(['a token @0.010', 'b token @0.010', 'c token @0.010', 'a closed']);
+    fx.run(100);
+    expect(log).toEqual(['b token @0.020', 'c token @0.020', 'b closed', 'c closed']);
+  });
+});
+
 describe('RealClockDriver wake-up', () => {
   it('arms the timer early and spins to the step end, so tokens leave at their due time', () => {
     const fx = manual();
