@@ -2,10 +2,12 @@
 // in a child process, streams from it with a light raw-socket client, and prints the server's
 // own token lateness (sent − due, from servelab:token_lateness_seconds) beside what this host
 // allows: a bare timer's lateness in another process during the run, and the time a burst of
-// max_num_seqs bare socket writes takes here (the floor for a step whose tokens are all due at
-// once). Also CPU per 1,000 tokens for server and client, and the token rate at saturation.
-// Env: BENCH_CONCURRENCY (2000), BENCH_MAX_TOKENS (64), BENCH_MAX_NUM_SEQS (1024, the server's
-// --max-num-seqs), BENCH_CPU_PROF=DIR (profile the server).
+// max_num_seqs bare socket writes takes here, from one thread and split over two (the floor for
+// a step whose tokens are all due at once). Also CPU per 1,000 tokens for server and client,
+// and the token rate at saturation. Two cells, each with vLLM's batch defaults for its GPU:
+// Llama-3-8B on an H100 (max_num_seqs 1024) and on an A100 (256).
+// Env: BENCH_CONCURRENCY (2000), BENCH_MAX_TOKENS (64), BENCH_GPUS (H100,A100: the cells),
+// BENCH_MAX_NUM_SEQS (the server's default for the GPU), BENCH_CPU_PROF=DIR (profile the server).
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -17,8 +19,9 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 2000);
 const MAX_TOKENS = Number(process.env.BENCH_MAX_TOKENS ?? 64);
-/** The engine's batch limit (vLLM's H100 default max_num_seqs 1024): the most tokens due at one step end. */
-const MAX_NUM_SEQS = Number(process.env.BENCH_MAX_NUM_SEQS ?? 1024);
+const GPUS = (process.env.BENCH_GPUS ?? 'H100,A100').split(',');
+/** The engine's batch limit, when given; otherwise vLLM's default for the GPU (the most tokens due at one step end). */
+const MAX_NUM_SEQS_ENV = process.env.BENCH_MAX_NUM_SEQS ? Number(process.env.BENCH_MAX_NUM_SEQS) : undefined;
 const TIME_LIMIT_MS = 100_000;
 /** Bytes of one streamed completion chunk as written (SSE frame + HTTP chunk framing), about. */
 const FRAME_BYTES = 230;
@@ -75,19 +78,35 @@ setTimeout(tick, 5);
 process.stdin.on('data', () => {}).on('end', () => { late.sort((a, b) => a - b); process.stdout.write(JSON.stringify(late) + '\\n'); process.exit(0); });
 `;
 
-/** Accepts N sockets, then writes one FRAME_BYTES chunk to every socket per burst, 40 ms apart. */
+/**
+ * Accepts N sockets, then writes one FRAME_BYTES chunk to every socket per burst, 40 ms apart:
+ * first from the event loop (socket.write), then split over two threads (this one and a worker
+ * writing its half straight to the file descriptors), to see what parallel writers would gain.
+ */
 const WRITE_PROBE = `
-const net = require('node:net'); const [N, BYTES, BURSTS] = process.argv.slice(1).map(Number);
-const socks = []; const frame = 'x'.repeat(BYTES); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const net = require('node:net'); const fs = require('node:fs'); const { Worker } = require('node:worker_threads');
+const [N, BYTES, BURSTS] = process.argv.slice(1).map(Number);
+const socks = []; const frame = 'x'.repeat(BYTES); const buf = Buffer.from(frame); const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const srv = net.createServer((s) => { s.setNoDelay(true); s.on('error', () => {}); socks.push(s); if (socks.length === N) void go(); });
 srv.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: srv.address().port }) + '\\n'));
+const WORKER = \`const { workerData: { fds, sab } } = require('node:worker_threads'); const fs = require('node:fs'); const f = new Int32Array(sab); const b = Buffer.alloc(\${BYTES}, 120);
+for (let g = 0; ; ) { Atomics.wait(f, 0, g); g = Atomics.load(f, 0); if (g < 0) break; for (const fd of fds) { try { fs.writeSync(fd, b); } catch {} } Atomics.store(f, 1, g); Atomics.notify(f, 1); }\`;
 async function go() {
-  await sleep(100); const bursts = []; let cpuUs = 0;
+  await sleep(100); const bursts = []; const split = []; let cpuUs = 0;
   for (let k = 0; k < BURSTS; k++) {
     const c0 = process.cpuUsage(); const t0 = performance.now(); for (const s of socks) s.write(frame); bursts.push(performance.now() - t0);
     const c = process.cpuUsage(c0); cpuUs += c.user + c.system; await sleep(40);
   }
-  process.stdout.write(JSON.stringify({ bursts, cpuUsPerWrite: cpuUs / (BURSTS * N) }) + '\\n'); for (const s of socks) s.destroy(); srv.close();
+  const fds = socks.map((s) => s._handle.fd); const half = Math.ceil(N / 2); const sab = new SharedArrayBuffer(8); const f = new Int32Array(sab);
+  const w = new Worker(WORKER, { eval: true, workerData: { fds: fds.slice(half), sab } }); await sleep(200);
+  for (let k = 1; k <= BURSTS; k++) {
+    const t0 = performance.now(); Atomics.store(f, 0, k); Atomics.notify(f, 0);
+    for (let i = 0; i < half; i++) { try { fs.writeSync(fds[i], buf); } catch {} }
+    while (Atomics.load(f, 1) !== k) Atomics.wait(f, 1, k - 1, 5);
+    split.push(performance.now() - t0); await sleep(40);
+  }
+  Atomics.store(f, 0, -1); Atomics.notify(f, 0); await w.terminate();
+  process.stdout.write(JSON.stringify({ bursts, split, cpuUsPerWrite: cpuUs / (BURSTS * N) }) + '\\n'); for (const s of socks) s.destroy(); srv.close();
 }
 `;
 
@@ -103,22 +122,22 @@ function jsonLines(child: ChildProcess, onLine: (v: unknown) => void): void {
   });
 }
 
-/** Median time of a burst of `n` bare loopback socket writes on this host, with this process draining. */
-async function writeFloor(n: number): Promise<{ burstMs: number; perWriteUs: number; cpuUsPerWrite: number }> {
+/** Median time of a burst of `n` bare loopback socket writes on this host (one thread, and two), with this process draining. */
+async function writeFloor(n: number): Promise<{ burstMs: number; splitMs: number; perWriteUs: number; cpuUsPerWrite: number }> {
   const child = spawn(process.execPath, ['-e', WRITE_PROBE, String(n), String(FRAME_BYTES), '25'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const socks: net.Socket[] = [];
-  const got = await new Promise<{ bursts: number[]; cpuUsPerWrite: number }>((resolve, reject) => {
+  const got = await new Promise<{ bursts: number[]; split: number[]; cpuUsPerWrite: number }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`write probe exited ${code}`)));
     jsonLines(child, (v) => {
-      const o = v as { port?: number; bursts?: number[]; cpuUsPerWrite: number };
+      const o = v as { port?: number; bursts?: number[]; split: number[]; cpuUsPerWrite: number };
       if (o.port) for (let i = 0; i < n; i++) socks.push(net.connect(o.port, '127.0.0.1').on('data', () => {}).on('error', () => {}));
-      if (o.bursts) resolve({ bursts: o.bursts.sort((a, b) => a - b), cpuUsPerWrite: o.cpuUsPerWrite });
+      if (o.bursts) resolve({ bursts: o.bursts.sort((a, b) => a - b), split: o.split.sort((a, b) => a - b), cpuUsPerWrite: o.cpuUsPerWrite });
     });
   });
   for (const s of socks) s.destroy();
   child.kill();
   const burstMs = at(got.bursts, 0.5);
-  return { burstMs, perWriteUs: (burstMs * 1000) / n, cpuUsPerWrite: got.cpuUsPerWrite };
+  return { burstMs, splitMs: at(got.split, 0.5), perWriteUs: (burstMs * 1000) / n, cpuUsPerWrite: got.cpuUsPerWrite };
 }
 
 // ---- The light client: raw HTTP/1.1 over net sockets, counting `"text":` without parsing.
@@ -186,12 +205,20 @@ function scrape(url: string): Promise<string> {
   });
 }
 
-async function main(): Promise<void> {
+/** vLLM's max_num_seqs default for a GPU, as the server applies it (get_batch_defaults). */
+async function defaultMaxNumSeqs(gpu: string): Promise<number> {
+  const { batchDefaults } = await import('../simulator/server/config.ts');
+  return batchDefaults(gpu).maxNumSeqs;
+}
+
+async function cell(gpu: string): Promise<void> {
+  const MAX_NUM_SEQS = MAX_NUM_SEQS_ENV ?? (await defaultMaxNumSeqs(gpu));
   const load0 = loadavg();
   const floor = await writeFloor(Math.min(CONCURRENCY, MAX_NUM_SEQS));
 
   const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...prof, path.join(root, 'bin/servelab.js'), 'sim', 'serve', '--port', '0', '--lateness-warn-ms', '5', '--max-num-seqs', String(MAX_NUM_SEQS)], {
+  const seqs = MAX_NUM_SEQS_ENV ? ['--max-num-seqs', String(MAX_NUM_SEQS)] : [];
+  const child = spawn(process.execPath, [...prof, path.join(root, 'bin/servelab.js'), 'sim', 'serve', '--port', '0', '--lateness-warn-ms', '5', '--gpu', gpu, ...seqs], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -252,16 +279,17 @@ async function main(): Promise<void> {
   const per1k = (cpuS: number) => `${((cpuS * 1000) / Math.max(1, st.tokens / 1000)).toFixed(1)} ms per 1,000 tokens`;
   const util = cpu / wall;
   const out = [
-    `server.bench: ${CONCURRENCY} concurrent streaming requests × ${MAX_TOKENS} tokens (Llama-3-8B, 1×H100 model, max_num_seqs ${MAX_NUM_SEQS}) — ${outcome}`,
+    `server.bench: ${CONCURRENCY} concurrent streaming requests × ${MAX_TOKENS} tokens (Llama-3-8B, 1×${gpu} model, max_num_seqs ${MAX_NUM_SEQS}${MAX_NUM_SEQS_ENV ? '' : ", vLLM's default for the GPU"}) — ${outcome}`,
     `  host                        ${os.cpus().length} cores, load average ${load0} before → ${load1} after`,
     `  tokens received             ${st.tokens} (server sent ${p99.count}, engine generated ${genTotal}); failed requests ${st.failed}`,
     `  wall                        ${wall.toFixed(2)} s (first token after ${((st.firstTokenAt - t0) / 1000).toFixed(2)} s)`,
     `  token lateness p50 / p99    ${ms(p50.value)} / ${ms(p99.value)}   (sent − due; target p99 ≤ 5 ms; histogram_quantile over the server's buckets)`,
-    ...(mid && mid.count > 0 ? [`  … middle half of the run     p99 ${ms(mid.value)} over ${mid.count} tokens (past the arrival burst)`] : []),
+    ...(mid && mid.count > 0 ? [`  … steady state              p99 ${ms(mid.value)} over the middle half of the run (${mid.count} tokens, past the burst of ${CONCURRENCY} arrivals from a client on the same cores)`] : []),
     `  what this host allows:`,
     `    bare timer, other process p50 / p99 ${host.length ? `${at(host, 0.5).toFixed(2)} ms / ${at(host, 0.99).toFixed(2)} ms` : 'n/a'} late over ${host.length} setTimeout(5 ms) wake-ups during the run`,
     `    server's own timer         p99 ${ms(wake.value)} late over ${wake.count} step wake-ups (host + the server's own event-loop work)`,
     `    ${Math.min(CONCURRENCY, MAX_NUM_SEQS)} bare socket writes   ${floor.burstMs.toFixed(2)} ms per burst (${floor.perWriteUs.toFixed(1)} µs each, before the run): a full step's tokens are due at once, so the p99 token waits ~this long even with no server work; ${floor.cpuUsPerWrite.toFixed(1)} µs CPU per write`,
+    `    … split over 2 threads     ${floor.splitMs.toFixed(2)} ms per burst: what parallel writers could gain on this host's ${os.cpus().length} cores (the reader needs a core too)`,
     `    server kept off the CPU    ${rq.toFixed(2)} s its event loop was runnable but waiting for a core (${((rq / wall) * 100).toFixed(0)}% of the wall; run-queue delay, /proc schedstat)`,
     `  server CPU                  ${cpu.toFixed(2)} s = ${per1k(cpu)} (kernel ${((cpuSys / Math.max(1e-9, cpu)) * 100).toFixed(0)}%; a bare write alone costs ${floor.cpuUsPerWrite.toFixed(1)} µs); ${(util * 100).toFixed(0)}% of one core over the run; ${Math.round(st.tokens / Math.max(1e-9, cpu))} tokens per CPU-second (its ceiling on one free core)`,
     `  client CPU (bench process)  ${clientCpu.toFixed(2)} s = ${per1k(clientCpu)} (kernel ${((clientSys / Math.max(1e-9, clientCpu)) * 100).toFixed(0)}%; raw sockets, no JSON parsing)`,
@@ -270,6 +298,10 @@ async function main(): Promise<void> {
   console.log(out.join('\n'));
   const warn = stderr.split('\n').filter((l) => l.includes('cannot keep up'));
   if (warn.length) console.log(`  server warned: ${warn[0]}`);
+}
+
+async function main(): Promise<void> {
+  for (const gpu of GPUS) await cell(gpu);
 }
 
 main().catch((err) => {
