@@ -1,10 +1,12 @@
 // The DuckDB catalog over runs: one view per contract table (requests, chunks, gate_loads,
 // scrapes, sim_intervals, sim_steps, runs) over finalized Parquet and over the raw JSONL of
-// runs not yet finalized, so SQL reads archived and live runs alike.
+// runs not yet finalized (each line checked first), so SQL reads archived and live runs alike.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CliError } from '../core/errors.ts';
+import { readJsonl, scanJsonl } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
 import { emptySelect, ident, jsonColumns, objectSelect, sqlQuote } from './contract-sql.ts';
@@ -19,6 +21,8 @@ export interface Catalog {
   views: string[];
   /** Run folders found (absolute). */
   runDirs: string[];
+  /** Warnings given while opening (lines skipped under `lenient`). */
+  warnings: string[];
   close(): void;
 }
 
@@ -30,6 +34,13 @@ export interface CatalogOptions {
   /** A DuckDB database file to open instead of memory (the views are created in it). */
   dbFile?: string;
   readOnly?: boolean;
+  /**
+   * Skip and count malformed lines of unfinalized runs' raw JSONL (a warning names the file,
+   * the count and the first problem) instead of failing with `file:line: field: problem`.
+   */
+  lenient?: boolean;
+  /** Where warnings go (default: stderr). */
+  warn?: (line: string) => void;
 }
 
 /** The SELECT list that casts a source to the contract's columns in order. */
@@ -39,11 +50,48 @@ function selectList(t: TableDef): string {
     .join(', ');
 }
 
+/** How the raw files of unfinalized runs are read: each line checked as finalize checks it. */
+export interface RawCheck {
+  lenient?: boolean;
+  warn(line: string): void;
+  /** A new file path for a cleaned copy (in a folder the catalog removes on close). */
+  scratchFile(name: string): string;
+}
+
 /**
- * SQL that reads one table over the given runs: Parquet for finalized runs, raw JSONL (torn
- * and invalid lines left out, unknown fields in extra) otherwise, and manifest.json for runs.
+ * The files a view reads for raw JSONL: each file is checked line by line first, so a
+ * malformed line in the middle fails with `file:line: field: problem` instead of vanishing
+ * (a torn last line, a crashed writer's, is tolerated). Under `lenient`, a file with skipped
+ * lines is read through a cleaned copy holding exactly the lines that passed, and a warning
+ * gives the count and the first problem.
  */
-export function tableSource(t: TableDef, runDirs: string[]): string | undefined {
+export function checkedRawFiles(t: TableDef, files: readonly string[], check: RawCheck): string[] {
+  return files.map((file) => {
+    let scan;
+    try {
+      scan = scanJsonl(t, file, { lenient: check.lenient });
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      throw new CliError(err.message, err.exitCode, [
+        'the run is not finalized, so its raw JSONL is read line by line: fix or remove that line,',
+        'or pass --lenient to skip malformed lines (counted, and the first one named)',
+      ]);
+    }
+    if (scan.skipped === 0) return file;
+    check.warn(message.rawLinesSkipped(file, scan.skipped, scan.problems[0] ?? ''));
+    const clean = check.scratchFile(path.basename(file));
+    const lines: string[] = [];
+    for (const rec of readJsonl(t, file, { lenient: true })) lines.push(`${JSON.stringify(rec)}\n`);
+    fs.writeFileSync(clean, lines.join(''));
+    return clean;
+  });
+}
+
+/**
+ * SQL that reads one table over the given runs: Parquet for finalized runs, raw JSONL (checked
+ * by checkedRawFiles; unknown fields in extra) otherwise, and manifest.json for runs.
+ */
+export function tableSource(t: TableDef, runDirs: string[], check: RawCheck): string | undefined {
   const parts: string[] = [];
   if (t.name === 'runs') {
     // The manifest is the run's live state (status may change after finalize).
@@ -55,7 +103,11 @@ export function tableSource(t: TableDef, runDirs: string[]): string | undefined 
     if (parquet.length) {
       parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true)`);
     }
-    const raw = runDirs.filter((d) => !done.includes(d)).flatMap((d) => rawFiles(d, t));
+    const raw = checkedRawFiles(
+      t,
+      runDirs.filter((d) => !done.includes(d)).flatMap((d) => rawFiles(d, t)),
+      check,
+    );
     if (raw.length) parts.push(objectSelect(t, raw));
   }
   return parts.length ? parts.join('\nUNION ALL BY NAME\n') : undefined;
@@ -68,11 +120,33 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
     if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
     runDirs = findRunDirs(dataDir);
   }
+  const warnings: string[] = [];
+  const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let scratch: string | undefined;
+  let cleaned = 0;
+  const check: RawCheck = {
+    lenient: opts.lenient,
+    warn: (line) => {
+      warnings.push(line);
+      warn(line);
+    },
+    scratchFile: (name) => {
+      scratch ??= fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-catalog-'));
+      return path.join(scratch, `${++cleaned}-${name}`);
+    },
+  };
+  const removeScratch = () => scratch && fs.rmSync(scratch, { recursive: true, force: true });
+  const sources: [TableDef, string][] = [];
+  try {
+    for (const t of Object.values(tables) as TableDef[]) sources.push([t, tableSource(t, runDirs, check) ?? emptySelect(t)]);
+  } catch (err) {
+    removeScratch();
+    throw err;
+  }
   const instance = await DuckDBInstance.create(opts.dbFile ?? ':memory:');
   const conn = await instance.connect();
   const views: string[] = [];
-  for (const t of Object.values(tables) as TableDef[]) {
-    const src = tableSource(t, runDirs) ?? emptySelect(t);
+  for (const [t, src] of sources) {
     await conn.run(`CREATE OR REPLACE VIEW ${t.name} AS ${src}`);
     views.push(t.name);
   }
@@ -81,9 +155,11 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
     conn,
     views,
     runDirs,
+    warnings,
     close() {
       conn.closeSync();
       instance.closeSync();
+      removeScratch();
     },
   };
 }

@@ -20,7 +20,8 @@ export const spec: CommandSpec = {
   name: 'sql',
   summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs',
   description:
-    'Finalized runs are read from their Parquet files, the others from raw JSONL. Read-only unless --write.\n' +
+    'Finalized runs are read from their Parquet files, the others from raw JSONL, checked line by line: a malformed line\n' +
+    'stops with file:line: field: problem (a torn last line is tolerated), unless --lenient. Read-only unless --write.\n' +
     'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.',
   options: {
     data: { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' },
@@ -28,6 +29,7 @@ export const spec: CommandSpec = {
     out: { type: 'string', short: 'o', metavar: 'FILE', help: 'write the result to FILE (atomically) instead of stdout' },
     db: { type: 'string', metavar: 'FILE', help: 'also write a DuckDB database file holding every table (open it with any DuckDB client)' },
     write: { type: 'boolean', help: 'allow statements that are not reads (COPY, CREATE, ...)' },
+    lenient: { type: 'boolean', help: 'skip malformed raw lines of unfinalized runs (counted, the first named) instead of failing' },
   },
   positionals: [{ name: 'query', help: 'SQL (optional with --db)' }],
   examples: [
@@ -103,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   if (format === 'parquet' && !out) throw usageError('sql: --format parquet needs --out FILE');
   const dataDir = argv.some((a) => a === '--data' || a.startsWith('--data=')) ? opt.str(p, 'data')! : defaultDataDir();
 
-  const cat = await openCatalog({ dataDir });
+  const cat = await openCatalog({ dataDir, lenient: opt.bool(p, 'lenient') });
   try {
     if (cat.runDirs.length === 0) process.stderr.write(`${message.emptyArchive(dataDir)}\n`);
     if (dbFile) {

@@ -15,6 +15,7 @@ export const spec: CommandSpec = {
   options: {
     only: { type: 'list', help: 'build only these stages (and what they depend on)', metavar: 'A,B' },
     force: { type: 'boolean', help: 'rebuild even when outputs are fresh' },
+    lenient: { type: 'boolean', help: 'skip malformed raw lines of unfinalized runs (counted, the first named) instead of failing' },
     out: { type: 'string', help: 'output folder (required with several runs; default <run>/derived)', metavar: 'DIR' },
     list: { type: 'boolean', help: 'list the stages with their inputs, depends and grain, and exit' },
   },
@@ -74,6 +75,7 @@ export async function run(argv: string[]): Promise<number> {
     outDir: opt.str(p, 'out'),
     stages: only.length ? only : stagesForRuns(p.positionals, known),
     force: opt.bool(p, 'force'),
+    lenient: opt.bool(p, 'lenient'),
     log: (line) => process.stdout.write(`${line}\n`),
   });
   if (results.length === 0) process.stdout.write('no stages\n');

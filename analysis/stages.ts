@@ -134,6 +134,8 @@ export interface RunStagesOptions {
   stages?: readonly string[];
   /** Rebuild even when fresh. */
   force?: boolean;
+  /** Skip and count malformed raw lines of unfinalized runs instead of failing (see openCatalog). */
+  lenient?: boolean;
   /** Where the stage files live (default: analysis/). */
   stageDir?: string;
   log?: (line: string) => void;
@@ -173,7 +175,7 @@ export async function runStages(opts: RunStagesOptions): Promise<StageResult[]> 
         results.push(done(stage, 'fresh', output, now() - t0, log));
         continue;
       }
-      catalog ??= await openCatalog({ runDirs });
+      catalog ??= await openCatalog({ runDirs, lenient: opts.lenient, warn: log });
       await buildStage(catalog.conn, stage, output, outDir);
       results.push(done(stage, 'built', output, now() - t0, log));
     }

@@ -5,6 +5,8 @@ export const message = {
   tornLastLine: (file: string, line: number) =>
     `${file}:${line}: last line is incomplete (torn write); it was skipped`,
   skippedLines: (file: string, n: number) => `${file}: skipped ${n} malformed line(s) (--lenient)`,
+  rawLinesSkipped: (file: string, n: number, first: string) =>
+    `${file}: skipped ${n} malformed line(s) (--lenient); the first: ${first}`,
   runIncomplete: (run: string) =>
     `run ${run} is marked incomplete: run 'servelab runs repair ${run}' to finalize what was written`,
   runStillRunning: (run: string) =>

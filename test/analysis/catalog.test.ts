@@ -1,9 +1,12 @@
 // Tests of analysis/catalog.ts: the DuckDB views over a run's raw JSONL (torn last line skipped,
-// unknown fields kept in extra) and over its Parquet once finalized, raw again when resumed.
+// a malformed middle line an error or, lenient, skipped and reported; unknown fields kept in
+// extra) and over its Parquet once finalized, raw again when resumed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { CliError } from '../../core/errors.ts';
+import { message } from '../../core/messages.ts';
 import { createRun } from '../../core/run.ts';
 import { isFinalized, openCatalog, queryRows } from '../../analysis/catalog.ts';
 import { finalizeRun } from '../../analysis/runstore.ts';
@@ -31,6 +34,40 @@ describe('catalog', () => {
       expect(runs).toEqual([{ run: 'r1', experiment: 'demo', status: 'running' }]);
       const empty = await queryRows(cat.conn, 'select count(*)::INTEGER n from gate_loads');
       expect(empty).toEqual([{ n: 0 }]);
+    } finally {
+      cat.close();
+    }
+  });
+
+  it('a malformed line in the middle of raw JSONL fails with file:line: field: problem; lenient skips it and says so', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-cat-'));
+    made.push(data);
+    const run = createRun({ experiment: 'demo', runId: 'bad', dataDir: data });
+    run.append('requests', { request_id: 'a', protocol: 'sim', status: 'ok', sent_ns: 100, first_token_ns: 110 });
+    run.flush();
+    const file = run.rawFile('requests');
+    // A wrong type (DuckDB alone would read it as NULL) and a line that is not JSON, then a good one.
+    fs.appendFileSync(file, '{"run":"bad","request_id":"b","protocol":"sim","status":"ok","sent_ns":"soon"}\n{"run":"bad",\n');
+    fs.appendFileSync(file, '{"run":"bad","request_id":"d","protocol":"sim","status":"ok","sent_ns":300,"first_token_ns":340}\n');
+    fs.appendFileSync(file, '{"run":"bad","request_id":"e","pro'); // and a torn last line
+    const err = await openCatalog({ dataDir: data }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(CliError);
+    expect((err as CliError).message).toBe(`${file}:2: sent_ns: expected an integer, got "soon"`);
+    expect((err as CliError).details.join(' ')).toContain('--lenient');
+
+    const warnings: string[] = [];
+    const cat = await openCatalog({ dataDir: data, lenient: true, warn: (l) => warnings.push(l) });
+    try {
+      expect(warnings).toEqual([message.rawLinesSkipped(file, 2, `${file}:2: sent_ns: expected an integer, got "soon"`)]);
+      expect(cat.warnings).toEqual(warnings);
+      const rows = await queryRows(cat.conn, 'select request_id, first_token_ns - sent_ns as ttft from requests order by 1');
+      expect(rows).toEqual([
+        { request_id: 'a', ttft: 10 },
+        { request_id: 'd', ttft: 40 },
+      ]);
     } finally {
       cat.close();
     }

@@ -81,6 +81,29 @@ describe('servelab sql', () => {
     expect([write.code, write.stderr]).toEqual([2, `servelab: ${message.notReadOnly('COPY')}\n`]);
     expect((await capture(sql, 'create table t as select 1 x; select x from t', '--data', data, '--write', '-f', 'csv')).stdout).toBe('x\n1\n');
   });
+
+  it('a malformed middle line of a live run stops the query with file:line; --lenient answers and reports the skipped lines', async () => {
+    const own = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-sql-bad-'));
+    try {
+      const r = createRun({ experiment: 'exp', runId: 'torn', dataDir: own });
+      r.append('requests', { request_id: 'c1', protocol: 'sim', status: 'ok', sent_ns: 1 });
+      r.flush();
+      const file = r.rawFile('requests');
+      fs.appendFileSync(file, '{"run":"torn","request_id":"c2","protocol":"sim","status":"maybe"}\n');
+      fs.appendFileSync(file, '{"run":"torn","request_id":"c3","protocol":"sim","status":"ok","sent_ns":3}\n{"run":"to');
+      const q2 = 'select count(*) n, max(sent_ns) mx from requests';
+      const strict = await capture(sql, q2, '--data', own, '-f', 'csv');
+      expect(strict.code).toBe(1);
+      expect(strict.stderr).toMatch(new RegExp(`^servelab: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2: status: 'maybe' is not one of ok, `));
+      expect(strict.stdout).toBe('');
+      const lenient = await capture(sql, q2, '--data', own, '-f', 'csv', '--lenient');
+      expect(lenient.code).toBe(0);
+      expect(lenient.stdout).toBe('n,mx\n2,3\n');
+      expect(lenient.stderr).toContain(`${file}: skipped 1 malformed line(s) (--lenient); the first: ${file}:2: status: 'maybe'`);
+    } finally {
+      fs.rmSync(own, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('servelab runs', () => {

@@ -114,6 +114,29 @@ describe('runStages', () => {
     expect(fs.readdirSync(out)).toEqual(['bad.parquet']);
   });
 
+  it('a malformed middle raw line fails the stage run with file:line; lenient builds from the good lines and logs the count', async () => {
+    const run = makeRun(tmp('runs'), 'r1', [
+      { request_id: 'a', status: 'ok', sent_ns: 100, first_token_ns: 110 },
+      { request_id: 'b', status: 'ok', sent_ns: 'x', first_token_ns: 230 },
+      { request_id: 'c', status: 'ok', sent_ns: 300, first_token_ns: 330 },
+    ]);
+    const file = path.join(run, 'raw', 'requests.jsonl');
+    const out = tmp('out');
+    await expect(runStages({ runDir: run, outDir: out, stageDir: twoStages(), stages: ['base'], log: () => {} })).rejects.toThrow(
+      `${file}:2: sent_ns: expected an integer, got "x"`,
+    );
+    expect(fs.readdirSync(out)).toEqual([]);
+    const lines: string[] = [];
+    const res = await runStages({ runDir: run, outDir: out, stageDir: twoStages(), stages: ['base'], lenient: true, log: (l) => lines.push(l) });
+    expect(lines[0]).toMatch(new RegExp(`: skipped 1 malformed line\\(s\\) \\(--lenient\\); the first: .*requests\\.jsonl:2: sent_ns`));
+    const cat = await openCatalog({ runDirs: [] });
+    try {
+      expect(await queryRows(cat.conn, `select * from read_parquet('${res[0]!.output}')`)).toEqual([{ run: 'r1', n: 2, ttft: 40 }]);
+    } finally {
+      cat.close();
+    }
+  });
+
   it('reads several runs together into one output folder', async () => {
     const root = tmp('runs');
     const r1 = makeRun(root, 'r1', [{ request_id: 'a', status: 'ok', sent_ns: 0, first_token_ns: 5 }]);
