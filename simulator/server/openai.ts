@@ -8,7 +8,8 @@ import { GenerationSink, type GenRequest, type StreamFaults, type TokenGroup } f
 import { HttpError, field, parseJsonObject, readBody, startSse, writeSse, sendJson, sendText, vllmError } from './http.ts';
 import type { SimInstance } from './instance.ts';
 import { getModel } from '../models.ts';
-import { countPromptTokens, OutputText, renderChat } from './text.ts';
+import { renderChat } from './chat-template.ts';
+import { countPromptTokens, OutputText } from './text.ts';
 
 type Kind = 'completion' | 'chat';
 
@@ -87,8 +88,17 @@ export async function handleGenerate(inst: SimInstance, kind: Kind, req: Incomin
   for (const f of ['top_k', 'seed']) field.optInt(body, f);
   const n = field.optInt(body, 'n', 1);
   if (n !== undefined && n > 1) throw new HttpError(400, 'n: only n=1 is supported by the simulated server', 'BadRequestError', 'n');
-  const prompt = kind === 'chat' ? renderChat(parseMessages(body)) : parsePrompt(body);
-  const promptTokens = prompt.startsWith('\u0000ids:') ? prompt.split(',').length : countPromptTokens(prompt);
+  let prompt: string;
+  let promptTokens: number;
+  if (kind === 'chat') {
+    // vLLM counts the prompt after the model's chat template.
+    const chat = renderChat(inst.config.model, parseMessages(body));
+    prompt = chat.text;
+    promptTokens = chat.tokens;
+  } else {
+    prompt = parsePrompt(body);
+    promptTokens = prompt.startsWith('\u0000ids:') ? prompt.split(',').length : countPromptTokens(prompt);
+  }
   const requested = kind === 'chat' ? (field.optInt(body, 'max_completion_tokens', 1) ?? field.optInt(body, 'max_tokens', 1)) : (field.optInt(body, 'max_tokens', 1) ?? 16);
   const minTokens = field.optInt(body, 'min_tokens', 0) ?? 0;
   const ignoreEos = field.optBool(body, 'ignore_eos') ?? false;

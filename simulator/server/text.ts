@@ -47,16 +47,26 @@ const SEGMENT_CACHE_MAX = 200_000;
  * load tests send thousands of prompts built from the same words. A test checks equality.
  */
 export function countPromptTokens(prompt: string): number {
-  const segments = prompt.match(/ *[^ ]+| +$/g);
   // An empty prompt is BOS alone (llama-tokenizer-js returns no ids for '').
-  if (!segments) return Math.max(1, llamaTokenizer.encode(prompt).length);
-  let n = 1; // BOS
+  return 1 + countTextTokens(prompt, true);
+}
+
+/**
+ * Tokens of a text without BOS, equal to llamaTokenizer.encode(text, false, leadingSpace).length:
+ * a prompt's text (with SentencePiece's added leading space) or a piece of a chat template
+ * between special tokens (without it), counted per segment through the cache.
+ */
+export function countTextTokens(text: string, leadingSpace: boolean): number {
+  const segments = text.match(/ *[^ ]+| +$/g);
+  if (!segments) return text ? llamaTokenizer.encode(text, false, leadingSpace).length : 0;
+  let n = 0;
   for (let i = 0; i < segments.length; i++) {
-    // The first segment gets SentencePiece's added leading space, as the whole prompt would.
-    const key = i === 0 ? `\u0001${segments[0]}` : segments[i]!;
+    // The first segment gets the added leading space, as the whole text would.
+    const lead = i === 0 && leadingSpace;
+    const key = lead ? `\u0001${segments[0]}` : segments[i]!;
     let c = segmentCache.get(key);
     if (c === undefined) {
-      c = llamaTokenizer.encode(segments[i]!, false, i === 0).length;
+      c = llamaTokenizer.encode(segments[i]!, false, lead).length;
       if (segmentCache.size >= SEGMENT_CACHE_MAX) segmentCache.clear();
       segmentCache.set(key, c);
     }
@@ -121,9 +131,4 @@ export class OutputText {
     const n = 1 + Math.floor(Math.log(u) / Math.log(1 - Math.min(eosRate, 0.999999)));
     return Math.max(1, Math.min(maxTokens + 1, n));
   }
-}
-
-/** Chat messages rendered to one prompt string, the text whose tokens count as the prompt. */
-export function renderChat(messages: readonly { role: string; content: string }[]): string {
-  return messages.map((m) => `${m.role}: ${m.content}\n`).join('') + 'assistant:';
 }
