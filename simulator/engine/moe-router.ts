@@ -68,6 +68,12 @@ export interface MoeRouter {
   beginStep(): void;
   /** Routes `tokens` tokens of a request in the current step. */
   route(r: RequestRouting, tokens: number): void;
+  /**
+   * Per-token expert ids of a request, tokens × layers × topK in C order, drawn from its routing
+   * with a generator of its own (seeded by `key`): what vLLM's --enable-return-routed-experts
+   * returns. Same distribution as the step counts; the draws are the request's own.
+   */
+  expertIds(r: RequestRouting, tokens: number, key: string): Int32Array;
   /** Ends the step: the counts and their aggregates. */
   endStep(): MoeStepLoad;
 }
@@ -181,8 +187,8 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
   const picked = new Int32Array(E).fill(-1);
   let stamp = 0;
 
-  const draw = (cdf: Float64Array, base: number): number => {
-    const u = rng.next();
+  const draw = (g: Rng, cdf: Float64Array, base: number): number => {
+    const u = g.next();
     let lo = 0;
     let hi = E - 1;
     while (lo < hi) {
@@ -191,6 +197,26 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
       else lo = mid + 1;
     }
     return lo;
+  };
+
+  /** One token's top-k distinct experts of one layer: each goes to emit (its k). */
+  const topK = (g: Rng, cdf: Float64Array, base: number, emit: (e: number, k: number) => void): void => {
+    stamp++;
+    for (let k = 0; k < K; k++) {
+      // top-k distinct experts: redraw a repeat, then fall back to a scan after a few tries
+      let e = draw(g, cdf, base);
+      let tries = 0;
+      while (picked[e] === stamp && tries < 32) {
+        e = draw(g, cdf, base);
+        tries++;
+      }
+      if (picked[e] === stamp) {
+        e = 0;
+        while (picked[e] === stamp) e++;
+      }
+      picked[e] = stamp;
+      emit(e, k);
+    }
   };
 
   return {
@@ -205,24 +231,20 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
       for (let t = 0; t < tokens; t++) {
         for (let l = 0; l < L; l++) {
           const base = l * E;
-          stamp++;
-          for (let k = 0; k < K; k++) {
-            // top-k distinct experts: redraw a repeat, then fall back to a scan after a few tries
-            let e = draw(r.cdf, base);
-            let tries = 0;
-            while (picked[e] === stamp && tries < 32) {
-              e = draw(r.cdf, base);
-              tries++;
-            }
-            if (picked[e] === stamp) {
-              e = 0;
-              while (picked[e] === stamp) e++;
-            }
-            picked[e] = stamp;
-            flat[base + e]!++;
-          }
+          topK(rng, r.cdf, base, (e) => flat[base + e]!++);
         }
       }
+    },
+    expertIds(r, tokens, key) {
+      const g = createRng(c.seed, `moe-ids:${key}`);
+      const out = new Int32Array(tokens * L * K);
+      for (let t = 0; t < tokens; t++) {
+        for (let l = 0; l < L; l++) {
+          const at = (t * L + l) * K;
+          topK(g, r.cdf, l * E, (e, k) => (out[at + k] = e));
+        }
+      }
+      return out;
     },
     endStep() {
       const counts: number[][] = new Array(L);

@@ -39,6 +39,7 @@ export const spec: CommandSpec = {
     'gpu-loras': { type: 'integer', help: 'adapters resident in HBM at start (0 … M−1)', min: 0, metavar: 'M' },
     'max-loras': { type: 'integer', help: 'distinct adapters per batch (vLLM --max-loras)', min: 1 },
     'max-lora-rank': { type: 'integer', help: 'adapter rank', min: 1 },
+    'enable-return-routed-experts': { type: 'boolean', help: "MoE models: non-streaming choices carry routed_experts, each token's experts per layer (base64 .npy, as vLLM's flag)" },
     'enable-runtime-lora': { type: 'boolean', help: 'serve /v1/load_lora_adapter and /v1/unload_lora_adapter (also VLLM_ALLOW_RUNTIME_LORA_UPDATING=True)' },
     'eos-rate': { type: 'number', help: 'per-token EOS probability without ignore_eos (0 = run to max_tokens)', min: 0 },
     'fault-error-rate': { type: 'number', help: 'fraction of requests that fail', min: 0 },
@@ -88,6 +89,7 @@ export function flagsPatch(p: Parsed, env: NodeJS.ProcessEnv = process.env): Par
       slowStartMs: n('fault-slow-start-ms')!,
     },
   };
+  if (opt.bool(p, 'enable-return-routed-experts')) patch.returnRoutedExperts = true;
   if (opt.bool(p, 'enable-runtime-lora') || env.VLLM_ALLOW_RUNTIME_LORA_UPDATING?.toLowerCase() === 'true' || env.VLLM_ALLOW_RUNTIME_LORA_UPDATING === '1') {
     patch.runtimeLoraUpdating = true;
   }

@@ -67,6 +67,8 @@ export interface ServerConfig {
   lora: LoraConfig | null;
   /** Routes /v1/load_lora_adapter and /v1/unload_lora_adapter (as VLLM_ALLOW_RUNTIME_LORA_UPDATING=True). */
   runtimeLoraUpdating: boolean;
+  /** Non-streaming choices carry `routed_experts` (vLLM --enable-return-routed-experts; MoE models). */
+  returnRoutedExperts: boolean;
   /** Write gate logs (MoE) from start into DIR/gate_logs_<replica>.jsonl. */
   gateLogDir: string | null;
   faults: FaultConfig;
@@ -101,6 +103,7 @@ export function defaultConfig(): ServerConfig {
     maxNumBatchedTokens: 0,
     lora: null,
     runtimeLoraUpdating: false,
+    returnRoutedExperts: false,
     gateLogDir: null,
     faults: { ...NO_FAULTS },
     eosRate: 0,

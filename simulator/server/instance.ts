@@ -12,6 +12,8 @@ import { HttpError } from './http.ts';
 import { LatenessWindow, ServerMetrics } from './metrics.ts';
 import { mix32 } from './text.ts';
 import { createRouter, type ReplicaLoad, type Router } from '../cluster.ts';
+import type { MoeRouter } from '../engine/moe-router.ts';
+import { encodeNpy } from './npy.ts';
 
 export interface Adapter {
   name: string;
@@ -272,6 +274,21 @@ export class SimInstance implements SinkObserver {
     this.lastSwapT = t;
     set.set(adapter, true);
     while (set.size > Math.max(1, l.gpuLoras)) set.delete(set.keys().next().value!);
+  }
+
+  /**
+   * `routed_experts` of a finished non-streaming request, as vLLM's --enable-return-routed-experts
+   * returns it: base64 of a .npy array (tokens × MoE layers × top_k) of expert ids for every token
+   * the forward passes routed (the prompt and every output token but the last); null on a dense
+   * model; undefined (no field) when the option is off.
+   */
+  routedExperts(gen: GenRequest, completionTokens: number): string | null | undefined {
+    if (!this.config.returnRoutedExperts) return undefined;
+    const moe = (this.driver.engine(gen.replica) as { moe?: MoeRouter }).moe;
+    if (!moe) return null;
+    const tokens = Math.max(1, gen.promptTokens + completionTokens - 1);
+    const ids = moe.expertIds(moe.profile(gen.prompt), tokens, `${gen.id}\u0000${gen.prompt}`);
+    return encodeNpy(ids, [tokens, moe.config.layers, moe.config.topK]).toString('base64');
   }
 
   /** Adapters with running requests and waiting requests, for vllm:lora_requests_info. */

@@ -139,7 +139,7 @@ class OpenAISink extends GenerationSink {
   constructor(
     gen: GenRequest,
     res: ServerResponse,
-    inst: SimInstance,
+    private readonly inst: SimInstance,
     faults: StreamFaults,
     private readonly kind: Kind,
     private readonly usage: UsageOpts,
@@ -210,10 +210,12 @@ class OpenAISink extends GenerationSink {
   private writeWhole(reason: FinishReason, completion: number): void {
     const p = this.gen.promptTokens;
     const usage = { prompt_tokens: p, total_tokens: p + completion, completion_tokens: completion, prompt_tokens_details: null };
+    const routed = this.inst.routedExperts(this.gen, completion);
     const choice =
       this.kind === 'chat'
         ? { index: 0, message: { role: 'assistant', content: this.text, tool_calls: [] }, logprobs: null, finish_reason: reason, stop_reason: null }
         : { index: 0, text: this.text, logprobs: null, finish_reason: reason, stop_reason: null, prompt_logprobs: null };
+    if (routed !== undefined) Object.assign(choice, { routed_experts: routed });
     sendJson(this.res, 200, {
       id: this.id,
       object: this.kind === 'chat' ? 'chat.completion' : 'text_completion',
