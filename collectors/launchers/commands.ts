@@ -90,6 +90,7 @@ function sim(s: SimSpec): ServerCommand {
   if (s.host) args.push('--host', s.host);
   if (s.seed !== undefined) args.push('--seed', String(s.seed));
   if (s.gateLogDir) args.push('--gate-log-dir', s.gateLogDir);
+  if (s.returnRoutedExperts) args.push('--enable-return-routed-experts');
   args.push(...(s.extraArgs ?? []));
   return {
     cmd: s.node ?? process.execPath,
@@ -127,6 +128,8 @@ export interface MoeLaunchKnobs {
   tpSize?: number;
   all2allBackend?: VllmSpec['all2allBackend'];
   all2allVia?: VllmSpec['all2allVia'];
+  /** Launch with --enable-return-routed-experts (client-side expert load, `moe bench --gates routed`). */
+  returnRoutedExperts?: boolean;
   bin?: string;
 }
 
@@ -144,6 +147,7 @@ export function vllmBaseline(k: MoeLaunchKnobs = {}): VllmSpec {
     maxNumBatchedTokens: k.batchTokens ?? MOE_DEFAULTS.batchTokens,
     maxNumSeqs: k.maxSeqs ?? MOE_DEFAULTS.maxSeqs,
     maxModelLen: k.maxModelLen ?? MOE_DEFAULTS.maxModelLen,
+    ...(k.returnRoutedExperts ? { returnRoutedExperts: true } : {}),
   };
 }
 
@@ -163,5 +167,6 @@ export function vllmAll2All(k: MoeLaunchKnobs = {}): VllmSpec {
     maxNumBatchedTokens: k.batchTokens ?? MOE_DEFAULTS.batchTokens,
     maxNumSeqs: k.maxSeqs ?? MOE_DEFAULTS.maxSeqs,
     maxModelLen: k.maxModelLen ?? MOE_DEFAULTS.maxModelLen,
+    ...(k.returnRoutedExperts ? { returnRoutedExperts: true } : {}),
   };
 }

@@ -93,6 +93,8 @@ export interface SimSpec extends Common {
   port?: number;
   seed?: number;
   gateLogDir?: string;
+  /** --enable-return-routed-experts: non-streaming choices carry routed_experts. */
+  returnRoutedExperts?: boolean;
   /** node executable and servelab entry (defaults: this node, bin/servelab.js of this checkout). */
   node?: string;
   entry?: string;

@@ -17,6 +17,12 @@ describe('command lines', () => {
     expect(text(vllmBaseline({ model: 'm', port: 9000, batchTokens: 2048, maxSeqs: 16, maxModelLen: 8192 }))).toBe(
       'vllm serve m --port 9000 --tensor-parallel-size 4 --max-num-batched-tokens 2048 --max-num-seqs 16 --max-model-len 8192',
     );
+    // client-side expert load (moe bench --gates routed)
+    expect(text(vllmBaseline({ returnRoutedExperts: true }))).toMatch(/ --max-model-len 4096 --enable-return-routed-experts$/);
+    expect(text(vllmAll2All({ returnRoutedExperts: true }))).toMatch(/ --enable-return-routed-experts$/);
+    expect(serverCommand({ kind: 'sim', name: 's', preset: 'moe-baseline', returnRoutedExperts: true, entry: 'servelab.js' }).args).toEqual([
+      'servelab.js', 'sim', 'serve', '--preset', 'moe-baseline', '--port', '0', '--enable-return-routed-experts',
+    ]);
   });
 
   it('vLLM DefaultAll2All: expert parallel, all2all backend as flag or env, FlashInfer MoE env', () => {
