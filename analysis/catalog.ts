@@ -11,13 +11,14 @@ import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
 import { emptySelect, ident, jsonColumns, objectSelect, sqlQuote } from './contract-sql.ts';
 import { findRunDirs, isFinalized, rawFiles } from './runstore.ts';
+import { catalogViews } from './views.ts';
 
 export { findRunDirs, isFinalized, jsonColumns, sqlQuote };
 
 export interface Catalog {
   instance: DuckDBInstance;
   conn: DuckDBConnection;
-  /** The views created, by name. */
+  /** The views created, by name: the contract tables, then the derived views (analysis/views/). */
   views: string[];
   /** Run folders found (absolute). */
   runDirs: string[];
@@ -149,6 +150,10 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
   for (const [t, src] of sources) {
     await conn.run(`CREATE OR REPLACE VIEW ${t.name} AS ${src}`);
     views.push(t.name);
+  }
+  for (const v of catalogViews()) {
+    await conn.run(`CREATE OR REPLACE VIEW ${v.name} AS\n${v.sql}`);
+    views.push(v.name);
   }
   return {
     instance,

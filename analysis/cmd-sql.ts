@@ -18,10 +18,11 @@ type Format = (typeof FORMATS)[number];
 
 export const spec: CommandSpec = {
   name: 'sql',
-  summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs',
+  summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs, request_metrics, request_itl',
   description:
     'Finalized runs are read from their Parquet files, the others from raw JSONL, checked line by line: a malformed line\n' +
     'stops with file:line: field: problem (a torn last line is tolerated), unless --lenient. Read-only unless --write.\n' +
+    'request_metrics (every request with ttft/tpot/e2e/send lag) and request_itl (its chunk gaps) are computed views.\n' +
     'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.',
   options: {
     data: { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' },

@@ -1,28 +1,20 @@
 -- latency_quantiles: the distribution of each latency metric as 101 quantile points, for CDF charts.
--- inputs: requests, chunks
+-- inputs: request_metrics, request_itl
 -- depends: (none)
 -- grain: run × endpoint × phase × metric × q
--- formulas: metric ∈ {ttft, tpot, itl, e2e} as in latency_summary (ok requests only);
+-- formulas: metric ∈ {ttft, tpot, itl, e2e} from request_metrics and request_itl (ok requests only);
 --   value_ms = quantile_cont(metric, q) for q = 0, 0.01, …, 1 (linear interpolation); n = values in the group.
 -- units: value_ms milliseconds, q fraction 0–1.
 WITH req AS (
-  SELECT run, endpoint, phase, request_id,
-    (first_token_ns - sent_ns) / 1e6 AS ttft,
-    CASE WHEN output_tokens > 1 THEN (last_token_ns - first_token_ns) / 1e6 / (output_tokens - 1) END AS tpot,
-    (last_token_ns - sent_ns) / 1e6 AS e2e
-  FROM requests
-  WHERE status = 'ok'
-),
-chunk_times AS (
-  -- one list of (idx, t_ns) per request, sorted by idx
-  SELECT run, request_id, list_sort(list({'idx': idx, 't': t_ns})) AS l FROM chunks GROUP BY run, request_id
+  SELECT run, endpoint, phase, request_id, ttft_ms AS ttft, tpot_ms AS tpot, e2e_ms AS e2e
+  FROM request_metrics
+  WHERE is_ok
 ),
 vals AS (
-  SELECT run, endpoint, phase, metric, value FROM (UNPIVOT req ON ttft, tpot, e2e INTO NAME metric VALUE value)
+  SELECT run, endpoint, phase, metric, value FROM (UNPIVOT (SELECT run, endpoint, phase, ttft, tpot, e2e FROM req) ON ttft, tpot, e2e INTO NAME metric VALUE value)
   UNION ALL
-  SELECT r.run, r.endpoint, r.phase, 'itl' AS metric, (g.b.t - g.a.t) / 1e6 AS value
-  FROM (SELECT run, request_id, unnest(list_slice(l, 2, len(l))) AS b, unnest(list_slice(l, 1, len(l) - 1)) AS a FROM chunk_times) g
-  JOIN req r ON r.run = g.run AND r.request_id = g.request_id
+  SELECT r.run, r.endpoint, r.phase, 'itl' AS metric, unnest(i.itl_ns) / 1e6 AS value
+  FROM request_itl i JOIN req r ON r.run = i.run AND r.request_id = i.request_id
 ),
 q AS (
   SELECT run, endpoint, phase, metric, count(value)::BIGINT AS n,

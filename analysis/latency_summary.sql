@@ -1,27 +1,15 @@
 -- latency_summary: request counts and latency statistics of each endpoint and phase of a run.
--- inputs: requests, chunks
+-- inputs: request_metrics, request_itl
 -- depends: (none)
 -- grain: run × endpoint × phase
--- formulas: TTFT = first_token_ns - sent_ns; TPOT = (last_token_ns - first_token_ns) / (output_tokens - 1), only output_tokens > 1;
---   ITL = t_ns[idx] - t_ns[idx-1] over the chunks of a request (ordered by idx); E2E = last_token_ns - sent_ns;
---   send lag = sent_ns - scheduled_ns (every request that was sent); user-visible latency = last_token_ns - scheduled_ns;
+-- formulas: TTFT, TPOT (output_tokens > 1), E2E, send lag, user-visible latency per request from request_metrics,
+--   ITL gaps from request_itl (the formulas live there); send lag over every request that was sent;
 --   latencies count ok requests only; mean, std = stddev_pop, pNN = quantile_cont (linear interpolation; over integer ns
 --   where the metric is a difference of timestamps, then / 1e6);
 --   duration_s = (max(coalesce(done_ns, last_token_ns)) - min(sent_ns)) / 1e9 over the phase's requests;
 --   request_throughput = ok / duration_s; output_throughput = sum(output_tokens of ok) / duration_s.
 -- units: *_ms milliseconds, duration_s seconds, *_throughput per second, counts in requests, itl_n in gaps.
-WITH req AS (
-  SELECT
-    run, endpoint, phase, request_id, status, status = 'ok' AS is_ok, output_tokens, prompt_tokens_server, prompt_tokens_client,
-    sent_ns, coalesce(done_ns, last_token_ns) AS end_ns,
-    (first_token_ns - sent_ns) / 1e6 AS ttft_ms, first_token_ns - sent_ns AS ttft_ns,
-    CASE WHEN output_tokens > 1 THEN (last_token_ns - first_token_ns) / 1e6 / (output_tokens - 1) END AS tpot_ms,
-    (last_token_ns - sent_ns) / 1e6 AS e2e_ms, last_token_ns - sent_ns AS e2e_ns,
-    (sent_ns - scheduled_ns) / 1e6 AS send_lag_ms, sent_ns - scheduled_ns AS send_lag_ns,
-    (last_token_ns - scheduled_ns) / 1e6 AS user_latency_ms, last_token_ns - scheduled_ns AS user_latency_ns
-  FROM requests
-),
-per_request AS (
+WITH per_request AS (
   SELECT
     run, endpoint, phase,
     count(*) AS requests,
@@ -46,25 +34,14 @@ per_request AS (
     avg(send_lag_ms) AS send_lag_ms_mean,
     list_transform(quantile_cont(send_lag_ns, [0.5, 0.99]), x -> x / 1e6) AS send_lag_q,
     max(send_lag_ms) AS send_lag_ms_max
-  FROM req
+  FROM request_metrics
   GROUP BY ALL
 ),
-chunk_times AS (
-  -- per request, the chunk indexes and times as two lists filled in step (one aggregate, so their
-  -- orders agree); in idx order already when the indexes read 0, 1, 2, … (chunks are appended in
-  -- order), else sorted by (idx, t_ns)
-  SELECT run, request_id, list(idx) AS i, list(t_ns) AS t FROM chunks GROUP BY run, request_id
-),
-ordered AS (
-  SELECT run, request_id,
-    CASE WHEN i = range(len(i))::INTEGER[] THEN t ELSE list_transform(list_sort(list_zip(i, t)), x -> x[2]) END AS t
-  FROM chunk_times
-),
 gaps AS (
-  -- ok requests only: join per request (1 row each), then unnest the gaps t[k+1] - t[k]
-  SELECT r.run, r.endpoint, r.phase, unnest(list_transform(list_slice(c.t, 2, len(c.t)), (x, k) -> x - c.t[k])) AS itl_ns
-  FROM ordered c JOIN requests r ON r.run = c.run AND r.request_id = c.request_id
-  WHERE r.status = 'ok'
+  -- ok requests only: join per request (1 row each), then unnest its gaps
+  SELECT r.run, r.endpoint, r.phase, unnest(i.itl_ns) AS itl_ns
+  FROM request_itl i JOIN request_metrics r ON r.run = i.run AND r.request_id = i.request_id
+  WHERE r.is_ok
 ),
 per_gap AS (
   SELECT run, endpoint, phase,

@@ -1,25 +1,22 @@
 -- latency_timeline: load, latency and throughput of each endpoint over the run, in time buckets.
--- inputs: requests, chunks
+-- inputs: request_metrics, chunks
 -- depends: (none)
 -- grain: run × endpoint × bucket, every bucket from 0 to the run's last (bucket_s = whole seconds, at most about 120 buckets per run)
 -- formulas: t_s = bucket start, seconds since run start; by send time: sent, ok, failed,
---   ttft/e2e p50 and p99 (quantile_cont, ok requests), send lag (sent_ns - scheduled_ns) mean and max;
+--   ttft/e2e p50 and p99 (quantile_cont, ok requests), send lag mean and max (metrics from request_metrics);
 --   by end time (coalesce(done_ns, last_token_ns)): completed_per_s = finished requests / bucket_s,
 --   output_tokens_per_s = output_tokens of ok requests finishing in the bucket / bucket_s;
 --   by chunk arrival: chunk_tokens_per_s = sum(coalesce(tokens, 1)) / bucket_s (0 when no chunks).
 -- units: t_s and bucket_s seconds, *_ms milliseconds, *_per_s per second.
 WITH span AS (
   SELECT run, greatest(1, ceil((max(coalesce(done_ns, last_token_ns, sent_ns)) - min(sent_ns)) / 1e9 / 120))::BIGINT AS bucket_s
-  FROM requests GROUP BY run
+  FROM request_metrics GROUP BY run
 ),
 req AS (
   SELECT r.*, s.bucket_s,
-    (r.first_token_ns - r.sent_ns) / 1e6 AS ttft_ms,
-    (r.last_token_ns - r.sent_ns) / 1e6 AS e2e_ms,
-    (r.sent_ns - r.scheduled_ns) / 1e6 AS send_lag_ms,
     floor(r.sent_ns / 1e9 / s.bucket_s)::BIGINT AS sent_b,
-    floor(coalesce(r.done_ns, r.last_token_ns) / 1e9 / s.bucket_s)::BIGINT AS end_b
-  FROM requests r JOIN span s USING (run)
+    floor(r.end_ns / 1e9 / s.bucket_s)::BIGINT AS end_b
+  FROM request_metrics r JOIN span s USING (run)
 ),
 by_send AS (
   SELECT run, endpoint, sent_b AS b, any_value(bucket_s) AS bucket_s,

@@ -1,9 +1,9 @@
 -- moe_bench: the benchmark figures of each dataset on each backend (vLLM bench serve's keys).
--- inputs: requests, chunks
+-- inputs: request_metrics, request_itl
 -- depends: (none)
 -- grain: run × backend × dataset (backend = extra.backend, else the endpoint name; phase = 'main' only)
--- formulas: ttft = first_token_ns - sent_ns; tpot = (last_token_ns - first_token_ns) / (output_tokens - 1) for output_tokens > 1;
---   itl = gaps between successive chunks of a request (pooled over the dataset's ok requests); e2e = last_token_ns - sent_ns;
+-- formulas: ttft, tpot (output_tokens > 1), e2e per request from request_metrics; itl = request_itl's gaps between
+--   successive chunks of a request, pooled over the dataset's ok requests;
 --   latencies over ok requests; mean = avg, median/p99 = quantile_cont (linear interpolation), std = stddev_pop;
 --   duration_s = (max(coalesce(done_ns, last_token_ns)) - min(coalesce(scheduled_ns, sent_ns))) / 1e9 over the dataset's requests;
 --   request_throughput = ok / duration_s; output_throughput = Σ output_tokens / duration_s;
@@ -13,22 +13,22 @@
 WITH req AS (
   SELECT *,
     coalesce(json_extract_string(extra, '$.backend'), endpoint) AS backend,
-    coalesce(TRY_CAST(json_extract_string(extra, '$.predicted_score') AS DOUBLE), TRY_CAST(regexp_extract(dataset, '_([0-9]+\.[0-9]+)$', 1) AS DOUBLE)) AS score,
-    (first_token_ns - sent_ns) / 1e6 AS ttft_ms,
-    CASE WHEN output_tokens > 1 THEN (last_token_ns - first_token_ns) / 1e6 / (output_tokens - 1) END AS tpot_ms,
-    (last_token_ns - sent_ns) / 1e6 AS e2e_ms
-  FROM requests
+    coalesce(TRY_CAST(json_extract_string(extra, '$.predicted_score') AS DOUBLE), TRY_CAST(regexp_extract(dataset, '_([0-9]+\.[0-9]+)$', 1) AS DOUBLE)) AS score
+  FROM request_metrics
   WHERE phase = 'main'
 ),
 gaps AS (
-  SELECT c.run, c.request_id, (c.t_ns - lag(c.t_ns) OVER (PARTITION BY c.run, c.request_id ORDER BY c.idx)) / 1e6 AS itl_ms
-  FROM chunks c
+  SELECT r.run, r.backend, r.dataset, unnest(i.itl_ns) AS itl_ns
+  FROM request_itl i JOIN req r ON r.run = i.run AND r.request_id = i.request_id
+  WHERE r.is_ok
 ),
 itl AS (
-  SELECT r.run, r.backend, r.dataset, avg(g.itl_ms) AS mean_itl_ms, quantile_cont(g.itl_ms, 0.5) AS median_itl_ms, quantile_cont(g.itl_ms, 0.99) AS p99_itl_ms
-  FROM gaps g JOIN req r ON r.run = g.run AND r.request_id = g.request_id
-  WHERE r.status = 'ok' AND g.itl_ms IS NOT NULL
-  GROUP BY r.run, r.backend, r.dataset
+  -- the mean is summed over integer ns (exact, whatever order the gaps arrive in), then / 1e6
+  SELECT run, backend, dataset, avg(itl_ns) / 1e6 AS mean_itl_ms,
+    quantile_cont(itl_ns / 1e6, 0.5) AS median_itl_ms, quantile_cont(itl_ns / 1e6, 0.99) AS p99_itl_ms
+  FROM gaps
+  WHERE itl_ns IS NOT NULL
+  GROUP BY run, backend, dataset
 ),
 agg AS (
   SELECT run, backend, dataset,
@@ -36,7 +36,7 @@ agg AS (
     count(*)::BIGINT AS requests,
     count(*) FILTER (WHERE status = 'ok')::BIGINT AS completed,
     count(*) FILTER (WHERE status <> 'ok')::BIGINT AS failed,
-    (max(coalesce(done_ns, last_token_ns)) - min(coalesce(scheduled_ns, sent_ns))) / 1e9 AS duration_s,
+    (max(end_ns) - min(coalesce(scheduled_ns, sent_ns))) / 1e9 AS duration_s,
     sum(output_tokens) FILTER (WHERE status = 'ok')::BIGINT AS total_output_tokens,
     sum(coalesce(prompt_tokens_server, prompt_tokens_client)) FILTER (WHERE status = 'ok')::BIGINT AS total_input_tokens,
     avg(ttft_ms) FILTER (WHERE status = 'ok') AS mean_ttft_ms,

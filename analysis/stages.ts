@@ -1,5 +1,5 @@
 // The stage runner: analysis/<stage>.sql files, each a SELECT with a header comment naming its
-// inputs (tables) and depends (earlier stages), built in dependency order into
+// inputs (tables and catalog views) and depends (earlier stages), built in dependency order into
 // derived/<stage>.parquet atomically, and only rebuilt when an input is newer than the output.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { CliError, choiceList, errorMessage } from '../core/errors.ts';
 import { formatBytes } from '../core/output.ts';
 import { TABLE_NAMES, isTableName, tables, type TableName } from '../core/schema.ts';
 import { openCatalog, sqlQuote } from './catalog.ts';
+import { catalogViews, viewNamed } from './views.ts';
 
 /** The folder holding the project's stage files. */
 export const STAGE_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -17,8 +18,8 @@ export const STAGE_DIR = path.dirname(fileURLToPath(import.meta.url));
 export interface StageDef {
   name: string;
   file: string;
-  /** Contract tables the stage reads. */
-  inputs: TableName[];
+  /** Contract tables and catalog views (analysis/views/, e.g. request_metrics) the stage reads. */
+  inputs: string[];
   /** Earlier stages it reads (as views named after them). */
   depends: string[];
   grain: string;
@@ -54,11 +55,12 @@ export function parseStage(file: string, text: string): StageDef {
     if (!fields.has(key)) throw new CliError(`${file}:1: header: missing '-- ${key}: …' line (a stage opens with inputs, depends, grain, formulas, units)`);
   }
   const inputs = list('inputs');
+  const readable = [...TABLE_NAMES, ...catalogViews().map((v) => v.name)];
   for (const t of inputs) {
-    if (!isTableName(t)) throw new CliError(`${where('inputs')}: inputs: ${choiceList(t, TABLE_NAMES)} (stages go under depends)`);
+    if (!readable.includes(t)) throw new CliError(`${where('inputs')}: inputs: ${choiceList(t, readable)} (stages go under depends)`);
   }
   const sql = text.replace(/;\s*$/, '').trimEnd();
-  return { name, file, inputs: inputs as TableName[], depends: list('depends'), grain: fields.get('grain')!.value, header: header.join('\n'), sql };
+  return { name, file, inputs, depends: list('depends'), grain: fields.get('grain')!.value, header: header.join('\n'), sql };
 }
 
 /**
@@ -107,8 +109,15 @@ export function stageOrder(all: Map<string, StageDef>, wanted?: readonly string[
 /** Files whose modification makes a stage's output stale, for the given runs. */
 export function inputFiles(stage: StageDef, runDirs: readonly string[], outDir: string): string[] {
   const files = [stage.file];
+  // A catalog view stands for its own file and the tables it reads.
+  const tablesRead = new Set<TableName>();
+  for (const input of stage.inputs) {
+    const view = viewNamed(input);
+    if (view) files.push(view.file);
+    for (const t of view ? view.inputs : isTableName(input) ? [input] : []) tablesRead.add(t);
+  }
   for (const dir of runDirs) {
-    for (const t of stage.inputs) {
+    for (const t of tablesRead) {
       if (t === 'runs') files.push(path.join(dir, 'manifest.json'));
       else files.push(...fg.sync(tables[t].raw, { cwd: dir, absolute: true }));
       files.push(path.join(dir, `${t}.parquet`));

@@ -1,16 +1,16 @@
 -- bench_result: the vLLM `bench serve` result figures of one benchmark run, as (key, value) rows
 -- that collectors/bench.ts assembles into the result JSON under vLLM's key names.
--- inputs: requests (phase = 'main'), chunks; bench_params (one row, made by the caller:
+-- inputs: request_metrics (phase = 'main'), request_itl (the catalog's per-request metrics); bench_params (one row, made by the caller:
 --   metrics VARCHAR[] e.g. ['ttft','tpot','itl'], percentiles DOUBLE[] e.g. [99],
 --   goodput_ttft_ms, goodput_tpot_ms, goodput_e2el_ms DOUBLE, NULL when not given) and the
 --   variable bench_quantiles = percentiles / 100 (quantile_cont needs constant fractions).
 -- depends: none. grain: one row per output key.
--- formulas (ms unless named _s; all on the monotonic clock):
---   ttft = first_token_ns - sent_ns (first non-empty content; vLLM counts the role-only chat chunk)
---   tpot = (last_token_ns - first_token_ns) / (output_tokens - 1), requests with output_tokens > 1
---   itl  = gaps between successive chunks of a request (chunks from the first token on), pooled
---   e2el = last_token_ns - sent_ns;  client_queue_time = sent_ns - scheduled_ns;
---   e2el_including_client_queue = last_token_ns - scheduled_ns
+-- formulas (ms unless named _s; all on the monotonic clock), per request from request_metrics / request_itl:
+--   ttft = ttft_ms (first non-empty content; vLLM counts the role-only chat chunk)
+--   tpot = tpot_ms, requests with output_tokens > 1
+--   itl  = request_itl's gaps between successive chunks of a request (chunks from the first token on), pooled
+--   e2el = e2e_ms;  client_queue_time = send_lag_ms;
+--   e2el_including_client_queue = user_latency_ms
 --   duration_s = max(done_ns) - min(scheduled_ns) over the main phase
 --   p50/p99_send_lag_ms = sent_ns - scheduled_ns over every sent request (the pacer's lateness;
 --   under a concurrency cap it includes the client queue)
@@ -18,20 +18,17 @@
 --   goodput: a completed request is good when every given SLO >= its value (tpot 0 when output <= 1)
 --   contention errors = timeouts + HTTP 503.
 WITH main AS (
-  SELECT * FROM requests WHERE phase = 'main'
+  SELECT * FROM request_metrics WHERE phase = 'main'
 ),
 ok AS (
   SELECT *,
-    (first_token_ns - sent_ns) / 1e6 AS ttft,
-    CASE WHEN output_tokens > 1 THEN (last_token_ns - first_token_ns) / 1e6 / (output_tokens - 1) END AS tpot,
-    (last_token_ns - sent_ns) / 1e6 AS e2el,
-    (sent_ns - scheduled_ns) / 1e6 AS client_queue_time,
-    (last_token_ns - scheduled_ns) / 1e6 AS e2el_including_client_queue
-  FROM main WHERE status = 'ok'
+    ttft_ms AS ttft, tpot_ms AS tpot, e2e_ms AS e2el,
+    send_lag_ms AS client_queue_time, user_latency_ms AS e2el_including_client_queue
+  FROM main WHERE is_ok
 ),
 itl AS (
-  SELECT (c.t_ns - lag(c.t_ns) OVER (PARTITION BY c.request_id, c.shard ORDER BY c.idx)) / 1e6 AS v
-  FROM chunks c JOIN ok USING (request_id, shard)
+  SELECT unnest(i.itl_ns) / 1e6 AS v
+  FROM request_itl i JOIN ok USING (run, request_id)
 ),
 samples AS (
   SELECT 'ttft' AS metric, ttft AS v FROM ok
@@ -100,8 +97,8 @@ scalars AS (
   UNION ALL SELECT 'errors.http_' || http_status, count(*) FROM main WHERE status = 'http_error' GROUP BY http_status
   UNION ALL SELECT 'errors.contention', count(*) FROM main WHERE status = 'timeout' OR http_status = 503
   UNION ALL SELECT 'token_mismatches', count(*) FROM main WHERE token_mismatch
-  UNION ALL SELECT 'p50_send_lag_ms', quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.5) FROM main WHERE sent_ns IS NOT NULL
-  UNION ALL SELECT 'p99_send_lag_ms', quantile_cont((sent_ns - scheduled_ns) / 1e6, 0.99) FROM main WHERE sent_ns IS NOT NULL
+  UNION ALL SELECT 'p50_send_lag_ms', quantile_cont(send_lag_ms, 0.5) FROM main WHERE sent_ns IS NOT NULL
+  UNION ALL SELECT 'p99_send_lag_ms', quantile_cont(send_lag_ms, 0.99) FROM main WHERE sent_ns IS NOT NULL
 )
 SELECT key, CAST(value AS DOUBLE) AS value, 0 AS ord FROM scalars
 UNION ALL

@@ -73,6 +73,36 @@ describe('catalog', () => {
     }
   });
 
+  it('request_metrics and request_itl give each request the glossary metrics (TTFT, TPOT, E2E, send lag, ITL)', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-cat-'));
+    made.push(data);
+    const run = createRun({ experiment: 'demo', runId: 'm1', dataDir: data });
+    const base = { protocol: 'sim', status: 'ok', phase: 'main' } as const;
+    run.append('requests', { ...base, request_id: 'a', scheduled_ns: 90, sent_ns: 100, first_token_ns: 110, last_token_ns: 150, output_tokens: 5, done_ns: 160 });
+    run.append('requests', { ...base, request_id: 'b', scheduled_ns: 200, sent_ns: 200, first_token_ns: 230, last_token_ns: 230, output_tokens: 1 });
+    run.append('requests', { ...base, request_id: 'c', status: 'timeout', sent_ns: 300 });
+    // a's chunks arrive out of idx order in the file; gaps follow idx.
+    for (const [idx, t] of [[0, 110], [2, 135], [1, 120], [3, 150]] as const) run.append('chunks', { request_id: 'a', idx, t_ns: t });
+    run.append('chunks', { request_id: 'b', idx: 0, t_ns: 230 });
+    run.flush();
+    const cat = await openCatalog({ dataDir: data });
+    try {
+      const m = await queryRows(cat.conn, 'select request_id, is_ok, end_ns, ttft_ns, ttft_ms, tpot_ms, e2e_ms, send_lag_ms, user_latency_ms from request_metrics order by 1');
+      expect(m).toEqual([
+        { request_id: 'a', is_ok: true, end_ns: 160, ttft_ns: 10, ttft_ms: 10 / 1e6, tpot_ms: 40 / 1e6 / 4, e2e_ms: 50 / 1e6, send_lag_ms: 10 / 1e6, user_latency_ms: 60 / 1e6 },
+        { request_id: 'b', is_ok: true, end_ns: 230, ttft_ns: 30, ttft_ms: 30 / 1e6, tpot_ms: null, e2e_ms: 30 / 1e6, send_lag_ms: 0, user_latency_ms: 30 / 1e6 },
+        { request_id: 'c', is_ok: false, end_ns: null, ttft_ns: null, ttft_ms: null, tpot_ms: null, e2e_ms: null, send_lag_ms: null, user_latency_ms: null },
+      ]);
+      const itl = await queryRows(cat.conn, 'select request_id, chunks, itl_ns from request_itl order by 1');
+      expect(itl).toEqual([
+        { request_id: 'a', chunks: 4, itl_ns: [10, 15, 15] },
+        { request_id: 'b', chunks: 1, itl_ns: [] },
+      ]);
+    } finally {
+      cat.close();
+    }
+  });
+
   it('reads a finalized run from its Parquet (not raw), and a resumed run from raw again', async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-cat-'));
     made.push(data);

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadStages, parseStage, runStages, stageOrder } from '../../analysis/stages.ts';
+import { inputFiles, loadStages, parseStage, runStages, stageOrder } from '../../analysis/stages.ts';
+import { viewNamed } from '../../analysis/views.ts';
 import { openCatalog, queryRows } from '../../analysis/catalog.ts';
 
 const tmp = (p: string) => fs.mkdtempSync(path.join(os.tmpdir(), `servelab-${p}-`));
@@ -37,6 +38,14 @@ describe('stage headers and order', () => {
     expect(s).toMatchObject({ name: 'a', inputs: ['requests', 'chunks'], depends: ['b', 'c'], grain: 'run', sql: `${header('requests, chunks', 'b, c')}select 1` });
     expect(() => parseStage('x/a.sql', `${header('reqests', '(none)')}select 1`)).toThrow(/x\/a\.sql:1: inputs: 'reqests' is not one of .*did you mean 'requests'/);
     expect(() => parseStage('x/a.sql', `-- inputs: requests\nselect 1`)).toThrow(/x\/a\.sql:1: header: missing '-- grain/);
+  });
+
+  it('a catalog view as input stands for its SQL file and the tables it reads (freshness)', () => {
+    const run = makeRun(tmp('runs'), 'r1', [{ request_id: 'a', status: 'ok' }]);
+    const s = parseStage('x/a.sql', `${header('request_metrics', '(none)')}select 1`);
+    expect(s.inputs).toEqual(['request_metrics']);
+    expect(inputFiles(s, [run], tmp('out')).sort()).toEqual([path.join(run, 'manifest.json').replace('manifest.json', 'raw/requests.jsonl'), viewNamed('request_metrics')!.file].sort());
+    expect(() => parseStage('x/a.sql', `${header('request_metric', '(none)')}select 1`)).toThrow(/did you mean 'request_metrics'/);
   });
 
   it('orders dependencies first and names a cycle', () => {
