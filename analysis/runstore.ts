@@ -93,20 +93,29 @@ export function listRuns(dataDir = defaultDataDir()): RunInfo[] {
   return findRunDirs(dataDir).map(runInfo);
 }
 
-/** A run folder path, a run id, or experiment/run-id → the run folder. */
+/**
+ * A run folder path, a run id, or experiment/run-id → the run folder. Errors name what was
+ * looked for, where, and the choices: close matches, else some runs of the archive.
+ */
 export function resolveRun(ref: string, dataDir = defaultDataDir()): string {
   if (fs.existsSync(path.join(ref, 'manifest.json'))) return path.resolve(ref);
-  if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
+  if (fs.existsSync(ref) && fs.statSync(ref).isDirectory()) {
+    throw new CliError(`${ref}: not a run folder (no manifest.json)`, 1, [RUN_REF_HINT]);
+  }
+  const notFound = `run '${ref}' not found`;
+  if (!fs.existsSync(dataDir)) throw new CliError(`${notFound}: ${message.noDataDir(dataDir)}`);
   const runs = findRunDirs(dataDir).map((dir) => ({ dir, name: `${path.basename(path.dirname(dir))}/${path.basename(dir)}`, id: path.basename(dir) }));
+  if (runs.length === 0) throw new CliError(`${notFound}: ${message.emptyArchive(dataDir)}`);
   const want = ref.replace(/\/+$/, '');
   const hits = runs.filter((r) => r.name === want || r.id === want || r.name.endsWith(`/${want}`));
   if (hits.length === 1) return hits[0]!.dir;
   if (hits.length > 1) {
-    throw new CliError(`run '${ref}' is ambiguous: name it as experiment/run-id`, 1, hits.map((h) => h.name));
+    throw new CliError(`run '${ref}' is ambiguous under ${dataDir}: name it as experiment/run-id`, 1, hits.map((h) => h.name));
   }
-  if (runs.length === 0) throw new CliError(`run '${ref}' not found: ${message.emptyArchive(dataDir)}`);
-  throw new CliError(`run '${ref}' not found under ${dataDir}`, 1, closeMatches(want, runs.map((r) => r.name)));
+  throw new CliError(`${notFound} under ${dataDir}`, 1, [...closeMatches(want, runs.map((r) => r.name)), RUN_REF_HINT]);
 }
+
+const RUN_REF_HINT = 'give a run folder, a run id or experiment/run-id (servelab runs ls lists them), or --data DIR for another archive';
 
 function closeMatches(want: string, names: string[]): string[] {
   const id = want.split('/').pop()!;

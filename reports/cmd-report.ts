@@ -4,11 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { opt, type CommandSpec, parseOrHelp } from '../core/args.ts';
-import { CliError, choiceList } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
-import { message } from '../core/messages.ts';
-import { findRunDirs } from '../analysis/catalog.ts';
-import { readManifest } from '../analysis/runstore.ts';
+import { readManifest, resolveRun } from '../analysis/runstore.ts';
 import { runStages } from '../analysis/stages.ts';
 import { renderReport } from './html.ts';
 import { LATENCY_STAGES, buildLatencyReport, type LatencyStage } from './latency-report.ts';
@@ -26,25 +23,12 @@ export const spec: CommandSpec = {
     force: { type: 'boolean', help: 'rebuild the stages even when fresh' },
     data: { type: 'string', help: 'archive to look a run id up in [default: data or $SERVELAB_DATA]', metavar: 'DIR' },
   },
-  positionals: [{ name: 'run', help: 'run folder, or a run id in the archive', required: true }],
+  positionals: [{ name: 'run', help: 'run folder, or a run id (or experiment/run-id) in the archive', required: true }],
   examples: [
     'servelab report data/samples/runs/latency/sample-001 --out /tmp/report.html',
     'servelab report 20261123-045101-a1b2',
   ],
 };
-
-/** A run folder from a path or a run id in the archive. */
-export function resolveRun(arg: string, dataDir = process.env.SERVELAB_DATA ?? 'data'): string {
-  if (fs.existsSync(path.join(arg, 'manifest.json'))) return path.resolve(arg);
-  if (fs.existsSync(arg)) throw new CliError(`${arg}: not a run folder (no manifest.json)`);
-  if (!fs.existsSync(dataDir)) throw new CliError(`run '${arg}' not found: ${message.noDataDir(dataDir)}`);
-  const runs = findRunDirs(dataDir);
-  if (runs.length === 0) throw new CliError(`run '${arg}' not found: ${message.emptyArchive(dataDir)}`);
-  const match = runs.filter((d) => path.basename(d) === arg);
-  if (match.length === 1) return match[0]!;
-  if (match.length > 1) throw new CliError(`run id ${arg} is in several experiments: give the folder`, undefined, match);
-  throw new CliError(`run ${choiceList(arg, runs.map((d) => path.basename(d)))}`, undefined, [`looked in ${path.resolve(dataDir)}; pass a run folder or --data DIR`]);
-}
 
 function writable(dir: string): boolean {
   try {

@@ -102,7 +102,10 @@ describe('finalize', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(CliError);
       expect((err as CliError).message).toBe(`run '20261123-0100-abce' not found under ${data}`);
-      expect((err as CliError).details).toEqual(['close matches: demo/20261123-0100-abcd']);
+      expect((err as CliError).details).toEqual([
+        'close matches: demo/20261123-0100-abcd',
+        'give a run folder, a run id or experiment/run-id (servelab runs ls lists them), or --data DIR for another archive',
+      ]);
     }
     expect(() => listRuns(path.join(data, 'nope'))).toThrow(message.noDataDir(path.join(data, 'nope')));
   });

@@ -117,7 +117,11 @@ describe('servelab runs', () => {
       '',
     ].map((l) => l.replace('started  requests', 'started              requests')));
     const show = await capture(runs, 'show', 'exp/lve', '--data', data);
-    expect([show.code, show.stderr]).toEqual([1, `servelab: run 'exp/lve' not found under ${data}\n  close matches: exp/live\n`]);
+    expect([show.code, show.stderr]).toEqual([
+      1,
+      `servelab: run 'exp/lve' not found under ${data}\n  close matches: exp/live\n` +
+        '  give a run folder, a run id or experiment/run-id (servelab runs ls lists them), or --data DIR for another archive\n',
+    ]);
     const empty = path.join(data, 'empty-archive');
     fs.mkdirSync(empty);
     expect(await capture(runs, 'ls', '--data', empty)).toMatchObject({ code: 0, stdout: '', stderr: `${message.emptyArchive(empty)}\n` });

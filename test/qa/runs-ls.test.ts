@@ -50,11 +50,11 @@ describe('runs ls with a broken manifest', () => {
 
 describe('report: a run id in an empty or missing archive', () => {
   it('says the archive is empty or missing instead of "is not one of" an empty list', async () => {
-    const { resolveRun } = await import('../../reports/cmd-report.ts');
+    const { resolveRun } = await import('../../analysis/runstore.ts');
     const empty = path.join(data, 'empty-archive');
     fs.mkdirSync(path.join(empty, 'runs'), { recursive: true });
     expect(() => resolveRun('r1', empty)).toThrow(`run 'r1' not found: no runs under ${empty}: run a pipeline first, or point --data at an archive`);
     expect(() => resolveRun('r1', path.join(empty, 'no'))).toThrow(/^run 'r1' not found: data folder .*no does not exist/);
-    expect(() => resolveRun('nope', data)).toThrow(/^run 'nope' is not one of '/);
+    expect(() => resolveRun('nope', data)).toThrow(`run 'nope' not found under ${data}`);
   });
 });

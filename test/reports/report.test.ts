@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, vi } from 'vitest';
-import { resolveRun, run } from '../../reports/cmd-report.ts';
+import { resolveRun } from '../../analysis/runstore.ts';
+import { run } from '../../reports/cmd-report.ts';
 
 const DATA = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../data/samples');
 const SAMPLE = path.join(DATA, 'runs/latency/sample-001');
@@ -37,7 +38,11 @@ describe('servelab report', () => {
 
   it('finds a run by id in an archive, and suggests the close one on a typo', () => {
     expect(resolveRun('sample-001', DATA)).toBe(SAMPLE);
-    expect(() => resolveRun('sample-01', DATA)).toThrow(/run 'sample-01' is not one of 'sample-001' \(did you mean 'sample-001'\?\)/);
-    expect(() => resolveRun(DATA, DATA)).toThrow(/not a run folder/);
+    expect(resolveRun('latency/sample-001', DATA)).toBe(SAMPLE);
+    expect(() => resolveRun('sample-01', DATA)).toThrow(expect.objectContaining({
+      message: `run 'sample-01' not found under ${DATA}`,
+      details: ['close matches: latency/sample-001', expect.stringContaining('give a run folder, a run id or experiment/run-id')],
+    }));
+    expect(() => resolveRun(DATA, DATA)).toThrow(`${DATA}: not a run folder (no manifest.json)`);
   });
 });
