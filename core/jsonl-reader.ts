@@ -92,44 +92,82 @@ export function forEachLine(file: string, fn: (buf: Buffer, start: number, end: 
 }
 
 /**
+ * The one policy for lines that do not hold a record, shared by readJsonl and scanJsonl: a
+ * line that fails to parse is held back until a later non-blank line shows it was not the
+ * last (then it is malformed), and at the end of the file it is a torn write, tolerated and
+ * counted. A malformed line stops the read with its error, or is skipped and counted under
+ * `lenient`.
+ */
+class BadLines {
+  private held: { line: number; error: CliError } | undefined;
+
+  constructor(
+    private readonly stats: ReadStats,
+    private readonly lenient: boolean | undefined,
+    private readonly onSkip?: (line: number) => void,
+  ) {}
+
+  /** A non-blank line follows: a held unparseable line was in the middle after all. */
+  nextLine(): void {
+    if (this.held) {
+      const { line, error } = this.held;
+      this.held = undefined;
+      this.malformed(line, error);
+    }
+  }
+
+  /** Parses a line's text, or holds its error (torn if nothing follows) and returns undefined. */
+  parse(text: string, line: number): { value: unknown } | undefined {
+    try {
+      return { value: JSON.parse(text) };
+    } catch (err) {
+      this.held = { line, error: inputError(`${this.stats.file}:${line}`, undefined, `invalid JSON: ${(err as Error).message}`) };
+      return undefined;
+    }
+  }
+
+  malformed(line: number, error: CliError): void {
+    if (!this.lenient) throw error;
+    this.stats.skipped++;
+    this.onSkip?.(line);
+    if (this.stats.problems.length < MAX_PROBLEMS) this.stats.problems.push(error.message);
+  }
+
+  /** End of file: a line still held is the torn last line. */
+  end(): void {
+    if (this.held) this.stats.tornLine = this.held.line;
+  }
+}
+
+/** normalizeRecord, with a contract violation handed to `bad` (undefined returned) instead of thrown. */
+function normalizeOr(table: TableDef, parsed: unknown, file: string, line: number, bad: BadLines): Record<string, unknown> | undefined {
+  try {
+    return normalizeRecord(table, parsed, { file, line });
+  } catch (err) {
+    if (!(err instanceof CliError)) throw err;
+    bad.malformed(line, err);
+    return undefined;
+  }
+}
+
+/**
  * Yields the normalized records of one raw file (unknown fields in `extra`). `stats` is filled
  * as it goes and is final once the generator is done. Torn last lines are not an error.
  */
 export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}, stats: ReadStats = newStats(file)): Generator<Record<string, unknown>> {
-  // A line that fails to parse is held back until we know whether anything follows it:
-  // at the end of the file it is a torn write, in the middle it is an error.
-  let pending: { line: number; error: CliError } | undefined;
-  const fail = (line: number, error: CliError) => {
-    if (!opts.lenient) throw error;
-    stats.skipped++;
-    if (stats.problems.length < MAX_PROBLEMS) stats.problems.push(error.message);
-  };
+  const bad = new BadLines(stats, opts.lenient);
   for (const { text, line } of jsonlLines(file, opts.chunkBytes)) {
     stats.lines = line;
     if (isBlank(text)) continue;
-    if (pending) {
-      fail(pending.line, pending.error);
-      pending = undefined;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      pending = { line, error: inputError(`${file}:${line}`, undefined, `invalid JSON: ${(err as Error).message}`) };
-      continue;
-    }
-    let record: Record<string, unknown>;
-    try {
-      record = normalizeRecord(table, parsed, { file, line });
-    } catch (err) {
-      if (!(err instanceof CliError)) throw err;
-      fail(line, err);
-      continue;
-    }
+    bad.nextLine();
+    const parsed = bad.parse(text, line);
+    if (!parsed) continue;
+    const record = normalizeOr(table, parsed.value, file, line, bad);
+    if (!record) continue;
     stats.records++;
     yield record;
   }
-  if (pending) stats.tornLine = pending.line;
+  bad.end();
 }
 
 const isBlank = (text: string) => text.length === 0 || (text.charCodeAt(0) <= 32 && text.trim() === '');
@@ -211,13 +249,7 @@ export function checker(table: TableDef): Check {
 export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {}): ScanResult {
   const res: ScanResult = { ...newStats(file), withExtra: 0, skippedLines: [] };
   const check = checker(table);
-  let pending: { line: number; error: CliError } | undefined;
-  const fail = (line: number, error: CliError) => {
-    if (!opts.lenient) throw error;
-    res.skipped++;
-    res.skippedLines.push(line);
-    if (res.problems.length < MAX_PROBLEMS) res.problems.push(error.message);
-  };
+  const bad = new BadLines(res, opts.lenient, (line) => res.skippedLines.push(line));
   const fast = fastCheckers.get(table) ?? fastCheckers.set(table, fastChecker(table)).get(table)!;
   forEachLine(
     file,
@@ -225,42 +257,24 @@ export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {})
       res.lines = line;
       // Most lines are plain contract records as the writer made them: checked on the bytes.
       if (fast(buf, start, end)) {
-        if (pending) {
-          fail(pending.line, pending.error);
-          pending = undefined;
-        }
+        bad.nextLine();
         res.records++;
         return;
       }
       const text = buf.toString('utf8', start, end);
       if (isBlank(text)) return;
-      if (pending) {
-        fail(pending.line, pending.error);
-        pending = undefined;
-      }
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        pending = { line, error: inputError(`${file}:${line}`, undefined, `invalid JSON: ${(err as Error).message}`) };
-        return;
-      }
-      const verdict = parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? check(parsed as Record<string, unknown>) : 'bad';
-      if (verdict === 'bad') {
-        try {
-          normalizeRecord(table, parsed, { file, line });
-        } catch (err) {
-          if (!(err instanceof CliError)) throw err;
-          fail(line, err);
-          return;
-        }
-      }
-      // 'bad' that normalizeRecord accepts still goes the careful way.
+      bad.nextLine();
+      const parsed = bad.parse(text, line);
+      if (!parsed) return;
+      const value = parsed.value;
+      const verdict = value !== null && typeof value === 'object' && !Array.isArray(value) ? check(value as Record<string, unknown>) : 'bad';
+      // 'bad' asks normalizeRecord why; one it accepts after all still goes the careful way.
+      if (verdict === 'bad' && !normalizeOr(table, value, file, line, bad)) return;
       if (verdict !== 'ok') res.withExtra++;
       res.records++;
     },
     opts.chunkBytes,
   );
-  if (pending) res.tornLine = pending.line;
+  bad.end();
   return res;
 }

@@ -56,6 +56,12 @@ describe('JSONL reader', () => {
     expect(scanJsonl(requests, f, { lenient: true })).toMatchObject({ records: 2, skipped: 2, skippedLines: [2, 3], tornLine: 5 });
   });
 
+  it('an unparseable line followed only by blank lines is still the torn last line, for both readers', () => {
+    const f = file('torn-blanks.jsonl', line(ok('a')) + '{"run":"r1","req\n\n  \n');
+    expect(readJsonlAll(requests, f).stats).toMatchObject({ records: 1, tornLine: 2, skipped: 0, lines: 4 });
+    expect(scanJsonl(requests, f)).toMatchObject({ records: 1, tornLine: 2, skipped: 0, lines: 4 });
+  });
+
   it('reads a last line without newline that is complete', () => {
     const f = file('nonl.jsonl', line(ok('a')) + JSON.stringify(ok('b')));
     expect(readJsonlAll(requests, f).stats).toMatchObject({ records: 2, tornLine: null });
