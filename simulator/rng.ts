@@ -1,5 +1,6 @@
-// Seeded random streams for the serving model: xoshiro128** seeded through splitmix32, one
-// independent stream per purpose (arrivals, lengths, routing…) so a run replays exactly for a seed.
+// Seeded random streams: xoshiro128** seeded through splitmix32 for the serving model, one
+// independent stream per purpose (arrivals, lengths, routing…), and mulberry32 for the scheduling
+// simulator's queueing traces; both give the same distributions, written once.
 
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -24,14 +25,19 @@ export function splitmix32(x: number): number {
   return (z ^ (z >>> 16)) >>> 0;
 }
 
-/** FNV-1a over a string's UTF-16 code units, then mixed: a stable 32-bit hash (no process salt). */
-export function hashString(s: string, seed = 0): number {
+/** 32-bit FNV-1a over a string's UTF-16 code units, from the offset basis xor `seed` (no process salt). */
+export function fnv1a(s: string, seed = 0): number {
   let h = (0x811c9dc5 ^ seed) >>> 0;
   for (let i = 0; i < s.length; i++) {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  return splitmix32(h);
+  return h >>> 0;
+}
+
+/** FNV-1a, then mixed by splitmix32: a stable, well-spread 32-bit hash (stream names, routing). */
+export function hashString(s: string, seed = 0): number {
+  return splitmix32(fnv1a(s, seed));
 }
 
 /** A generator for `seed`, on the named stream (different names give independent streams). */
@@ -56,6 +62,28 @@ export function createRng(seed: number, stream = ''): Rng {
   };
   // 53-bit uniform from two draws.
   const next = (): number => ((u32() >>> 5) * 67108864 + (u32() >>> 6)) / 9007199254740992;
+  return withDistributions(u32, next);
+}
+
+/**
+ * mulberry32 (one 32-bit state, one draw per uniform): the scheduling simulator's generator,
+ * which its queueing checks were validated on. `stream` > 0 gives independent streams from one
+ * seed (arrivals, sizes…), so adding draws to one leaves the others unchanged.
+ */
+export function mulberry32(seed: number, stream = 0): Rng {
+  let a = (stream === 0 ? seed : Math.imul(seed >>> 0, 0x9e3779b1) ^ Math.imul(stream, 0x85ebca6b)) >>> 0;
+  const u32 = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  return withDistributions(u32, () => u32() / 4294967296);
+}
+
+/** The distributions of a generator, from its 32-bit draw and its uniform in [0, 1). */
+function withDistributions(u32: () => number, next: () => number): Rng {
   const normal = (): number => {
     let u = 0;
     while (u === 0) u = next();

@@ -1,6 +1,6 @@
 // Queueing-theory oracles (Erlang C, Pollaczek–Khinchine) and replicated event-driven runs
 // with a t-based 95% confidence interval: the checks that validate the simulator's timing.
-import { exponential, gamma, stream, type Rng } from './prng.ts';
+import { mulberry32, type Rng } from '../rng.ts';
 import { simulateEvents } from './event.ts';
 import { syntheticTask, type PrefillTask, type SimResult } from './task.ts';
 
@@ -20,11 +20,11 @@ const MU = 1;
 export function sampleService(s: Service, rng: Rng): number {
   switch (s.kind) {
     case 'exp':
-      return exponential(rng, MU);
+      return rng.exp() / MU;
     case 'det':
       return 1 / MU;
     case 'gamma':
-      return gamma(rng, 1 / s.cs2, s.cs2 / MU);
+      return rng.gamma(1 / s.cs2) * (s.cs2 / MU);
   }
 }
 
@@ -56,13 +56,13 @@ export function theoreticalWq(q: QueueCase): number {
 
 /** Poisson arrivals and i.i.d. service times from separate seeded streams. */
 export function poissonTrace(q: QueueCase, jobs: number, seed: number): PrefillTask[] {
-  const arrivals = stream(seed, 0);
-  const sizes = stream(seed, 1);
+  const arrivals = mulberry32(seed, 1);
+  const sizes = mulberry32(seed, 2);
   const lambda = q.rho * q.servers * MU;
   const tasks: PrefillTask[] = new Array(jobs);
   let t = 0;
   for (let i = 0; i < jobs; i++) {
-    t += exponential(arrivals, lambda);
+    t += arrivals.exp() / lambda;
     tasks[i] = syntheticTask(i, t, sampleService(q.service, sizes));
   }
   return tasks;

@@ -8,6 +8,7 @@
 //   (`▁word`, text " word"), so llamaTokenizer.encode(text, false, false).length equals the
 //   number of tokens emitted and equals usage.completion_tokens.
 import llamaTokenizer from 'llama-tokenizer-js';
+import { fnv1a } from '../rng.ts';
 
 /** Words that are one token with their leading space and never merge with a neighbour. */
 export interface Vocab {
@@ -75,16 +76,6 @@ export function countTextTokens(text: string, leadingSpace: boolean): number {
   return n;
 }
 
-/** 32-bit FNV-1a of a string, the seed of a request's text. */
-export function hashString(s: string, seed = 0): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
-}
-
 /** A stateless 32-bit mix: token i of a request is chosen by mix(base, i). */
 export function mix32(a: number, b: number): number {
   let h = (a ^ Math.imul(b + 0x9e3779b9, 0x85ebca6b)) >>> 0;
@@ -97,7 +88,7 @@ export function mix32(a: number, b: number): number {
 export class OutputText {
   readonly base: number;
   constructor(prompt: string, seed: number) {
-    this.base = hashString(prompt, seed);
+    this.base = fnv1a(prompt, seed); // plain FNV-1a (not hashString's mixed value): the texts stay as they were
   }
   /** Index into the vocabulary of output token i. */
   index(i: number): number {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { simulateDiscrete } from '../../simulator/sched/discrete.ts';
 import { simulateEvents } from '../../simulator/sched/event.ts';
 import { SCHEDULERS } from '../../simulator/sched/orderings.ts';
-import { mulberry32, exponential } from '../../simulator/sched/prng.ts';
+import { mulberry32 } from '../../simulator/rng.ts';
 import { QUEUE_CASES, checkQueue, erlangC, littleCheck, poissonTrace, theoreticalWq } from '../../simulator/sched/queueing.ts';
 import { syntheticTask, type SimResult } from '../../simulator/sched/task.ts';
 import { discriminating, staggered } from '../../simulator/sched/workloads.ts';
@@ -62,8 +62,8 @@ describe('SRPT vs FIFO on the same trace', () => {
       let t = 0;
       const heavy = trial % 2 === 0;
       const tasks = Array.from({ length: 60 }, (_, i) => {
-        t += exponential(rng, 0.9);
-        const size = heavy ? Math.pow(1 - rng.next(), -1 / 1.5) / 3 : exponential(rng, 1);
+        t += rng.exp() / 0.9;
+        const size = heavy ? Math.pow(1 - rng.next(), -1 / 1.5) / 3 : rng.exp();
         return syntheticTask(i, t, size);
       });
       const fifo = meanResponse(simulateEvents(tasks, { gpus: 1, scheduler: 'FIFO', maxTime: Infinity }));

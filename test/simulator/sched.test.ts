@@ -5,7 +5,7 @@ import { simulateDiscrete } from '../../simulator/sched/discrete.ts';
 import { simulateEvents } from '../../simulator/sched/event.ts';
 import { seedMetrics } from '../../simulator/sched/metrics.ts';
 import { SCHEDULERS, TaskQueue, selectNext, type SchedulerName } from '../../simulator/sched/orderings.ts';
-import { mulberry32, type Rng } from '../../simulator/sched/prng.ts';
+import { mulberry32, type Rng } from '../../simulator/rng.ts';
 import { discriminating, staggered } from '../../simulator/sched/workloads.ts';
 import { createPrefillTask, syntheticTask, type PrefillTask, type SimResult } from '../../simulator/sched/task.ts';
 
