@@ -1,5 +1,6 @@
 // The event-driven twin of the discrete loop: exact times, events ordered by (time, event
 // priority: completion before arrival, sequence); the scheduler runs once all events at a time are in.
+import { Heap } from '../engine/heap.ts';
 import { GpuPool } from './cluster.ts';
 import { ORDERINGS, TaskQueue, selectNext, type SchedulerName, type Waiting } from './orderings.ts';
 import { NO_GPUS, type Interval, type PrefillTask, type SimResult, type TaskOutcome } from './task.ts';
@@ -27,49 +28,8 @@ interface Running {
   live: boolean;
 }
 
+/** Completion events by (time, sequence): a total order, so ties complete in start order. */
 const less = (a: Running, b: Running) => a.end < b.end || (a.end === b.end && a.token < b.token);
-
-/** Min-heap of completion events keyed by (time, sequence). */
-class CompletionHeap {
-  private h: Running[] = [];
-  get size(): number {
-    return this.h.length;
-  }
-  top(): Running | undefined {
-    return this.h[0];
-  }
-  push(r: Running): void {
-    const h = this.h;
-    let i = h.length;
-    h.push(r);
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(r, h[p]!)) break;
-      h[i] = h[p]!;
-      i = p;
-    }
-    h[i] = r;
-  }
-  pop(): Running | undefined {
-    const h = this.h;
-    const top = h[0];
-    const last = h.pop()!;
-    const n = h.length;
-    if (n > 0) {
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        if (l >= n) break;
-        const c = l + 1 < n && less(h[l + 1]!, h[l]!) ? l + 1 : l;
-        if (!less(h[c]!, last)) break;
-        h[i] = h[c]!;
-        i = c;
-      }
-      h[i] = last;
-    }
-    return top;
-  }
-}
 
 function byArrival(tasks: readonly PrefillTask[]): number[] {
   const order = tasks.map((_, i) => i);
@@ -91,7 +51,7 @@ export function simulateEvents(tasks: readonly PrefillTask[], o: EventOptions): 
   const order = byArrival(tasks);
   const outcomes = tasks.map((t): TaskOutcome => ({ task: t, start: null, finish: null, group: null, gpus: NO_GPUS, preemptions: 0 }));
   const intervals: Interval[] = [];
-  const completions = new CompletionHeap();
+  const completions = new Heap<Running>(less);
   let running: Running[] = [];
   let token = 0;
   let next = 0;
@@ -116,15 +76,15 @@ export function simulateEvents(tasks: readonly PrefillTask[], o: EventOptions): 
   };
 
   for (;;) {
-    while (completions.size > 0 && !completions.top()!.live) completions.pop();
-    const tc = completions.size > 0 ? completions.top()!.end : Infinity;
+    while (completions.size > 0 && !completions.peek()!.live) completions.pop();
+    const tc = completions.size > 0 ? completions.peek()!.end : Infinity;
     const ta = next < order.length ? tasks[order[next]!]!.arrival : Infinity;
     now = tc < ta ? tc : ta;
     if (now === Infinity || now > o.maxTime) break;
     last = now;
     // Every event at `now`: completions first (they free GPUs), then arrivals.
     while (completions.size > 0) {
-      const r = completions.top()!;
+      const r = completions.peek()!;
       if (r.live && r.end !== now) break;
       completions.pop();
       if (!r.live) continue;
