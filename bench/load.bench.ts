@@ -140,8 +140,11 @@ async function ttftDelta(streams: number, stagger: boolean) {
       let stamp: number | null = null;
       const { record } = await sendRequest(ep(paced.url), { prompt: 'x', stream: true, maxTokens: 16 }, {}, {
         clock, dispatcher: agent, requestId: String(n++), timeoutMs: 30_000,
-        onEvent: (ev) => {
-          if (stamp === null && typeof ev.t === 'number') stamp = ev.t;
+        // parsed only until the stamp is found (the load engine itself parses no event twice)
+        onEvent: (data) => {
+          if (stamp !== null) return;
+          const ev = JSON.parse(data) as { t?: unknown };
+          if (typeof ev.t === 'number') stamp = ev.t;
         },
       });
       if (!first && record.status === 'ok' && stamp !== null && record.first_token_ns != null) deltas.push(hostMs(record.first_token_ns) - stamp);

@@ -56,8 +56,8 @@ export interface SendContext {
   countTokens?: ((text: string) => number) | null;
   /** Called before the fetch so the caller can record sent_ns (e.g. queue accounting). */
   onSent?: (sentNs: number) => void;
-  /** Sees every parsed stream event (benchmarks read server stamps from it). */
-  onEvent?: (ev: Record<string, unknown>, tNs: number) => void;
+  /** Sees every stream event's data text (benchmarks read server stamps from it). */
+  onEvent?: (data: string, tNs: number) => void;
 }
 
 /** The request fields that do not depend on the response. */

@@ -25,8 +25,8 @@ export interface ExchangeOptions {
   handler: ProtocolHandler;
   state: ResponseState;
   stream: boolean;
-  /** Sees every parsed stream event. */
-  onEvent?: (ev: Record<string, unknown>, tNs: number) => void;
+  /** Sees every stream event's data text (benchmarks read server stamps from it). */
+  onEvent?: (data: string, tNs: number) => void;
 }
 
 /**
@@ -71,7 +71,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (statusCode < 200 || statusCode >= 300) {
       this.decoder = new TextDecoder();
     } else if (this.o.stream) {
-      this.decoder = new TextDecoder();
       this.parser = new SseParser(this.sink());
     } else {
       this.body = [];
@@ -86,7 +85,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       // stamped before decoding and parsing: a token's time is when its bytes came in, not when
       // the events ahead of it in the same read had been parsed
       this.arrivalNs = this.o.clock.nowNs();
-      this.parser.push(this.decoder!.decode(chunk, { stream: true }));
+      this.parser.push(chunk);
       if (this.parser.done && !this.o.state.ended) {
         // a malformed stream: stop reading it now (the connection is closed)
         this.finish('stream_error', this.problem ?? this.o.state.error, null);
@@ -143,22 +142,25 @@ export class Exchange implements Dispatcher.DispatchHandler {
   private sink() {
     const { state, handler, onEvent } = this.o;
     return {
-      event: (data: string): boolean => {
+      event: (b: Buffer, start: number, end: number): boolean => {
         const t = this.arrivalNs;
-        if (data === '[DONE]') {
+        if (isDone(b, start, end)) {
           state.ended = true;
           state.endedNs = t;
           return false;
         }
-        let ev: Record<string, unknown>;
-        try {
-          ev = JSON.parse(data) as Record<string, unknown>;
-        } catch {
-          this.problem = `malformed SSE data: ${data.slice(0, 200)}`;
-          return false;
-        }
-        handler.event(state, ev, t);
-        onEvent?.(ev, t);
+        if (!handler.fast?.(state, b, start, end, t)) {
+          const data = b.toString('utf8', start, end);
+          let ev: Record<string, unknown>;
+          try {
+            ev = JSON.parse(data) as Record<string, unknown>;
+          } catch {
+            this.problem = `malformed SSE data: ${data.slice(0, 200)}`;
+            return false;
+          }
+          handler.event(state, ev, t);
+          onEvent?.(data, t);
+        } else if (onEvent) onEvent(b.toString('utf8', start, end), t);
         if (state.ended && !handler.doneSentinel) {
           state.endedNs = t;
           return false;
@@ -170,4 +172,9 @@ export class Exchange implements Dispatcher.DispatchHandler {
       },
     };
   }
+}
+
+/** The data is exactly `[DONE]`. */
+function isDone(b: Buffer, start: number, end: number): boolean {
+  return end - start === 6 && b[start] === 91 && b[start + 1] === 68 && b[start + 2] === 79 && b[start + 3] === 78 && b[start + 4] === 69 && b[start + 5] === 93;
 }

@@ -2,6 +2,7 @@
 // request body, and how a streamed event or a whole JSON body updates the response state
 // (first chunk, first token, usage, server timings, errors reported after HTTP 200).
 import type { PROTOCOLS } from '../core/schema.ts';
+import { scanLlama, scanOpenAi } from './fast-events.ts';
 
 export type Protocol = Exclude<(typeof PROTOCOLS)[number], 'sim'>;
 export const CLIENT_PROTOCOLS = ['openai-completions', 'openai-chat', 'llamacpp', 'generate'] as const satisfies readonly Protocol[];
@@ -75,6 +76,11 @@ export interface ProtocolHandler {
   body(spec: RequestSpec): Json;
   /** One parsed SSE data payload (JSON, or the `[DONE]` sentinel handled by the caller). */
   event(s: ResponseState, ev: Json, tNs: number): void;
+  /**
+   * The same for an event of a common shape read straight from its bytes [start, end) without
+   * JSON.parse; returns false, having changed nothing, when the event needs `event` instead.
+   */
+  fast?(s: ResponseState, b: Buffer, start: number, end: number, tNs: number): boolean;
   /** A non-streamed JSON body. */
   whole(s: ResponseState, body: Json, tNs: number): void;
   /** Whether `[DONE]` ends the stream (OpenAI routes) or the last event does (llama.cpp). */
@@ -134,6 +140,15 @@ function openai(chat: boolean): ProtocolHandler {
       token(s, textOf(c), t);
       if (c.finish_reason) s.finishReason = c.finish_reason;
     },
+    fast(s, b, start, end, t) {
+      const c = scanOpenAi(b, start, end, chat);
+      if (c === null) return false;
+      if (!c.hasChoice) return true;
+      if (s.firstChunkNs === null) s.firstChunkNs = t;
+      token(s, c.text, t);
+      if (c.finishReason) s.finishReason = c.finishReason;
+      return true;
+    },
     whole(s, body, t) {
       const err = streamError(body);
       if (err !== null) {
@@ -179,6 +194,13 @@ const llamacpp: ProtocolHandler = {
       s.finishReason = ev.stop_type ?? null;
       if (ev.timings) s.serverTimings = ev.timings;
     }
+  },
+  fast(s, b, start, end, t) {
+    const c = scanLlama(b, start, end);
+    if (c === null) return false;
+    if (s.firstChunkNs === null) s.firstChunkNs = t;
+    token(s, c.text, t, c.tokens);
+    return true;
   },
   whole(s, body, t) {
     llamacpp.event(s, { ...body, stop: true }, t);

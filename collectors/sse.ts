@@ -1,20 +1,50 @@
-// Incremental Server-Sent Events framing: text arrives in arbitrary TCP pieces; events are
-// `data:` lines up to a blank line. Comment lines (`:` ping) are skipped; `event:`, `id:`,
-// `retry:` are accepted and ignored; any other line is malformed and reported.
+// Incremental Server-Sent Events framing over raw bytes: bytes arrive in arbitrary TCP pieces;
+// events are `data:` lines up to a blank line. Comment lines (`:` ping) are skipped; `event:`,
+// `id:`, `retry:` are accepted and ignored; any other line is malformed and reported. Lines are
+// found with Buffer.indexOf and an event's data is handed on as a byte range of the piece that
+// carried it, so the common event (one data line inside one read) is neither copied nor decoded
+// here; a line cut by a read boundary is the only thing kept across reads (a UTF-8 character is
+// never split, as lines end at '\n'). A UTF-8 byte-order mark opening the stream is dropped.
 
 export interface SseSink {
-  /** One complete event's data (data lines joined by \n). Return false to stop parsing. */
-  event(data: string): boolean | void;
+  /**
+   * One complete event's data (data lines joined by \n): bytes [start, end) of `buf`, which is
+   * only valid during the call. Return false to stop parsing.
+   */
+  event(buf: Buffer, start: number, end: number): boolean | void;
   /** A line that is not SSE; parsing stops. */
   malformed(line: string): void;
 }
 
-const IGNORED_FIELDS = new Set(['event', 'id', 'retry']);
+const NL = 10;
+const CR = 13;
+const COLON = 58;
+const SPACE = 32;
+
+/** The field name of bytes [s, e): 'data', 'ignored' (event, id, retry) or 'other'. */
+function fieldKind(b: Buffer, s: number, e: number): 'data' | 'ignored' | 'other' {
+  const n = e - s;
+  if (n === 4 && b[s] === 100 && b[s + 1] === 97 && b[s + 2] === 116 && b[s + 3] === 97) return 'data';
+  if (n === 2 && b[s] === 105 && b[s + 1] === 100) return 'ignored'; // id
+  if (n === 5 && b.toString('latin1', s, e) === 'event') return 'ignored';
+  if (n === 5 && b.toString('latin1', s, e) === 'retry') return 'ignored';
+  return 'other';
+}
+
+const NEWLINE = Buffer.from('\n');
 
 export class SseParser {
-  private buf = '';
-  private data: string[] = [];
+  /** An incomplete line carried over from the previous piece (an owned copy). */
+  private rest: Buffer | null = null;
+  /** The open event's only data line so far, while it lies in the piece being parsed. */
+  private cur: Buffer | null = null;
+  private curStart = 0;
+  private curEnd = 0;
+  /** The open event's data lines copied out of earlier pieces (or past the first line). */
+  private held: Buffer[] = [];
+  private lines = 0;
   private stopped = false;
+  private bomChecked = false;
 
   constructor(private readonly sink: SseSink) {}
 
@@ -22,50 +52,96 @@ export class SseParser {
     return this.stopped;
   }
 
-  push(text: string): void {
+  push(chunk: Buffer): void {
     if (this.stopped) return;
-    this.buf = this.buf.length ? this.buf + text : text;
+    let buf = chunk;
+    if (this.rest) {
+      buf = Buffer.concat([this.rest, chunk]);
+      this.rest = null;
+    }
     let start = 0;
     for (;;) {
-      const nl = this.buf.indexOf('\n', start);
+      const nl = buf.indexOf(NL, start);
       if (nl < 0) break;
-      const end = nl > start && this.buf.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      this.line(this.buf.slice(start, end));
+      const end = nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
+      this.line(buf, start, end);
       start = nl + 1;
       if (this.stopped) return;
     }
-    this.buf = start === 0 ? this.buf : this.buf.slice(start);
+    if (start < buf.length) this.rest = Buffer.from(buf.subarray(start));
+    // the piece may be reused once this call returns: keep an owned copy of a pending data line
+    if (this.cur) {
+      this.held.push(Buffer.from(this.cur.subarray(this.curStart, this.curEnd)));
+      this.cur = null;
+    }
   }
 
   /** End of body: a final event without its blank line is still delivered. */
   end(): void {
     if (this.stopped) return;
-    if (this.buf.length) this.line(this.buf);
-    this.buf = '';
-    if (!this.stopped && this.data.length) this.dispatch();
+    const rest = this.rest;
+    this.rest = null;
+    if (rest) this.line(rest, 0, rest.length);
+    if (!this.stopped && this.lines) this.dispatch();
   }
 
-  private line(line: string): void {
-    if (line.length === 0) {
-      if (this.data.length) this.dispatch();
+  private line(b: Buffer, s: number, e: number): void {
+    if (!this.bomChecked) {
+      this.bomChecked = true;
+      if (e - s >= 3 && b[s] === 0xef && b[s + 1] === 0xbb && b[s + 2] === 0xbf) s += 3;
+    }
+    if (s === e) {
+      if (this.lines) this.dispatch();
       return;
     }
-    if (line.charCodeAt(0) === 58 /* ':' */) return;
-    const colon = line.indexOf(':');
-    const field = colon < 0 ? line : line.slice(0, colon);
-    if (field === 'data') {
-      let v = colon < 0 ? '' : line.slice(colon + 1);
-      if (v.charCodeAt(0) === 32) v = v.slice(1);
-      this.data.push(v);
-    } else if (!IGNORED_FIELDS.has(field)) {
-      this.stopped = true;
-      this.sink.malformed(line);
+    if (b[s] === COLON) return;
+    let colon = -1;
+    for (let i = s; i < e && i < s + 6; i++) {
+      if (b[i] === COLON) {
+        colon = i;
+        break;
+      }
     }
+    const kind = fieldKind(b, s, colon < 0 ? e : colon);
+    if (kind === 'data') {
+      let v = colon < 0 ? e : colon + 1;
+      if (v < e && b[v] === SPACE) v++;
+      this.dataLine(b, v, e);
+    } else if (kind === 'other') {
+      this.stopped = true;
+      this.sink.malformed(b.toString('utf8', s, e));
+    }
+  }
+
+  private dataLine(b: Buffer, s: number, e: number): void {
+    if (this.lines === 0 && this.held.length === 0) {
+      this.cur = b;
+      this.curStart = s;
+      this.curEnd = e;
+    } else {
+      if (this.cur) {
+        this.held.push(Buffer.from(this.cur.subarray(this.curStart, this.curEnd)));
+        this.cur = null;
+      }
+      this.held.push(Buffer.from(b.subarray(s, e)));
+    }
+    this.lines++;
   }
 
   private dispatch(): void {
-    const data = this.data.length === 1 ? this.data[0]! : this.data.join('\n');
-    this.data = [];
-    if (this.sink.event(data) === false) this.stopped = true;
+    let r: boolean | void;
+    if (this.cur) {
+      const b = this.cur;
+      this.cur = null;
+      this.lines = 0;
+      r = this.sink.event(b, this.curStart, this.curEnd);
+    } else {
+      const parts = this.held;
+      this.held = [];
+      this.lines = 0;
+      const joined = parts.length === 1 ? parts[0]! : Buffer.concat(parts.flatMap((p, i) => (i ? [NEWLINE, p] : [p])));
+      r = this.sink.event(joined, 0, joined.length);
+    }
+    if (r === false) this.stopped = true;
   }
 }
