@@ -38,6 +38,8 @@ export interface CatalogOptions {
   /**
    * Skip and count malformed lines of unfinalized runs' raw JSONL (a warning names the file,
    * the count and the first problem) instead of failing with `file:line: field: problem`.
+   * Such a file is read through a cleaned copy that close() removes (with dbFile, materialize
+   * what you keep before closing).
    */
   lenient?: boolean;
   /** Where warnings go (default: stderr). */

@@ -10,7 +10,7 @@ export const spec: CommandSpec = {
   name: 'stages',
   summary: 'build the analysis stages of a run into derived/ (only those whose inputs changed)',
   description:
-    'Each stage is analysis/<stage>.sql; its header names the tables it reads (inputs) and the stages it needs (depends). ' +
+    'Each stage is analysis/<stage>.sql; its header names the tables and views (request_metrics, request_itl) it reads (inputs) and the stages it needs (depends). ' +
     'A stage is rebuilt when its SQL file, its input files or a dependency output is newer than derived/<stage>.parquet.',
   options: {
     only: { type: 'list', help: 'build only these stages (and what they depend on)', metavar: 'A,B' },
