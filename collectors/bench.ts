@@ -65,6 +65,8 @@ export interface BenchEffects {
   warn?: (m: string) => void;
   /** Receives the engine so the caller can stop it (Ctrl-C). */
   onEngine?: (e: LoadEngine) => void;
+  /** Every non-streamed 2xx JSON body. */
+  onBody?: (body: Record<string, unknown>) => void;
 }
 
 /** The first model /v1/models lists, as vLLM's client picks it. */
@@ -114,7 +116,7 @@ export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects 
       saveChunks: o.saveChunks,
       countTokens: o.countOutputTokens === false ? null : countTokens,
     },
-    { clock, dispatcher, onRecord: fx.onRecord },
+    { clock, dispatcher, onRecord: fx.onRecord, onBody: fx.onBody },
   );
   fx.onEngine?.(engine);
   const scraper = o.scrape?.length ? startScraper(run, o.scrape, { clock, dispatcher, warn: fx.warn, intervalMs: o.scrapeIntervalMs }) : null;
@@ -258,6 +260,8 @@ export interface BenchmarkFileOptions {
   timeoutMs?: number;
   tags?: RecordTags;
   saveChunks?: boolean;
+  /** Stream responses (default true). */
+  stream?: boolean;
   scrape?: ScrapeTarget[];
 }
 
@@ -282,7 +286,7 @@ export async function benchmarkFile(run: RunHandle, o: BenchmarkFileOptions, fx:
   const endpoint: Endpoint = { name: o.tags?.endpoint ?? o.tags?.dataset ?? path, baseUrl: o.url, path, protocol, model, gpu: o.tags?.gpu ?? null };
   return runLoad(run, {
     endpoints: [endpoint], items, requestRate: o.requestRate, burstiness: o.burstiness, maxConcurrency: o.maxConcurrency,
-    numPrompts: o.numPrompts ?? items.length, seed: o.seed, timeoutMs: o.timeoutMs, saveChunks: o.saveChunks, scrape: o.scrape,
+    numPrompts: o.numPrompts ?? items.length, seed: o.seed, timeoutMs: o.timeoutMs, saveChunks: o.saveChunks, stream: o.stream, scrape: o.scrape,
   }, fx);
 }
 

@@ -58,6 +58,8 @@ export interface SendContext {
   onSent?: (sentNs: number) => void;
   /** Sees every stream event's data text (benchmarks read server stamps from it). */
   onEvent?: (data: string, tNs: number) => void;
+  /** Sees a non-streamed 2xx JSON body. */
+  onBody?: (body: Record<string, unknown>) => void;
 }
 
 /** The request fields that do not depend on the response. */
@@ -121,7 +123,7 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
   const state = newState(spec.prompt);
   const target = targetOf(ep);
   const body = ctx.body ?? requestBody(ep, spec);
-  const x = new Exchange({ clock, handler: h, state, stream: spec.stream, onEvent: ctx.onEvent });
+  const x = new Exchange({ clock, handler: h, state, stream: spec.stream, onEvent: ctx.onEvent, onBody: ctx.onBody });
   const timer = ctx.timeoutMs && ctx.timeoutMs > 0 ? setTimeout(() => x.abort(new AbortReason('timeout')), ctx.timeoutMs) : undefined;
   const ctl = ctx.controller;
   let onAbort: (() => void) | undefined;

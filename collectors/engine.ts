@@ -45,6 +45,8 @@ export interface LoadEffects {
   dispatcher: Dispatcher;
   /** Every finished record, e.g. for the progress line. */
   onRecord?: (r: Omit<RequestRecord, 'run' | 'shard'>) => void;
+  /** Every non-streamed 2xx JSON body (the MoE bench reads routed_experts from it). */
+  onBody?: (body: Record<string, unknown>) => void;
 }
 
 export interface LoadOutcome {
@@ -220,6 +222,7 @@ export class LoadEngine {
       controller: ac,
       body: this.bodyFor(item, ep),
       countTokens: this.plan.countTokens ?? null,
+      onBody: this.fx.onBody,
     })
       // sendRequest turns every network outcome into a record; this catches a client bug so the
       // request is still written rather than lost

@@ -27,6 +27,8 @@ export interface ExchangeOptions {
   stream: boolean;
   /** Sees every stream event's data text (benchmarks read server stamps from it). */
   onEvent?: (data: string, tNs: number) => void;
+  /** Sees a non-streamed 2xx JSON body (e.g. routed_experts in vLLM's choices). */
+  onBody?: (body: Record<string, unknown>) => void;
 }
 
 /**
@@ -124,6 +126,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
         return;
       }
       handler.whole(state, json, doneNs);
+      this.o.onBody?.(json);
       this.finish(state.error === null ? 'ok' : 'stream_error', state.error, null, doneNs);
     }
   }

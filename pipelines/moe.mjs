@@ -46,6 +46,11 @@ Options:
   --batch-tokens N --max-seqs N --max-model-len N    vLLM: scheduler limits [8192, 32, 4096]
   --all2all-backend NAME   vLLM: all2all backend [default: allgather_reducescatter]
   --gate-dir DIR           vLLM: where the instrumented server writes gate_logs_* (moved per dataset)
+  --gates MODE             how expert loads are collected: sim (the simulated server records them),
+                           dir (--gate-dir), routed (vLLM --enable-return-routed-experts: routed_experts
+                           in non-streaming responses, one step per request; no TTFT/ITL), none
+                           [default: sim on the simulated server; dir with --gate-dir; else routed]
+  --experts N              experts per MoE layer, for --gates routed [default: 8]
   --run DIR, --resume DIR  continue an interrupted run: datasets already measured are skipped
   --from RUN               re-analyse an archived run: stages and report only, no server
   --data DIR               run archive [default: data]
@@ -55,6 +60,7 @@ Examples:
   npx zx pipelines/moe.mjs --quick
   npx zx pipelines/moe.mjs
   npx zx pipelines/moe.mjs --server vllm --model mistralai/Mixtral-8x7B-v0.1 --gpus 4 --gate-dir /scratch/gate_logs
+  npx zx pipelines/moe.mjs --server vllm --gpus 4          # expert loads from routed_experts
   npx zx pipelines/moe.mjs --resume data/runs/moe/20261123-051500-ab12
   npx zx pipelines/moe.mjs --from data/runs/moe/20261123-051500-ab12`;
 
@@ -75,7 +81,7 @@ for (let i = 0; i < args.length; i++) {
     i++;
   } else fail(`unexpected argument '${a}' (see --help)`, 2);
 }
-const known = ['quick', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'run', 'resume', 'from', 'data'];
+const known = ['quick', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
 for (const k of Object.keys(opts)) if (!known.includes(k)) fail(`unknown flag --${k} (see --help)`, 2);
 
 function fail(msg, code = 1) {
@@ -98,6 +104,13 @@ const cfg = {
   quick,
 };
 if (!['sim', 'vllm'].includes(cfg.server)) fail(`--server: '${cfg.server}' is not sim or vllm`, 2);
+const gateMode = String(opts.gates ?? (cfg.server === 'sim' ? 'sim' : opts['gate-dir'] ? 'dir' : 'routed'));
+if (!['sim', 'dir', 'routed', 'none'].includes(gateMode)) fail(`--gates: '${gateMode}' is not sim, dir, routed or none`, 2);
+if (gateMode === 'sim' && cfg.server !== 'sim') fail('--gates sim needs the simulated server (--server sim); for vLLM use dir or routed', 2);
+if (gateMode === 'dir' && !opts['gate-dir']) fail('--gates dir needs --gate-dir DIR (where the server writes gate_logs_*)', 2);
+const experts = Number(opts.experts ?? 8);
+if (!Number.isInteger(experts) || experts < 1) fail(`--experts: '${opts.experts}' is not a whole number ≥ 1`, 2);
+cfg.gates = gateMode;
 const data = opts.data ?? process.env.SERVELAB_DATA ?? 'data';
 const t0 = performance.now();
 let benchSeconds = 0;
@@ -148,10 +161,10 @@ try {
       servers.push({ name: backend, kind: spec.kind, url: server.url, command: server.command });
       console.log(`      ${backend}: ready at ${server.url} (log ${server.logFile})`);
       try {
-        const gates = spec.kind === 'sim' ? 'sim' : opts['gate-dir'] ? `dir:${opts['gate-dir']}` : 'none';
+        const gates = gateMode === 'dir' ? `dir:${opts['gate-dir']}` : gateMode;
         const b0 = performance.now();
         const r = await sh(`[3/6] ${backend}:`, ['moe', 'bench', runDir, '--datasets', dsDir, '--limit', String(cfg.count), '--backend', backend, '--base-url', server.url,
-          '--num-prompts', String(cfg.num_prompts), '--output-len', String(cfg.output_len), '--seed', String(cfg.seed), '--gates', gates, '--resume'], { stream: true });
+          '--num-prompts', String(cfg.num_prompts), '--output-len', String(cfg.output_len), '--seed', String(cfg.seed), '--gates', gates, '--experts', String(experts), '--resume'], { stream: true });
         benchSeconds += (performance.now() - b0) / 1000;
         if (r.exitCode !== 0) failed.push(backend);
       } finally {
@@ -183,12 +196,13 @@ try {
 }
 
 function serverSpec(backend) {
+  const routed = gateMode === 'routed';
   if (cfg.server === 'sim') {
-    return { kind: 'sim', name: backend, preset: backend === 'all2all' ? 'moe-all2all' : 'moe-baseline', seed: cfg.seed };
+    return { kind: 'sim', name: backend, preset: backend === 'all2all' ? 'moe-all2all' : 'moe-baseline', seed: cfg.seed, ...(routed ? { returnRoutedExperts: true } : {}) };
   }
   const knobs = {
     model: opts.model, port: opts.port ? Number(opts.port) : undefined, batchTokens: num(opts['batch-tokens']), maxSeqs: num(opts['max-seqs']),
-    maxModelLen: num(opts['max-model-len']), epSize: cfg.gpus, tpSize: cfg.gpus, all2allBackend: opts['all2all-backend'],
+    maxModelLen: num(opts['max-model-len']), epSize: cfg.gpus, tpSize: cfg.gpus, all2allBackend: opts['all2all-backend'], returnRoutedExperts: routed,
   };
   return backend === 'all2all' ? launchers.vllmAll2All(knobs) : { ...launchers.vllmBaseline(knobs), name: backend };
 }

@@ -8,8 +8,10 @@ import { message } from '../../core/messages.ts';
 import { createRun } from '../../core/run.ts';
 import { benchmarkFile } from '../bench.ts';
 import { readDataset } from './datasets.ts';
+import { responsesToGateLines, writeClientGateLog } from './cmd-routed.ts';
 import { collectGates, GATE_MODES, gateDumpDir, type GateMode } from './gates.ts';
 import { ingestGateDir, openRunHandle } from './ingest.ts';
+import type { GateLine } from './routed-experts.ts';
 import { appendProgress, backendIndex, datasetInfo, progressFile, readProgress, shardOf, type ProgressEntry } from './progress.ts';
 
 export const spec: CommandSpec = {
@@ -19,7 +21,10 @@ export const spec: CommandSpec = {
     'Requests go to raw/requests-<shard>.jsonl with endpoint = backend, dataset = the file name without .jsonl and ' +
     'extra {backend, predicted_score, dataset_index, strategy}. Gate logs: --gates sim records them over HTTP ' +
     '(start/stop/dump) into raw/gate_logs/<backend>/gates_logs_<index>/ and ingests them; --gates dir:SRC moves the ' +
-    'gate_logs_* files a server wrote to SRC there. The outcome is appended to raw/moe_progress.jsonl.',
+    'gate_logs_* files a server wrote to SRC there; --gates routed sends non-streaming requests and reads routed_experts ' +
+    "from every response (vLLM's --enable-return-routed-experts) into gate_logs_client.jsonl there: one step per request, " +
+    'so the per-step CV is per request while the aggregated CV compares with server-side logs; TTFT and ITL are not ' +
+    'measured in that mode (no stream). The outcome is appended to raw/moe_progress.jsonl.',
   options: {
     dataset: { type: 'list', variadic: true, help: 'dataset JSONL file(s) ({"prompt": …} per line)', metavar: 'FILE' },
     datasets: { type: 'string', help: 'every {index}_{score}.jsonl of this folder, in index order', metavar: 'DIR' },
@@ -33,7 +38,8 @@ export const spec: CommandSpec = {
     'output-len': { type: 'integer', help: 'output tokens per request (max_tokens with ignore_eos)', default: 128, min: 1 },
     'request-rate': { type: 'number', help: 'arrivals per second (inf: all at once, as the old benchmark)', default: Infinity },
     'max-concurrency': { type: 'integer', help: 'cap on requests in flight', min: 1 },
-    gates: { type: 'string', help: 'how to collect gate logs: sim (HTTP record/dump), none, or dir:SRC', default: 'sim' },
+    gates: { type: 'string', help: 'how to collect gate logs: sim (HTTP record/dump), dir:SRC, routed (routed_experts in responses), or none', default: 'sim' },
+    experts: { type: 'integer', help: 'with --gates routed: experts per MoE layer (Mixtral: 8)', default: 8, min: 1 },
     timeout: { type: 'number', help: 'per-request timeout in seconds', default: 300 },
     seed: { type: 'integer', help: 'seed', default: 0 },
     experiment: { type: 'string', help: 'experiment name when the run is created here', default: 'moe' },
@@ -42,6 +48,7 @@ export const spec: CommandSpec = {
   examples: [
     'servelab moe bench data/runs/moe/r1 --dataset datasets/007_0.4907.jsonl --backend baseline --base-url http://127.0.0.1:8000',
     'servelab moe bench data/runs/moe/r1 --dataset datasets/007_0.4907.jsonl --backend all2all --gates dir:/scratch/gate_logs',
+    'servelab moe bench data/runs/moe/r1 --datasets datasets/ --backend baseline --gates routed --experts 8   # vllm serve … --enable-return-routed-experts',
   ],
 };
 
@@ -60,7 +67,7 @@ export async function run(argv: string[]): Promise<number> {
   if (files.length === 0) throw usageError('moe bench: give --dataset FILE or --datasets DIR');
   const gates = opt.str(p, 'gates')!;
   const gateMode: GateMode = gates.startsWith('dir:') ? { kind: 'dir', src: gates.slice(4) } : ({ kind: gates } as GateMode);
-  if (!GATE_MODES.includes(gateMode.kind)) throw usageError(`--gates: '${gates}' is not sim, none or dir:SRC`);
+  if (!GATE_MODES.includes(gateMode.kind)) throw usageError(`--gates: '${gates}' is not sim, dir:SRC, routed or none`);
   const backend = opt.str(p, 'backend')!;
   const done = opt.bool(p, 'resume') ? readProgress(runDir) : new Map<string, ProgressEntry>();
   const failures: string[] = [];
@@ -114,6 +121,19 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
   let ok = 0;
   let failed = 0;
   let lastError: string | null = null;
+  // --gates routed: each response's routed_experts become one gate-log step (per request).
+  const routed: GateLine[] | null = gateMode.kind === 'routed' ? [] : null;
+  let routedProblem: string | null = null;
+  let responses = 0;
+  const onBody = (body: Record<string, unknown>) => {
+    if (!routed || routedProblem) return;
+    try {
+      const step = routed.length ? routed[routed.length - 1]!.step + 1 : 0;
+      routed.push(...responsesToGateLines([{ doc: body, where: `${backend} ${info.name}: response ${++responses}` }], opt.num(p, 'experts')!, step));
+    } catch (err) {
+      routedProblem = errorMessage(err);
+    }
+  };
   try {
     if (gateMode.kind === 'sim') await collectGates.start(url);
     await benchmarkFile(
@@ -131,6 +151,7 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
         seed: opt.num(p, 'seed'),
         timeoutMs: opt.num(p, 'timeout')! * 1000,
         saveChunks: true,
+        stream: !routed,
         tags: { dataset: info.name, endpoint: backend, extra: { backend, predicted_score: info.score, dataset_index: info.index, strategy: info.strategy } },
       },
       {
@@ -142,6 +163,7 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
           }
         },
         warn: (m) => process.stderr.write(`warning: ${m}\n`),
+        ...(routed ? { onBody } : {}),
       },
     );
   } catch (err) {
@@ -155,7 +177,12 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
   const gateDir = gateDumpDir(runDir, backend, info.index);
   if (ok > 0 && gateMode.kind !== 'none') {
     try {
-      await (gateMode.kind === 'sim' ? collectGates.dump(url, gateDir) : collectGates.move(gateMode.src, gateDir));
+      if (gateMode.kind === 'routed') {
+        if (routedProblem) throw new CliError(routedProblem);
+        if (!routed!.length) throw new CliError('no response carried routed_experts: launch vLLM with --enable-return-routed-experts (sim serve takes the same flag)');
+        fs.rmSync(gateDir, { recursive: true, force: true });
+        writeClientGateLog(gateDir, routed!);
+      } else await (gateMode.kind === 'sim' ? collectGates.dump(url, gateDir) : collectGates.move(gateMode.src, gateDir));
       const r = await ingestGateDir(openRunHandle(runDir), gateDir, `${backend}/${info.name}`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       gateLines = r.lines;

@@ -23,10 +23,10 @@ export const spec: CommandSpec = {
   examples: ['servelab moe routed responses.jsonl --experts 8 --out gates/baseline/gates_logs_07 && servelab moe cv gates/baseline/gates_logs_07'],
 };
 
-/** The gate-log lines of some response documents; `where` names file:line in errors. */
-export function responsesToGateLines(docs: { doc: unknown; where: string }[], experts: number): GateLine[] {
+/** The gate-log lines of some response documents, steps numbered from `firstStep`; `where` names file:line in errors. */
+export function responsesToGateLines(docs: { doc: unknown; where: string }[], experts: number, firstStep = 0): GateLine[] {
   const out: GateLine[] = [];
-  let step = 0;
+  let step = firstStep;
   for (const { doc, where } of docs) {
     const choices = (doc as { choices?: unknown })?.choices;
     if (!Array.isArray(choices)) throw inputError(where, 'choices', 'expected a list (a non-streaming completion response)');
@@ -40,6 +40,14 @@ export function responsesToGateLines(docs: { doc: unknown; where: string }[], ex
     });
   }
   return out;
+}
+
+/** Writes DIR/gate_logs_client.jsonl (atomically); returns its path. */
+export function writeClientGateLog(dir: string, lines: readonly GateLine[]): string {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'gate_logs_client.jsonl');
+  writeFileAtomic(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  return file;
 }
 
 function readDocs(file: string): { doc: unknown; where: string }[] {
@@ -64,10 +72,7 @@ export async function run(argv: string[]): Promise<number> {
   if (opt.str(p, 'out') === undefined) throw usageError('moe routed: --out DIR is required (where gate_logs_client.jsonl goes)');
   const lines = responsesToGateLines(p.positionals.flatMap((f) => readDocs(f)), experts);
   if (lines.length === 0) throw new CliError('no choice carries routed_experts: start vLLM with --enable-return-routed-experts and send non-streaming requests');
-  const dir = opt.str(p, 'out')!;
-  fs.mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, 'gate_logs_client.jsonl');
-  writeFileAtomic(file, lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
+  const file = writeClientGateLog(opt.str(p, 'out')!, lines);
   process.stdout.write(`${file}: ${lines.length} gate-log lines (${new Set(lines.map((l) => l.step)).size} requests × ${new Set(lines.map((l) => l.layer)).size} layers)\n`);
   return 0;
 }

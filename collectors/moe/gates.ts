@@ -1,12 +1,17 @@
 // Collecting one dataset's gate logs from a server: the simulated server records them over HTTP
-// (SGLang's start/stop/dump names); an instrumented vLLM writes files we move into the run.
+// (SGLang's start/stop/dump names); an instrumented vLLM writes files we move into the run; a
+// vLLM with --enable-return-routed-experts returns each request's experts in its response.
 import fs from 'node:fs';
 import path from 'node:path';
 import { CliError } from '../../core/errors.ts';
 import { GATE_FILE_RE } from './gatelogs.ts';
 
-export type GateMode = { kind: 'sim' } | { kind: 'none' } | { kind: 'dir'; src: string };
-export const GATE_MODES: readonly GateMode['kind'][] = ['sim', 'none', 'dir'];
+/**
+ * sim: the simulated server records over HTTP; dir: an instrumented server writes files;
+ * routed: vLLM's --enable-return-routed-experts, read from non-streaming responses; none.
+ */
+export type GateMode = { kind: 'sim' } | { kind: 'none' } | { kind: 'dir'; src: string } | { kind: 'routed' };
+export const GATE_MODES: readonly GateMode['kind'][] = ['sim', 'none', 'dir', 'routed'];
 
 /** raw/gate_logs/<backend>/gates_logs_<index:02> — the old scripts' folder layout, inside the run. */
 export function gateDumpDir(runDir: string, backend: string, index: number): string {

@@ -76,6 +76,15 @@ export async function buildMoeReport(runDir: string, opts: { out?: string; force
 
     const chart = (spec: TopLevelSpec, data: DataRow[], csvName: string) => ({ spec, data, csvName });
     const sections: Section[] = [{ title: 'What is measured', text: DEFINITIONS }];
+    if ((manifest.config as { gates?: unknown } | null)?.gates === 'routed') {
+      sections.push({
+        title: 'Expert loads from routed_experts',
+        text:
+          "This run read each request's experts from its response (vLLM's --enable-return-routed-experts), so requests were not " +
+          'streamed: TTFT and ITL are not measured (TTFT = end-to-end latency), and a "step" of the per-step CV is one request, ' +
+          'not one engine step. The aggregated CV compares with server-side gate logs.',
+      });
+    }
     if (failedRows.length) sections.push({ title: 'Datasets whose benchmark failed', text: 'Marked in raw/moe_progress.jsonl; the others went on. Re-run the pipeline on this run to retry them.', table: { columns: cols('backend', 'dataset', 'attempt', 'error'), rows: failedRows } });
     sections.push(
       { title: 'Metrics vs predicted imbalance score', text: 'Baseline (Triton MoE, TP=4) beside DefaultAll2All (FlashInfer MoE, EP=4).', chart: chart(specs.metricVsImbalance('predicted imbalance score'), vsScore, 'metrics_vs_score') },

@@ -85,6 +85,50 @@ describe('moe bench', () => {
     expect(readProgress(runDir).get('baseline/002_0.9000')!.attempt).toBe(1);
   });
 
+  it('--gates routed: non-streaming requests, one gate-log step per response from routed_experts', { timeout: 120_000 }, async () => {
+    const routedServer = await startServer({ kind: 'sim', name: 'routed', preset: 'moe-baseline', seed: 3, returnRoutedExperts: true }, { timeoutMs: 60_000 });
+    onTestFinished(() => routedServer.stop().then(() => undefined));
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-routed-'));
+    onTestFinished(() => fs.rmSync(work, { recursive: true, force: true }));
+    const file = path.join(work, '005_0.5000.jsonl');
+    fs.writeFileSync(file, ['How do I poach an egg?', 'What is entropy?'].map((p) => JSON.stringify({ prompt: p })).join('\n') + '\n');
+    const runDir = path.join(work, 'run');
+    const common = ['--dataset', file, '--num-prompts', '2', '--output-len', '3', '--gates', 'routed', '--experts', '8'];
+    let err = '';
+    const [o0, e0] = [process.stdout.write, process.stderr.write];
+    process.stdout.write = (() => true) as never;
+    process.stderr.write = ((s: string) => ((err += s), true)) as never;
+    try {
+      await benchCmd([runDir, ...common, '--backend', 'baseline', '--base-url', routedServer.url]);
+      // a server started without the flag: the dataset is measured, its expert loads are not
+      await benchCmd([runDir, ...common, '--backend', 'plain', '--base-url', server.url]);
+    } finally {
+      process.stdout.write = o0;
+      process.stderr.write = e0;
+    }
+    expect(err).toContain(message.moeGatesNotCollected('plain', '005_0.5000', 'no response carried routed_experts: launch vLLM with --enable-return-routed-experts (sim serve takes the same flag)'));
+    expect(fs.readdirSync(path.join(runDir, 'raw', 'gate_logs', 'baseline', 'gates_logs_05'))).toEqual(['gate_logs_client.jsonl']);
+    const cat = await openCatalog({ runDirs: [runDir] });
+    try {
+      const reqs = await queryRows(cat.conn, `SELECT endpoint, count(*)::INTEGER AS n, sum(chunks)::INTEGER AS chunks, sum(prompt_tokens_server + output_tokens_server - 1)::INTEGER AS routed FROM requests WHERE status = 'ok' GROUP BY 1 ORDER BY 1`);
+      // not streamed: one body per request, no token chunks
+      expect(reqs).toEqual([
+        { endpoint: 'baseline', n: 2, chunks: 2, routed: expect.any(Number) },
+        { endpoint: 'plain', n: 2, chunks: 2, routed: expect.any(Number) },
+      ]);
+      const steps = await queryRows(
+        cat.conn,
+        `WITH per AS (SELECT step, layer, sum(tokens) AS routed, any_value(step_tokens) AS step_tokens FROM gate_loads GROUP BY ALL)
+         SELECT count(DISTINCT step)::INTEGER AS steps, count(DISTINCT layer)::INTEGER AS layers,
+           sum(step_tokens) FILTER (WHERE layer = 0)::INTEGER AS tokens, bool_and(routed = 2 * step_tokens) AS topk
+         FROM per`,
+      );
+      expect(steps).toEqual([{ steps: 2, layers: 32, tokens: reqs[0]!.routed, topk: true }]);
+    } finally {
+      cat.close();
+    }
+  });
+
   it('moves gate logs an instrumented server wrote into the dataset folder', async () => {
     const src = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-gsrc-'));
     const dst = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-gdst-')), 'gates_logs_01');
