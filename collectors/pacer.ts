@@ -19,27 +19,37 @@ export function makePacer(clock: Clock, opts: PacerOptions = {}) {
   const spinNs = opts.spinNs ?? 200_000;
   const slackNs = opts.slackNs ?? 500_000;
   const maxBusyNs = opts.maxBusyNs ?? 1_000_000;
-  const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
-  const timer = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   let lastYieldNs = clock.nowNs();
   return {
     /** Resolves at or just after `targetNs` on `clock`; returns the lateness in ns. */
-    async until(targetNs: number, signal?: AbortSignal): Promise<number> {
-      for (;;) {
-        if (signal?.aborted) return clock.nowNs() - targetNs;
-        const now = clock.nowNs();
-        const left = targetNs - now;
-        if (left <= 0) {
-          // behind schedule: still let I/O run now and then, or responses pile up unread
-          if (now - lastYieldNs < maxBusyNs) return -left;
-          await immediate();
+    until(targetNs: number, signal?: AbortSignal): Promise<number> {
+      const now = clock.nowNs();
+      if (signal?.aborted) return Promise.resolve(now - targetNs);
+      // behind schedule with I/O served recently: send now, no macrotask turn
+      if (now >= targetNs && now - lastYieldNs < maxBusyNs) return Promise.resolve(now - targetNs);
+      // One promise per wait, re-armed by plain callbacks: a promise and an async frame per
+      // setImmediate turn were a quarter of the engine's allocation at 1,000 req/s (GC pauses).
+      return new Promise<number>((resolve) => {
+        let overdue = false;
+        const wake = (): void => {
           lastYieldNs = clock.nowNs();
-          return lastYieldNs - targetNs;
-        }
-        if (left > spinNs + slackNs) await timer(Math.min(100, Math.max(1, Math.round((left - spinNs) / 1e6))));
-        else await immediate();
-        lastYieldNs = clock.nowNs();
-      }
+          if (overdue) resolve(lastYieldNs - targetNs);
+          else step();
+        };
+        const step = (): void => {
+          const t = clock.nowNs();
+          if (signal?.aborted) return resolve(t - targetNs);
+          const left = targetNs - t;
+          if (left <= 0) {
+            if (t - lastYieldNs < maxBusyNs) return resolve(-left);
+            // behind schedule: still let I/O run now and then, or responses pile up unread
+            overdue = true;
+            setImmediate(wake);
+          } else if (left > spinNs + slackNs) setTimeout(wake, Math.min(100, Math.max(1, Math.round((left - spinNs) / 1e6))));
+          else setImmediate(wake);
+        };
+        step();
+      });
     },
   };
 }
