@@ -56,8 +56,8 @@ export interface SendContext {
   countTokens?: ((text: string) => number) | null;
   /** Called before the fetch so the caller can record sent_ns (e.g. queue accounting). */
   onSent?: (sentNs: number) => void;
-  /** Sees every stream event's data text (benchmarks read server stamps from it). */
-  onEvent?: (data: string, tNs: number) => void;
+  /** Sees each stream event's data text (benchmarks read server stamps from it) until it returns false. */
+  onEvent?: (data: string, tNs: number) => boolean | void;
   /** Sees a non-streamed 2xx JSON body. */
   onBody?: (body: Record<string, unknown>) => void;
 }
@@ -162,8 +162,11 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
   const texts = state.text;
   const client = texts.length === 0 ? 0 : ctx.countTokens ? ctx.countTokens(texts.length === 1 ? texts[0]! : texts.join('')) : null;
   const server = state.outputTokensServer;
+  // One literal in the schema's field order: `{ ...base, …30 fields }` added the fields to a
+  // spread clone, which V8 turned into a dictionary-mode object (a runtime call per field and a
+  // slow JSON.stringify per record). Same fields and values; base's own fields win where the
+  // spread let them (dataset, prompt_hash, …), the computed ones where it did not.
   const record: Omit<RequestRecord, 'run' | 'shard'> = {
-    ...base,
     request_id: ctx.requestId,
     endpoint: ep.name,
     protocol: ep.protocol,
@@ -171,6 +174,11 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
     model: base.model ?? spec.model ?? ep.model ?? null,
     adapter: state.adapter ?? spec.adapter ?? base.adapter ?? null,
     gpu: state.gpu ?? base.gpu ?? ep.gpu ?? null,
+    phase: base.phase,
+    dataset: base.dataset,
+    prompt_hash: base.prompt_hash,
+    prompt_words: base.prompt_words,
+    prompt_tokens_client: base.prompt_tokens_client,
     prompt_tokens_server: state.promptTokensServer,
     output_tokens_requested: spec.maxTokens ?? null,
     output_tokens_server: server,
@@ -193,7 +201,14 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
     status,
     http_status: res.httpStatus,
     error,
+    weight: base.weight,
+    priority: base.priority,
+    preemptions: base.preemptions,
+    extra: base.extra,
   };
+  // any other field the work item carries (its tags), as the spread copied them
+  const out = record as Record<string, unknown>;
+  for (const k in base) if (out[k] === undefined) out[k] = (base as Record<string, unknown>)[k];
   return { record, state };
 }
 

@@ -22,6 +22,22 @@ const send = (protocol: Protocol, prompt: string, o: { stream?: boolean; timeout
     clock, dispatcher: agent, requestId: 'x', scheduledNs: clock.nowNs(), timeoutMs: o.timeoutMs ?? 5_000, countTokens,
   });
 
+describe('record fields', () => {
+  it('the work item\'s fields and tags are kept; computed fields win where a spread of them would', async () => {
+    const base = { phase: 'warmup' as const, dataset: 'd', prompt_hash: 'h', prompt_words: 2, prompt_tokens_client: 3, scheduled_ns: 1, model: 'base-model', gpu: 4, tag_x: 'x', url: 'ignored' };
+    const { record: r } = await sendRequest(ep('openai-completions'), { prompt: 'hi', stream: true, maxTokens: 4 }, base, {
+      clock, dispatcher: agent, requestId: 'rid', scheduledNs: 5, timeoutMs: 5_000, countTokens,
+    });
+    const { request_id, endpoint, url, model, gpu, phase, dataset, prompt_hash, prompt_words, prompt_tokens_client, scheduled_ns, status } = r;
+    expect({ request_id, endpoint, url, model, gpu, phase, dataset, prompt_hash, prompt_words, prompt_tokens_client, scheduled_ns, status }).toEqual({
+      request_id: 'rid', endpoint: 'openai-completions', url: `${srv.url}/v1/completions`, model: 'base-model', gpu: 4, phase: 'warmup', dataset: 'd', prompt_hash: 'h', prompt_words: 2, prompt_tokens_client: 3, scheduled_ns: 5, status: 'ok',
+    });
+    expect((r as Record<string, unknown>).tag_x).toBe('x');
+    // the same key set a spread of the work item's fields gives (JSON drops undefined ones)
+    expect(Object.keys(JSON.parse(JSON.stringify(r))).sort()).toEqual(Object.keys(JSON.parse(JSON.stringify({ ...base, ...r }))).sort());
+  });
+});
+
 describe('OpenAI SSE', () => {
   it('completions: chunks, usage chunk gives server counts, [DONE], ordered timestamps', async () => {
     const { record: r, state } = await send('openai-completions', 'hello there');
