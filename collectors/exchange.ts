@@ -25,8 +25,8 @@ export interface ExchangeOptions {
   handler: ProtocolHandler;
   state: ResponseState;
   stream: boolean;
-  /** Sees every stream event's data text (benchmarks read server stamps from it). */
-  onEvent?: (data: string, tNs: number) => void;
+  /** Sees each stream event's data text (benchmarks read server stamps from it) until it returns false. */
+  onEvent?: (data: string, tNs: number) => boolean | void;
   /** Sees a non-streamed 2xx JSON body (e.g. routed_experts in vLLM's choices). */
   onBody?: (body: Record<string, unknown>) => void;
 }
@@ -143,7 +143,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   private sink() {
-    const { state, handler, onEvent } = this.o;
+    const { state, handler } = this.o;
+    let onEvent = this.o.onEvent;
     return {
       event: (b: Buffer, start: number, end: number): boolean => {
         const t = this.arrivalNs;
@@ -162,8 +163,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
             return false;
           }
           handler.event(state, ev, t);
-          onEvent?.(data, t);
-        } else if (onEvent) onEvent(b.toString('utf8', start, end), t);
+          if (onEvent?.(data, t) === false) onEvent = undefined;
+        } else if (onEvent?.(b.toString('utf8', start, end), t) === false) onEvent = undefined;
         if (state.ended && !handler.doneSentinel) {
           state.endedNs = t;
           return false;
