@@ -33,6 +33,12 @@ export interface SseServer {
 /** CLOCK_MONOTONIC in ms (process.hrtime): the same clock in every process of this host. */
 export const stampMs = () => Number(process.hrtime.bigint()) / 1e6;
 
+// A content event's `t` is filled in as it is written (its send time), not when the response's
+// events are built: the 16 other events were built between the first stamp and its write.
+const STAMP = '\u0001t';
+const STAMP_JSON = JSON.stringify(STAMP);
+const stamped = (text: string) => (text.includes(STAMP_JSON) ? text.replaceAll(STAMP_JSON, String(stampMs())) : text);
+
 export const SAMPLE_METRICS = `# HELP vllm:num_requests_running Number of requests in model execution batches.
 # TYPE vllm:num_requests_running gauge
 vllm:num_requests_running{engine="0",model_name="m"} 12.0
@@ -127,16 +133,16 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
     if (mode === 'malformed') list = [...list.slice(0, 2), 'data: {"choices": [\n\n', ...list.slice(2)];
     if (mode === 'no-done') list = list.slice(0, -1);
     if (mode === 'die') {
-      res.write(list.slice(0, 2).join(''));
+      res.write(stamped(list.slice(0, 2).join('')));
       setTimeout(() => req.socket.destroy(), 5);
       return;
     }
     if (mode === 'multi') {
-      res.end(list.join(''));
+      res.end(stamped(list.join('')));
       return;
     }
     if (mode === 'split') {
-      const all = list.join('');
+      const all = stamped(list.join(''));
       let i = 0;
       const step = () => {
         if (i >= all.length) return void res.end();
@@ -148,14 +154,14 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
     }
     const delay = mode === 'slow' ? 20 : (opts.delayMs ?? 0);
     if (delay <= 0) {
-      for (const e of list) res.write(e);
+      for (const e of list) res.write(stamped(e));
       res.end();
       return;
     }
     let i = 0;
     const tick = () => {
       if (res.destroyed) return;
-      res.write(list[i++]!);
+      res.write(stamped(list[i++]!));
       if (i < list.length) setTimeout(tick, delay);
       else res.end();
     };
@@ -171,7 +177,7 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
     for (let i = 0; i < n; i++) {
       const text = words[i % words.length]!;
       const last = i === n - 1;
-      const t = opts.stamp ? { t: stampMs() } : {};
+      const t = opts.stamp ? { t: STAMP } : {};
       if (kind === 'llamacpp') {
         out.push(JSON.stringify({ index: 0, content: text, tokens: [1000 + i], stop: false, id_slot: 0, tokens_predicted: i + 1, tokens_evaluated: promptTokens, ...t }));
       } else if (kind === 'chat') {
