@@ -40,7 +40,14 @@ describe('servelab bench', () => {
     expect(r.p99_ttft_ms).toBeGreaterThanOrEqual(r.median_ttft_ms);
     const manifest = JSON.parse(fs.readFileSync(path.join(data, 'runs/bench/keys/manifest.json'), 'utf8'));
     expect(manifest.status).toBe('complete');
-    expect(fs.readFileSync(path.join(data, 'runs/bench/keys/raw/chunks.jsonl'), 'utf8').trim().split('\n').length).toBe(30 * 8);
+    const chunkLines = fs.readFileSync(path.join(data, 'runs/bench/keys/raw/chunks.jsonl'), 'utf8').trim().split('\n');
+    expect(chunkLines.length).toBe(30 * 8);
+    // the engine writes chunk rows from a template: the exact text run.append (JSON.stringify) gives
+    for (const line of chunkLines) {
+      const { run: runId, shard, request_id, idx, t_ns, tokens, ...rest } = JSON.parse(line);
+      expect(rest).toEqual({});
+      expect(line).toBe(JSON.stringify({ run: runId, shard, request_id, idx, t_ns, tokens }));
+    }
   });
 
   it('a failed threshold exits 3; errors are counted by kind', async () => {
