@@ -4,6 +4,8 @@
 // non-streaming req/s beside autocannon's on the same endpoint. Every cell also prints the
 // load average, both processes' CPU per request and the client's GC pauses, so host contention
 // can be told apart from client cost (CPU µs/request barely moves with other load).
+// Beside the two latency tails it prints what this host allows: the pacer alone (no request
+// sent) on the same schedule, and a bare undici reader that only stamps its first read.
 // `npx tsx bench/load.bench.ts`; LOAD_BENCH_CELLS=open,max,ttft,plain picks cells.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +17,11 @@ import type { Clock } from '../core/clock.ts';
 import { createRun } from '../core/run.ts';
 import { runLoad } from '../collectors/bench.ts';
 import { type Endpoint, makeAgent, sendRequest } from '../collectors/client.ts';
+import { makePacer } from '../collectors/pacer.ts';
+import { seededRng } from '../collectors/rng.ts';
+import { buildSchedule } from '../collectors/schedule.ts';
 import { makeItem } from '../collectors/workloads/common.ts';
+import type { Dispatcher } from 'undici';
 import { spawnListening } from '../test/helpers/spawn-server.ts';
 
 const SECONDS = Number(process.env.LOAD_BENCH_SECONDS ?? 5);
@@ -110,6 +116,85 @@ async function openLoop(rate: number) {
   );
 }
 
+/** p50, p99 and max of some samples (ms), computed by DuckDB like every other figure here. */
+async function quantiles(name: string, samples: number[]): Promise<{ n: number; p50: number; p99: number; mx: number }> {
+  const file = path.join(data, `${name}.json`);
+  fs.writeFileSync(file, samples.map((d) => JSON.stringify({ d })).join('\n'));
+  const cat = await openCatalog({ runDirs: [] });
+  try {
+    const r = (await queryRows(cat.conn, `select count(*)::INTEGER n, quantile_cont(d, 0.5) p50, quantile_cont(d, 0.99) p99, max(d) mx from read_json('${file}', format='newline_delimited')`))[0]!;
+    return r as { n: number; p50: number; p99: number; mx: number };
+  } finally {
+    cat.close();
+  }
+}
+
+/**
+ * The send-lag floor of this host: the same pacer on the same kind of Poisson schedule, with
+ * nothing sent at each wake-up (no request, no response to read, no record).
+ */
+async function pacerFloor(rate: number) {
+  const schedule = buildSchedule({ rate, burstiness: 1, durationS: SECONDS }, seededRng(1));
+  const pacer = makePacer(clock);
+  const lags: number[] = [];
+  const t0 = clock.nowNs() + 10e6;
+  for (let i = 0; i < schedule.length; i++) lags.push((await pacer.until(t0 + schedule[i]!)) / 1e6);
+  const r = await quantiles(`pacer-${rate}`, lags);
+  console.log(`  what this host allows: the pacer alone at ${rate} req/s (nothing sent): lag p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.mx)} ms over ${r.n} wake-ups`);
+}
+
+/**
+ * The TTFT floor of this host: 500 staggered streams read by a bare undici dispatch handler
+ * that stamps its first body read, takes the server stamp from it with a regular expression,
+ * and discards the rest (no SSE framing, no JSON, no record).
+ */
+async function bareTtft(streams: number) {
+  const agent = makeAgent();
+  const cpu = cpuMeter(paced.child.pid);
+  let n = 0;
+  const url = new URL(paced.url);
+  const body = JSON.stringify({ model: 'm', prompt: 'x', max_tokens: 16, stream: true });
+  const deltas: number[] = [];
+  const end = clock.nowNs() + SECONDS * 1e9;
+  const one = () =>
+    new Promise<number | null>((resolve) => {
+      let firstNs = 0;
+      let stamp: number | null = null;
+      const handler: Dispatcher.DispatchHandler = {
+        onConnect() {},
+        onHeaders: () => true,
+        onData(chunk: Buffer) {
+          if (stamp !== null) return true;
+          const now = clock.nowNs();
+          const m = /"t":([0-9.e+-]+)/.exec(chunk.toString('latin1'));
+          if (m) {
+            firstNs = now;
+            stamp = Number(m[1]);
+          }
+          return true;
+        },
+        onComplete: () => resolve(stamp === null ? null : hostMs(firstNs) - stamp),
+        onError: () => resolve(null),
+      };
+      agent.dispatch({ origin: url.origin, path: '/v1/completions', method: 'POST', headers: ['content-type', 'application/json'], body }, handler);
+    });
+  const user = async (_: unknown, i: number) => {
+    await new Promise((r) => setTimeout(r, (i * 850) / streams));
+    let first = true;
+    while (clock.nowNs() < end) {
+      const d = await one();
+      n++;
+      if (!first && d !== null) deltas.push(d);
+      first = false;
+    }
+  };
+  await Promise.all(Array.from({ length: streams }, user));
+  const cpuText = cpu(n);
+  await agent.close();
+  const r = await quantiles('bare-ttft', deltas);
+  console.log(`  what this host allows: a bare undici reader (first read stamped, nothing parsed, no record), same ${streams} staggered streams: p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.mx)} ms over ${r.n} requests | ${cpuText}`);
+}
+
 async function maxStreamed(users: number, stream = true, label = 'streamed') {
   const run = createRun({ experiment: 'loadbench', runId: `max-${label}-${users}`, dataDir: data });
   const agent = makeAgent();
@@ -162,11 +247,7 @@ async function ttftDelta(streams: number, stagger: boolean) {
   const cpuText = cpu(n);
   await agent.close();
   // figures via DuckDB like every other statistic
-  const file = path.join(data, 'ttft.json');
-  fs.writeFileSync(file, deltas.map((d) => JSON.stringify({ d })).join('\n'));
-  const cat = await openCatalog({ runDirs: [] });
-  const r = (await queryRows(cat.conn, `select count(*) n, quantile_cont(d, 0.5) p50, quantile_cont(d, 0.99) p99, max(d) mx from read_json('${file}', format='newline_delimited')`))[0]!;
-  cat.close();
+  const r = await quantiles('ttft', deltas);
   const how = stagger ? 'staggered starts, first request per stream left out' : 'all started at once (lockstep bursts)';
   console.log(`client TTFT − server-stamped send time, ${streams} concurrent streams (16 chunks × 50 ms), ${how}: ${r.n} requests | p50 ${fmt(r.p50)} ms, p99 ${fmt(r.p99)} ms, max ${fmt(r.mx)} ms | ${cpuText}`);
 }
@@ -184,6 +265,7 @@ try {
   console.log(`server: ${server.url} (another process); ${os.cpus().length} CPUs, load average ${load()} (other work on this host shares them); ${SECONDS} s per cell`);
   if (CELLS.has('open')) {
     await openLoop(1000);
+    await pacerFloor(1000);
     await openLoop(3000);
   }
   if (CELLS.has('max')) {
@@ -192,6 +274,7 @@ try {
   }
   if (CELLS.has('ttft')) {
     await ttftDelta(500, true);
+    await bareTtft(500);
     await ttftDelta(500, false);
   }
   if (CELLS.has('plain')) {
