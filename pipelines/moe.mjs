@@ -108,6 +108,7 @@ const gateMode = String(opts.gates ?? (cfg.server === 'sim' ? 'sim' : opts['gate
 if (!['sim', 'dir', 'routed', 'none'].includes(gateMode)) fail(`--gates: '${gateMode}' is not sim, dir, routed or none`, 2);
 if (gateMode === 'sim' && cfg.server !== 'sim') fail('--gates sim needs the simulated server (--server sim); for vLLM use dir or routed', 2);
 if (gateMode === 'dir' && !opts['gate-dir']) fail('--gates dir needs --gate-dir DIR (where the server writes gate_logs_*)', 2);
+if (gateMode === 'dir' && cfg.server === 'sim') fail('--gates dir is for an instrumented vLLM; the simulated server records gate logs over HTTP (--gates sim) or returns routed_experts (--gates routed)', 2);
 const experts = Number(opts.experts ?? 8);
 if (!Number.isInteger(experts) || experts < 1) fail(`--experts: '${opts.experts}' is not a whole number ≥ 1`, 2);
 cfg.gates = gateMode;

@@ -55,3 +55,24 @@ describe('pipelines/moe.mjs', () => {
     expect(from.stdout).not.toContain('starting');
   });
 });
+
+describe('pipelines/moe.mjs flags', () => {
+  it('rejects a gate-log mode that cannot work with the chosen server, before anything starts', async () => {
+    const data = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-moe-flags-'));
+    onTestFinished(() => fs.rmSync(data, { recursive: true, force: true }));
+    const fails = async (args: string[]) => {
+      const err = (await pipeline(args, data).then(
+        () => null,
+        (e: { code: number; stderr: string }) => e,
+      ))!;
+      expect(err, args.join(' ')).not.toBeNull();
+      expect(err.code).toBe(2);
+      return err.stderr;
+    };
+    expect(await fails(['--gates', 'bogus'])).toContain("--gates: 'bogus' is not sim, dir, routed or none");
+    expect(await fails(['--server', 'vllm', '--gates', 'sim'])).toContain('--gates sim needs the simulated server');
+    expect(await fails(['--gates', 'dir', '--gate-dir', data])).toContain('--gates dir is for an instrumented vLLM');
+    expect(await fails(['--server', 'vllm', '--gates', 'dir'])).toContain('--gates dir needs --gate-dir DIR');
+    expect(fs.readdirSync(data)).toEqual([]); // no run was created
+  });
+});
