@@ -107,6 +107,23 @@ export class RunHandle {
     else w.writeObjectWithPrefix(this.linePrefix, json);
   }
 
+  /**
+   * One request's `chunks` rows (idx = position), the same lines append('chunks', row) writes,
+   * built from a template: a JSON.stringify per row was most of the load engine's record cost.
+   */
+  appendChunks(requestId: string, tNs: readonly number[], tokens: readonly (number | null)[]): void {
+    const w = this.writer('chunks');
+    const head = `${(this.chunkHead ??= `{"run":${JSON.stringify(this.id)},"shard":${this.shard},"request_id":`)}${JSON.stringify(requestId)},"idx":`;
+    for (let i = 0; i < tNs.length; i++) {
+      const t = tNs[i]!;
+      const n = tokens[i] ?? null;
+      // a number JSON cannot spell (NaN, Infinity) takes the general path, which writes null
+      if (Number.isFinite(t) && (n === null || Number.isFinite(n))) w.writeLine(`${head}${i},"t_ns":${t},"tokens":${n}}\n`);
+      else this.append('chunks', { request_id: requestId, idx: i, t_ns: t, tokens: n });
+    }
+  }
+  private chunkHead: string | undefined;
+
   private get linePrefix(): Buffer {
     return (this.prefix ??= Buffer.from(`{"run":${JSON.stringify(this.id)},"shard":${this.shard},`));
   }

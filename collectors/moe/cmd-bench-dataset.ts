@@ -125,11 +125,13 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
   const routed: GateLine[] | null = gateMode.kind === 'routed' ? [] : null;
   let routedProblem: string | null = null;
   let responses = 0;
+  let nextStep = 0; // one step per choice that carries routed_experts
   const onBody = (body: Record<string, unknown>) => {
     if (!routed || routedProblem) return;
     try {
-      const step = routed.length ? routed[routed.length - 1]!.step + 1 : 0;
-      routed.push(...responsesToGateLines([{ doc: body, where: `${backend} ${info.name}: response ${++responses}` }], opt.num(p, 'experts')!, step));
+      const lines = responsesToGateLines([{ doc: body, where: `${backend} ${info.name}: response ${++responses}` }], opt.num(p, 'experts')!, nextStep);
+      if (lines.length) nextStep = lines[lines.length - 1]!.step + 1;
+      routed.push(...lines);
     } catch (err) {
       routedProblem = errorMessage(err);
     }

@@ -1,8 +1,9 @@
 // The real-clock driver: maps wall time to simulated seconds, advances each replica's engine
 // when its next step ends, and hands every token to its request the moment it is due.
 // Tokens that became due in one wake-up are written together, then lateness (sent − due) is
-// measured per token against the wall clock; replies that ended close after all those writes. The timer is armed up to ~1 ms early and the driver
-// spins to the due instant, so the timer's millisecond granularity adds no lateness.
+// measured per token against the wall clock; replies that ended close after all those writes.
+// The timer is armed up to ~1 ms early and the driver spins to the due instant, so the timer's
+// millisecond granularity adds no lateness.
 import type { Bottleneck, EngineListener, EngineRequest, FinishReason, OnlineEngine } from '../types.ts';
 
 /** Where a request's engine events go; the HTTP layer implements it per protocol. */

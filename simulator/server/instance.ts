@@ -13,7 +13,7 @@ import { LatenessWindow, ServerMetrics } from './metrics.ts';
 import { mix32 } from './text.ts';
 import { createRouter, type ReplicaLoad, type Router } from '../cluster.ts';
 import type { MoeRouter } from '../engine/moe-router.ts';
-import { encodeNpy } from './npy.ts';
+import { encodeNpy } from '../../core/npy.ts';
 
 export interface Adapter {
   name: string;

@@ -2,8 +2,8 @@
 // .npy of each routed token's top-k experts per MoE layer, which the client-side decoder reads
 // back into gate-log lines; a dense model answers null; without the option there is no field.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeNpy, routedExpertsToGateLines } from '../../collectors/moe/routed-experts.ts';
-import { encodeNpy } from '../../simulator/server/npy.ts';
+import { routedExpertsToGateLines } from '../../collectors/moe/routed-experts.ts';
+import { decodeNpy, encodeNpy } from '../../core/npy.ts';
 import type { SimServer } from '../../simulator/server/server.ts';
 import { post, startTest } from './helpers.ts';
 

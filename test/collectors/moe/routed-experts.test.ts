@@ -1,7 +1,8 @@
 // vLLM's routed_experts (base64 .npy of per-token expert ids) → per-layer expert counts as
 // gate-log lines: little- and big-endian, C and Fortran order, 2-D and 3-D, and bad input.
 import { describe, expect, it } from 'vitest';
-import { decodeNpy, routedExpertsToGateLines } from '../../../collectors/moe/routed-experts.ts';
+import { routedExpertsToGateLines } from '../../../collectors/moe/routed-experts.ts';
+import { decodeNpy } from '../../../core/npy.ts';
 
 /** A .npy 1.0 file by hand: magic, version, header length, padded header dict, then the data. */
 function npy(descr: string, shape: number[], data: Uint8Array, fortran = false): string {
