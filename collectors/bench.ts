@@ -171,7 +171,14 @@ export interface ResultSetup {
   maxConcurrency: number | null;
 }
 
-const pctKey = (p: number) => `p${Number.isInteger(p) ? p : p}`;
+const pctKey = (p: number) => `p${p}`;
+
+/** The result's scalar figures (vLLM's keys) in vLLM's order; thresholds may name any of them. */
+const FIGURE_KEYS = ['duration', 'completed', 'failed', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput', 'output_throughput', 'total_token_throughput', 'max_concurrent_requests'] as const;
+/** Every scalar key of the result JSON a threshold can name. */
+export const RESULT_SCALAR_KEYS: readonly string[] = [...FIGURE_KEYS, 'token_mismatches', 'p50_send_lag_ms', 'p99_send_lag_ms'];
+/** Keys of the per-metric figures: {mean|median|std|pNN}_{metric}_ms. */
+export const RESULT_METRIC_KEY = new RegExp(`^(mean|median|std|p\\d+(\\.\\d+)?)_(${METRICS.join('|')})_ms$`);
 
 /** The result JSON in vLLM's key order, plus servelab's own keys (run_dir, errors). */
 export function resultJson(setup: ResultSetup, figures: Record<string, number | null>, p: ResultParams, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -189,7 +196,7 @@ export function resultJson(setup: ResultSetup, figures: Record<string, number | 
     burstiness: setup.burstiness,
     max_concurrency: setup.maxConcurrency,
   };
-  for (const k of ['duration', 'completed', 'failed', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput', 'output_throughput', 'total_token_throughput', 'max_concurrent_requests']) {
+  for (const k of FIGURE_KEYS) {
     out[k] = figures[k] ?? null;
   }
   for (const m of p.metrics) {

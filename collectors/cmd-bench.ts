@@ -8,7 +8,7 @@ import { CliError, ExitCode, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { createRun } from '../core/run.ts';
-import { type Goodput, METRICS, type Metric, checkThresholds, computeBenchResult, finishRun, parseThreshold, firstModel, resultJson, runLoad } from './bench.ts';
+import { type Goodput, METRICS, type Metric, checkThresholds, computeBenchResult, finishRun, parseThreshold, firstModel, resultJson, RESULT_METRIC_KEY, RESULT_SCALAR_KEYS, runLoad } from './bench.ts';
 import type { Endpoint } from './client.ts';
 import type { LoadEngine, WorkItem } from './engine.ts';
 import { startProgress } from './progress.ts';
@@ -235,12 +235,6 @@ export async function run(argv: string[]): Promise<number> {
   }
   return outcome.stopped ? ExitCode.failure : ExitCode.ok;
 }
-
-const RESULT_METRIC_KEY = /^(mean|median|std|p\d+(\.\d+)?)_(ttft|tpot|itl|e2el|client_queue_time|e2el_including_client_queue|send_lag)_ms$/;
-const RESULT_SCALAR_KEYS = [
-  'completed', 'failed', 'duration', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput',
-  'output_throughput', 'total_token_throughput', 'max_output_tokens_per_s', 'max_concurrent_requests', 'token_mismatches',
-];
 
 /** Rejects a threshold on a key the result can never have, before any load is sent. */
 function checkThresholdKey(key: string, text: string): void {

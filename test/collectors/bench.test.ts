@@ -72,7 +72,7 @@ describe('servelab bench', () => {
 
 describe('servelab bench input checks before any load', () => {
   it('rejects a rate ≤ 0, a burstiness ≤ 0 and a threshold on a key the result never has, with exit 2 and no run', async () => {
-    for (const args of [['--request-rate', '-1'], ['--burstiness', '0'], ['--threshold', 'foo<3']]) {
+    for (const args of [['--request-rate', '-1'], ['--burstiness', '0'], ['--threshold', 'foo<3'], ['--threshold', 'max_output_tokens_per_s>1'], ['--threshold', 'mean_send_lag_ms<3']]) {
       const err = await run([...base(), ...args, '--run-id', 'never']).catch((e: unknown) => e);
       expect(err, args.join(' ')).toBeInstanceOf(CliError);
       expect((err as CliError).exitCode).toBe(2);
