@@ -111,6 +111,11 @@ function targetOf(ep: Endpoint): Target {
   return t;
 }
 
+/** The URL a request to the endpoint goes to (base URL without trailing slashes + path). */
+export function endpointUrl(ep: Endpoint): string {
+  return targetOf(ep).url;
+}
+
 /** The JSON body for a request (the engine caches it per prompt and endpoint). */
 export function requestBody(ep: Endpoint, spec: RequestSpec): string {
   return JSON.stringify(handlers[ep.protocol].body({ ...spec, model: spec.model ?? ep.model, extraBody: { ...ep.extraBody, ...spec.extraBody } }));

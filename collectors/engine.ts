@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Clock } from '../core/clock.ts';
 import type { RunHandle } from '../core/run.ts';
 import type { RequestRecord } from '../core/schema.ts';
-import { AbortReason, type Endpoint, type RequestBase, RequestControl, requestBody, sendRequest } from './client.ts';
+import { AbortReason, type Endpoint, endpointUrl, type RequestBase, RequestControl, requestBody, sendRequest } from './client.ts';
 import { makePacer } from './pacer.ts';
 import type { RequestSpec } from './protocols.ts';
 import { pickWeighted, seededRng } from './rng.ts';
@@ -227,7 +227,7 @@ export class LoadEngine {
       // sendRequest turns every network outcome into a record; this catches a client bug so the
       // request is still written rather than lost
       .catch((err: Error) => ({
-        record: { ...this.cancelledRecord(item, scheduledNs, phase, requestId), status: 'stream_error' as const, error: `client error: ${err.message}` },
+        record: { ...this.cancelledRecord(item, scheduledNs, phase, requestId, ep), status: 'stream_error' as const, error: `client error: ${err.message}` },
         state: null,
       }))
       .then(({ record, state }) => {
@@ -248,14 +248,14 @@ export class LoadEngine {
     this.fx.onRecord?.(record);
   }
 
-  private cancelledRecord(item: WorkItem, scheduledNs: number, phase: 'warmup' | 'main', requestId?: string): Omit<RequestRecord, 'run' | 'shard'> {
-    const ep = this.pickEndpoint();
+  /** The record of a request that never completed sending: the endpoint it went to, or (queued, never sent) one picked now. */
+  private cancelledRecord(item: WorkItem, scheduledNs: number, phase: 'warmup' | 'main', requestId?: string, ep: Endpoint = this.pickEndpoint()): Omit<RequestRecord, 'run' | 'shard'> {
     return {
       ...item.base,
       request_id: requestId ?? this.newId(phase),
       endpoint: ep.name,
       protocol: ep.protocol,
-      url: ep.baseUrl + ep.path,
+      url: endpointUrl(ep),
       model: this.plan.model ?? ep.model ?? null,
       adapter: item.adapter ?? null,
       phase,
