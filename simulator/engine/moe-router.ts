@@ -199,8 +199,9 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
     return lo;
   };
 
-  /** One token's top-k distinct experts of one layer: each goes to emit (its k). */
-  const topK = (g: Rng, cdf: Float64Array, base: number, emit: (e: number, k: number) => void): void => {
+  /** One token's top-k distinct experts of one layer, into `chosen` (no allocation per token). */
+  const chosen = new Int32Array(K);
+  const topK = (g: Rng, cdf: Float64Array, base: number): void => {
     stamp++;
     for (let k = 0; k < K; k++) {
       // top-k distinct experts: redraw a repeat, then fall back to a scan after a few tries
@@ -215,7 +216,7 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
         while (picked[e] === stamp) e++;
       }
       picked[e] = stamp;
-      emit(e, k);
+      chosen[k] = e;
     }
   };
 
@@ -231,7 +232,8 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
       for (let t = 0; t < tokens; t++) {
         for (let l = 0; l < L; l++) {
           const base = l * E;
-          topK(rng, r.cdf, base, (e) => flat[base + e]!++);
+          topK(rng, r.cdf, base);
+          for (let k = 0; k < K; k++) flat[base + chosen[k]!]!++;
         }
       }
     },
@@ -240,8 +242,8 @@ export function createMoeRouter(cfg: MoeRouterConfig): MoeRouter {
       const out = new Int32Array(tokens * L * K);
       for (let t = 0; t < tokens; t++) {
         for (let l = 0; l < L; l++) {
-          const at = (t * L + l) * K;
-          topK(g, r.cdf, l * E, (e, k) => (out[at + k] = e));
+          topK(g, r.cdf, l * E);
+          out.set(chosen, (t * L + l) * K);
         }
       }
       return out;

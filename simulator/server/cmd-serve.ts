@@ -6,7 +6,6 @@ import { ExitCode } from '../../core/errors.ts';
 import { APIS, ERROR_MODES, finalizeConfig, mergeConfig, readConfigFile, ROUTINGS, defaultConfig, type ServerConfig } from './config.ts';
 import { configFromObject, getPreset, presetConfigs, presetNames } from './presets.ts';
 import { startSimServers, type SimServer, type StartOptions } from './server.ts';
-import { outputVocab } from './text.ts';
 
 export const spec: CommandSpec = {
   name: 'sim serve',
@@ -144,7 +143,6 @@ export async function run(argv: string[], fx: ServeEffects = defaultServeEffects
   if (!parsed) return ExitCode.ok;
   const configs = resolveConfigs(parsed);
   const stop = fx.stopSignal();
-  outputVocab(); // build the output vocabulary before the first request
   const servers: SimServer[] = await startSimServers(configs, fx.start);
   for (const s of servers) fx.stdout(`listening on ${s.url}\n`);
   await stop;
