@@ -181,7 +181,8 @@ export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Re
   });
 }
 
-function jsSafe(v: unknown): unknown {
+/** JSON-safe cell values: BIGINT as a number when exact, else a string; dates as ISO text. */
+export function jsSafe(v: unknown): unknown {
   if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
   if (Array.isArray(v)) return v.map(jsSafe);
   if (v instanceof Date) return v.toISOString();

@@ -9,7 +9,7 @@ import { CliError, ExitCode, fileSystemProblem, usageError } from '../core/error
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { formatTable } from '../core/output.ts';
-import { openCatalog, type Catalog } from './catalog.ts';
+import { jsSafe, openCatalog, type Catalog } from './catalog.ts';
 import { ident, sqlQuote } from './contract-sql.ts';
 import { copyToParquet, defaultDataDir, fsyncFile } from './runstore.ts';
 
@@ -50,15 +50,6 @@ function formatFor(format: string | undefined, out: string | undefined): Format 
   const ext = out ? path.extname(out).slice(1).toLowerCase() : '';
   if (ext === 'jsonl') return 'ndjson';
   return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : 'table';
-}
-
-/** JSON-safe cell values: BIGINT as a number when exact, else a string; dates as ISO text. */
-export function plain(v: unknown): unknown {
-  if (typeof v === 'bigint') return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v.toString();
-  if (Array.isArray(v)) return v.map(plain);
-  if (v instanceof Date) return v.toISOString();
-  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
-  return v;
 }
 
 function render(format: Exclude<Format, 'parquet'>, columns: string[], rows: unknown[][]): string {
@@ -147,7 +138,7 @@ export async function run(argv: string[]): Promise<number> {
       const columns = reader.columnNames();
       // JSON columns (extra, counts, config…) nest as values in JSON output, stay text elsewhere.
       const jsonCols = reader.columnTypes().map((t) => (t as { alias?: string }).alias === 'JSON' && (format === 'json' || format === 'ndjson'));
-      const rows = reader.getRowsJS().map((r) => r.map((v, i) => (jsonCols[i] && typeof v === 'string' ? parseOr(v) : plain(v))));
+      const rows = reader.getRowsJS().map((r) => r.map((v, i) => (jsonCols[i] && typeof v === 'string' ? parseOr(v) : jsSafe(v))));
       const text = render(format, columns, rows);
       if (out) {
         writeFileAtomic(out, text);

@@ -176,9 +176,12 @@ function fsyncDir(dir: string): void {
   }
 }
 
-/** COPY a SELECT to a Parquet file (no fsync, no rename); returns rows written. */
+/**
+ * COPY a SELECT to a Parquet file (no fsync, no rename); returns rows written. The query sits on
+ * lines of its own, so one that ends in a `-- comment` does not swallow the closing parenthesis.
+ */
 async function copyTo(conn: DuckDBConnection, select: string, file: string): Promise<number> {
-  const reader = await conn.runAndReadAll(`COPY (${select}) TO ${sqlQuote(file)} (FORMAT parquet, COMPRESSION zstd)`);
+  const reader = await conn.runAndReadAll(`COPY (\n${select}\n) TO ${sqlQuote(file)} (FORMAT parquet, COMPRESSION zstd)`);
   return Number(reader.getRowObjectsJson()[0]?.Count ?? 0);
 }
 

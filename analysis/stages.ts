@@ -11,6 +11,7 @@ import { formatBytes } from '../core/output.ts';
 import { TABLE_NAMES, isTableName, tables, type TableName } from '../core/schema.ts';
 import { openCatalog, sqlQuote } from './catalog.ts';
 import { catalogViews, viewNamed } from './views.ts';
+import { copyToParquet } from './runstore.ts';
 
 /** The folder holding the project's stage files. */
 export const STAGE_DIR = path.dirname(fileURLToPath(import.meta.url));
@@ -200,20 +201,17 @@ function done(stage: StageDef, state: StageResult['state'], output: string, ms: 
   return { stage: stage.name, state, output, bytes, ms };
 }
 
-/** COPY the stage's query to a temp file, then rename; on failure keep the error beside it. */
+/** COPY the stage's query to its output atomically (copyToParquet); on failure keep the error beside it. */
 async function buildStage(conn: DuckDBConnection, stage: StageDef, output: string, outDir: string): Promise<void> {
   fs.mkdirSync(outDir, { recursive: true });
   const errorFile = path.join(outDir, `${stage.name}.error.txt`);
-  const tmp = path.join(outDir, `.${stage.name}.parquet.tmp-${process.pid}`);
   try {
     for (const d of stage.depends) {
       await conn.run(`CREATE OR REPLACE TEMP VIEW ${d} AS SELECT * FROM read_parquet(${sqlQuote(path.join(outDir, `${d}.parquet`))})`);
     }
-    await conn.run(`COPY (\n${stage.sql}\n) TO ${sqlQuote(tmp)} (FORMAT parquet, COMPRESSION zstd)`);
-    fs.renameSync(tmp, output);
+    await copyToParquet(conn, stage.sql, output);
     fs.rmSync(errorFile, { force: true });
   } catch (err) {
-    fs.rmSync(tmp, { force: true });
     const msg = errorMessage(err);
     fs.writeFileSync(errorFile, `${stage.file}\n${msg}\n`);
     throw new CliError(`${stage.file}: stage ${stage.name} failed: ${msg}`, undefined, [`error kept in ${errorFile}`]);

@@ -56,6 +56,8 @@ describe('servelab sql', () => {
     const pq = path.join(data, 'out.parquet');
     expect((await capture(sql, q, '--data', data, '--out', pq)).code).toBe(0);
     expect((await capture(sql, `select sum(n)::int s from '${pq}'`, '--data', data, '-f', 'csv')).stdout).toBe('s\n3\n');
+    // a query that ends in a line comment still writes Parquet
+    expect((await capture(sql, `${q} -- the runs`, '--data', data, '--out', pq)).code).toBe(0);
     expect(await capture(sql, q, '--data', data, '-f', 'parquet')).toMatchObject({ code: 2, stderr: 'servelab: sql: --format parquet needs --out FILE\n' });
   });
 
