@@ -9,11 +9,11 @@ import { CliError } from '../core/errors.ts';
 import { readJsonl, scanJsonl } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
-import { emptySelect, ident, jsonColumns, objectSelect, sqlQuote } from './contract-sql.ts';
+import { emptySelect, ident, objectSelect, sqlQuote } from './contract-sql.ts';
 import { findRunDirs, isFinalized, rawFiles } from './runstore.ts';
 import { catalogViews } from './views.ts';
 
-export { findRunDirs, isFinalized, jsonColumns, sqlQuote };
+export { isFinalized, sqlQuote };
 
 export interface Catalog {
   instance: DuckDBInstance;

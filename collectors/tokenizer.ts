@@ -40,16 +40,3 @@ export function encode(text: string): number[] {
 export function decode(ids: number[]): string {
   return llamaTokenizer.decode(ids, false);
 }
-
-/** Counts with a cache, for datasets that repeat prompts. */
-export function cachedCounter(count: TokenCounter = countTokens, max = 100_000): TokenCounter {
-  const cache = new Map<string, number>();
-  return (text) => {
-    let n = cache.get(text);
-    if (n === undefined) {
-      n = count(text);
-      if (cache.size < max) cache.set(text, n);
-    }
-    return n;
-  };
-}

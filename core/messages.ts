@@ -24,8 +24,6 @@ export const message = {
     `this host cannot keep up: p99 token lateness ${p99ms.toFixed(1)} ms; timings are stretched`,
   clientBehind: (p99ms: number) =>
     `the client sent late: p99 send lag ${p99ms.toFixed(1)} ms behind the schedule; this host cannot drive the requested rate (lower it, or add --shard processes)`,
-  tokenMismatch: (client: number, server: number) =>
-    `output tokens: client counted ${client}, server usage says ${server}`,
   moeGatesNotCollected: (backend: string, dataset: string, why: string) =>
     `${backend} ${dataset}: gate logs not collected (${why}); its real CV will be missing`,
   moeDatasetFailed: (why: string) => `${why}; the other datasets go on`,

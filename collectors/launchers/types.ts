@@ -102,8 +102,6 @@ export interface SimSpec extends Common {
 
 export type LauncherSpec = VllmSpec | LlamaCppSpec | GenerateSpec | ExternalSpec | SimSpec;
 export type LauncherKind = LauncherSpec['kind'];
-export const LAUNCHER_KINDS = ['vllm', 'llamacpp', 'generate', 'external', 'sim'] as const satisfies readonly LauncherKind[];
-export const isLauncherKind = (x: string): x is LauncherKind => (LAUNCHER_KINDS as readonly string[]).includes(x);
 
 /** How a server shows it is ready. */
 export type Readiness =

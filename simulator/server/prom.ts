@@ -97,35 +97,10 @@ export class Metric {
   set(labels: Labels, value: number): void {
     this.get(labels).value = value;
   }
-  /** Records `count` observations of `v` at once (tokens of one chunk share a lateness). */
-  observe(labels: Labels, v: number, count = 1): void {
-    const s = this.get(labels);
-    const b = this.bucketBounds;
-    for (let i = 0; i < b.length; i++) if (v <= b[i]!) s.buckets![i]! += count;
-    s.sum! += v * count;
-    s.count! += count;
-  }
   /** Declares a series so it shows with zero before the first event, as prometheus_client does. */
   touch(labels: Labels): void {
     this.get(labels);
   }
-  clear(): void {
-    this.series.clear();
-  }
-  /** Upper bucket bound under which `q` of the observations fall (histogram_quantile's bucket). */
-  quantileBound(q: number, labels?: Labels): number | undefined {
-    const rows = labels ? [this.get(labels)] : [...this.series.values()];
-    let total = 0;
-    const acc = new Float64Array(this.bucketBounds.length);
-    for (const s of rows) {
-      total += s.count ?? 0;
-      s.buckets?.forEach((c, i) => (acc[i]! += c));
-    }
-    if (total === 0) return undefined;
-    for (let i = 0; i < acc.length; i++) if (acc[i]! >= q * total) return this.bucketBounds[i];
-    return Infinity;
-  }
-
   render(fmt: (v: number) => string, withHelp = true): string {
     const out: string[] = [];
     // prometheus_client appends _total to a counter's name in HELP/TYPE and samples alike.
