@@ -3,7 +3,7 @@
 // DeepSeek-R1's markers, with each special token counted as one token and the text between
 // them counted with the LLaMA tokenizer (the server's one tokenizer; see text.ts).
 import { HttpError } from './http.ts';
-import { countTextTokens } from './text.ts';
+import { countTextTokens } from '../../core/llama-tokens.ts';
 
 export interface ChatMessage {
   role: string;

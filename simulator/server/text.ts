@@ -8,6 +8,7 @@
 //   (`▁word`, text " word"), so llamaTokenizer.encode(text, false, false).length equals the
 //   number of tokens emitted and equals usage.completion_tokens.
 import llamaTokenizer from 'llama-tokenizer-js';
+import { countTextTokens } from '../../core/llama-tokens.ts';
 import { fnv1a } from '../rng.ts';
 
 /** Words that are one token with their leading space and never merge with a neighbour. */
@@ -38,9 +39,6 @@ export function outputVocab(): Vocab {
   return vocabCache;
 }
 
-const segmentCache = new Map<string, number>();
-const SEGMENT_CACHE_MAX = 200_000;
-
 /**
  * Prompt tokens by the convention above, equal to llamaTokenizer.encode(prompt).length. The
  * LLaMA SentencePiece model splits by whitespace (no piece crosses from a word into the next
@@ -50,30 +48,6 @@ const SEGMENT_CACHE_MAX = 200_000;
 export function countPromptTokens(prompt: string): number {
   // An empty prompt is BOS alone (llama-tokenizer-js returns no ids for '').
   return 1 + countTextTokens(prompt, true);
-}
-
-/**
- * Tokens of a text without BOS, equal to llamaTokenizer.encode(text, false, leadingSpace).length:
- * a prompt's text (with SentencePiece's added leading space) or a piece of a chat template
- * between special tokens (without it), counted per segment through the cache.
- */
-export function countTextTokens(text: string, leadingSpace: boolean): number {
-  const segments = text.match(/ *[^ ]+| +$/g);
-  if (!segments) return text ? llamaTokenizer.encode(text, false, leadingSpace).length : 0;
-  let n = 0;
-  for (let i = 0; i < segments.length; i++) {
-    // The first segment gets the added leading space, as the whole text would.
-    const lead = i === 0 && leadingSpace;
-    const key = lead ? `\u0001${segments[0]}` : segments[i]!;
-    let c = segmentCache.get(key);
-    if (c === undefined) {
-      c = llamaTokenizer.encode(segments[i]!, false, lead).length;
-      if (segmentCache.size >= SEGMENT_CACHE_MAX) segmentCache.clear();
-      segmentCache.set(key, c);
-    }
-    n += c;
-  }
-  return n;
 }
 
 /** A stateless 32-bit mix: token i of a request is chosen by mix(base, i). */
