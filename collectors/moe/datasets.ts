@@ -202,6 +202,8 @@ export function generateDatasets(opts: GenerateOptions): DatasetsIndex {
 export interface DatasetPrompt {
   prompt: string;
   domain: string | null;
+  /** The generation strategy the line names (datasets made by `moe datasets` carry it). */
+  strategy: string | null;
   line: number;
 }
 
@@ -224,7 +226,7 @@ export function readDataset(file: string): DatasetPrompt[] {
     if (!('prompt' in rec)) throw inputError(where, 'prompt', 'missing');
     if (typeof rec.prompt !== 'string' || rec.prompt.trim() === '') throw inputError(where, 'prompt', `expected a non-empty string, got ${JSON.stringify(rec.prompt)}`);
     if (rec.domain !== undefined && rec.domain !== null && typeof rec.domain !== 'string') throw inputError(where, 'domain', 'expected a string');
-    out.push({ prompt: rec.prompt, domain: (rec.domain as string | undefined) ?? null, line: i + 1 });
+    out.push({ prompt: rec.prompt, domain: (rec.domain as string | undefined) ?? null, strategy: typeof rec.strategy === 'string' ? rec.strategy : null, line: i + 1 });
   });
   if (out.length === 0) throw new CliError(`${file}: dataset has no prompts`);
   return out;

@@ -29,18 +29,11 @@ export interface DatasetInfo {
 export function datasetInfo(file: string, prompts: readonly DatasetPrompt[]): DatasetInfo {
   const name = path.basename(file).replace(/\.jsonl?$/, '');
   const m = /^(\d+)_(\d+\.\d+)$/.exec(name);
-  let strategy: string | null = null;
-  try {
-    const first = JSON.parse(fs.readFileSync(file, 'utf8').split('\n')[prompts[0]!.line - 1]!) as { strategy?: unknown };
-    strategy = typeof first.strategy === 'string' ? first.strategy : null;
-  } catch {
-    /* validated already */
-  }
   return {
     name,
     index: m ? Number(m[1]) : 0,
     score: m ? Number(m[2]) : predictImbalance(prompts).score,
-    strategy,
+    strategy: prompts[0]?.strategy ?? null,
   };
 }
 
