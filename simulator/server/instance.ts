@@ -58,9 +58,6 @@ export class SimInstance implements SinkObserver {
   swapInit: SwapCounters = { swap_calls: 0, swap_count: 0 };
   swapRuntime: SwapCounters = { swap_calls: 0, swap_count: 0 };
   private lastSwapT = -1;
-  /** Server-side mirror of each replica's resident adapters (LRU order), for swap stats. */
-  private resident: Map<string, true>[] = [];
-  private adapterNoted = new WeakSet<GenRequest>();
   private readonly router: Router;
   private readonly loads: ReplicaLoad[];
   private lastMisses: number[] = [];
@@ -106,11 +103,6 @@ export class SimInstance implements SinkObserver {
       for (let i = 0; i < l.totalLoras; i++) this.adapters.set(`lora-${i}`, { name: `lora-${i}`, path: `/adapters/lora-${i}`, modelId: i });
       const preloaded = Math.min(l.gpuLoras, l.totalLoras);
       this.swapInit = { swap_calls: preloaded > 0 ? 1 : 0, swap_count: preloaded };
-      for (let r = 0; r < replicas; r++) {
-        const m = new Map<string, true>();
-        for (let i = 0; i < preloaded; i++) m.set(`lora-${i}`, true);
-        this.resident.push(m);
-      }
     }
   }
 
@@ -207,7 +199,6 @@ export class SimInstance implements SinkObserver {
 
   firstToken(gen: GenRequest, t: number): void {
     this.metrics.replica[gen.replica]!.ttft.observe(Math.max(0, t - gen.arrival));
-    this.noteAdapterUse(gen, t);
   }
 
   interToken(gen: GenRequest, gap: number, n: number): void {
@@ -244,36 +235,21 @@ export class SimInstance implements SinkObserver {
     }
   }
 
-  /** Swap accounting: an adapter not resident when its request is scheduled is swapped in. */
+  /**
+   * Swap accounting from the engine's LoRA slots, read when an adapter's request is scheduled:
+   * the adapters swapped in over PCIe since the last look; those loaded for one step count as
+   * one swap call.
+   */
   private noteAdapterUse(gen: GenRequest, t: number): void {
-    const adapter = gen.adapter;
-    const set = this.resident[gen.replica];
-    const l = this.config.lora;
-    if (!adapter || !set || !l || this.adapterNoted.has(gen)) return;
-    this.adapterNoted.add(gen);
-    // Prefer the engine's own LoRA slot accounting (misses = adapters swapped in over PCIe).
+    if (!gen.adapter || !this.config.lora) return;
     const lora = (this.driver.engine(gen.replica) as { lora?: { stats: { misses: number } } }).lora;
-    if (lora) {
-      const d = lora.stats.misses - (this.lastMisses[gen.replica] ?? 0);
-      this.lastMisses[gen.replica] = lora.stats.misses;
-      if (d > 0) {
-        this.swapRuntime.swap_count += d;
-        if (t !== this.lastSwapT) this.swapRuntime.swap_calls++;
-        this.lastSwapT = t;
-      }
-      return;
-    }
-    if (set.has(adapter)) {
-      set.delete(adapter);
-      set.set(adapter, true);
-      return;
-    }
-    this.swapRuntime.swap_count++;
-    // Adapters loaded for the same step count as one swap call.
+    if (!lora) return;
+    const d = lora.stats.misses - (this.lastMisses[gen.replica] ?? 0);
+    this.lastMisses[gen.replica] = lora.stats.misses;
+    if (d <= 0) return;
+    this.swapRuntime.swap_count += d;
     if (t !== this.lastSwapT) this.swapRuntime.swap_calls++;
     this.lastSwapT = t;
-    set.set(adapter, true);
-    while (set.size > Math.max(1, l.gpuLoras)) set.delete(set.keys().next().value!);
   }
 
   /**
