@@ -27,16 +27,6 @@ export interface SetupOptions {
   tokenEvents?: boolean;
 }
 
-/** Bytes of a LoRA adapter of rank r on q, k, v, o, gate, up, down (bf16). */
-export function loraAdapterBytes(m: ModelSpec, rank: number): number {
-  const q = m.heads * m.headDim;
-  const kv = m.kvHeads * m.headDim;
-  const h = m.hidden;
-  const I = m.moe ? m.moe.expertIntermediate : m.intermediate;
-  const perLayer = h + q + 2 * (h + kv) + (q + h) + 2 * (h + I) + (I + h);
-  return 2 * rank * perLayer * m.layers;
-}
-
 export function engineSetup(o: SetupOptions): { engine: EngineConfig; cost: FullCostModel; model: ModelSpec } {
   const model = o.modelConfig ? loadModelConfig(o.modelConfig, o.model) : getModel(o.model);
   if (o.gpuFile) loadGpuFile(o.gpuFile);
@@ -64,7 +54,7 @@ export function engineSetup(o: SetupOptions): { engine: EngineConfig; cost: Full
     };
   }
   if (o.lora) {
-    engine.lora = { ...o.lora, adapterBytes: loraAdapterBytes(model, o.lora.rank), pcieBytesPerSec: gpu.pcieGBps * 1e9 };
+    engine.lora = { ...o.lora, adapterBytes: cost.memory.adapterBytesPerGpu(o.lora.rank) * cost.tp, pcieBytesPerSec: gpu.pcieGBps * 1e9 };
   }
   return { engine, cost, model };
 }

@@ -4,20 +4,11 @@
 import { createCostModel } from '../cost-model.ts';
 import { createEngine, type EngineConfig } from '../engine/index.ts';
 import { getGpu } from '../hardware.ts';
-import { getModel, type ModelSpec } from '../models.ts';
+import { getModel } from '../models.ts';
 import type { ServerConfig } from './config.ts';
 import type { EngineFactory } from './driver.ts';
 
 export const GPU_MEMORY_UTILIZATION = 0.9;
-
-/** Bytes of one LoRA adapter of rank r on every linear layer (bf16): r·(in+out) per matrix. */
-export function adapterBytes(m: ModelSpec, rank: number): number {
-  const h = m.hidden;
-  const hd = m.headDim;
-  const attnIO = (h + m.heads * hd) + 2 * (h + m.kvHeads * hd) + (m.heads * hd + h);
-  const mlpIO = m.moe ? 0 : 3 * (h + m.intermediate);
-  return m.layers * rank * (attnIO + mlpIO) * 2;
-}
 
 /** The engine configuration of one replica of a server config. */
 export function engineConfig(c: ServerConfig, replica: number): EngineConfig {
@@ -36,7 +27,7 @@ export function engineConfig(c: ServerConfig, replica: number): EngineConfig {
     cfg.lora = {
       maxLoras: Math.max(1, Math.min(l?.maxLoras ?? 1, gpuLoras)),
       gpuLoras,
-      adapterBytes: adapterBytes(model, l?.rank ?? 16),
+      adapterBytes: cost.memory.adapterBytesPerGpu(l?.rank ?? 16) * c.tp,
       pcieBytesPerSec: gpu.pcieGBps * 1e9,
       rank: l?.rank ?? 16,
       preloaded: Array.from({ length: Math.min(l?.gpuLoras ?? 0, l?.totalLoras ?? 0) }, (_, i) => `lora-${i}`),
