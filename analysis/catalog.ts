@@ -90,25 +90,31 @@ export function checkedRawFiles(t: TableDef, files: readonly string[], check: Ra
   });
 }
 
+/** Run folders, and which of them are finalized (Parquet) or live (raw JSONL): decided once per catalog. */
+export interface RunSplit {
+  all: string[];
+  finalized: string[];
+  live: string[];
+}
+
 /**
  * SQL that reads one table over the given runs: Parquet for finalized runs, raw JSONL (checked
  * by checkedRawFiles; unknown fields in extra) otherwise, and manifest.json for runs.
  */
-export function tableSource(t: TableDef, runDirs: string[], check: RawCheck): string | undefined {
+export function tableSource(t: TableDef, runs: RunSplit, check: RawCheck): string | undefined {
   const parts: string[] = [];
   if (t.name === 'runs') {
     // The manifest is the run's live state (status may change after finalize).
-    const manifests = runDirs.map((d) => path.join(d, 'manifest.json'));
+    const manifests = runs.all.map((d) => path.join(d, 'manifest.json'));
     if (manifests.length) parts.push(objectSelect(t, manifests, { format: 'auto', check: false }));
   } else {
-    const done = runDirs.filter((d) => isFinalized(d));
-    const parquet = done.map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
+    const parquet = runs.finalized.map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
     if (parquet.length) {
       parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true)`);
     }
     const raw = checkedRawFiles(
       t,
-      runDirs.filter((d) => !done.includes(d)).flatMap((d) => rawFiles(d, t)),
+      runs.live.flatMap((d) => rawFiles(d, t)),
       check,
     );
     if (raw.length) parts.push(objectSelect(t, raw));
@@ -141,7 +147,9 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
   const removeScratch = () => scratch && fs.rmSync(scratch, { recursive: true, force: true });
   const sources: [TableDef, string][] = [];
   try {
-    for (const t of Object.values(tables) as TableDef[]) sources.push([t, tableSource(t, runDirs, check) ?? emptySelect(t)]);
+    const finalized = new Set(runDirs.filter((d) => isFinalized(d)));
+    const runs: RunSplit = { all: runDirs, finalized: [...finalized], live: runDirs.filter((d) => !finalized.has(d)) };
+    for (const t of Object.values(tables) as TableDef[]) sources.push([t, tableSource(t, runs, check) ?? emptySelect(t)]);
   } catch (err) {
     removeScratch();
     throw err;
