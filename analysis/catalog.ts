@@ -6,11 +6,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CliError } from '../core/errors.ts';
-import { readJsonl, scanJsonl } from '../core/jsonl-reader.ts';
+import { scanJsonl } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
 import { emptySelect, ident, objectSelect, sqlQuote } from './contract-sql.ts';
-import { findRunDirs, isFinalized, rawFiles } from './runstore.ts';
+import { findRunDirs, isFinalized, rawFiles, writeCleanJsonl } from './runstore.ts';
 import { catalogViews } from './views.ts';
 
 export { isFinalized, sqlQuote };
@@ -83,9 +83,7 @@ export function checkedRawFiles(t: TableDef, files: readonly string[], check: Ra
     if (scan.skipped === 0) return file;
     check.warn(message.rawLinesSkipped(file, scan.skipped, scan.problems[0] ?? ''));
     const clean = check.scratchFile(path.basename(file));
-    const lines: string[] = [];
-    for (const rec of readJsonl(t, file, { lenient: true })) lines.push(`${JSON.stringify(rec)}\n`);
-    fs.writeFileSync(clean, lines.join(''));
+    writeCleanJsonl(t, [file], clean, { lenient: true });
     return clean;
   });
 }

@@ -298,13 +298,18 @@ export async function finalizeTable(conn: DuckDBConnection, dir: string, t: Tabl
   }
 }
 
-/** Writes the checked records (unknown fields already in `extra`) to a temp JSONL and loads that. */
+/** Writes the records that pass the contract's checks (unknown fields in `extra`) to one JSONL file. */
+export function writeCleanJsonl(t: TableDef, files: readonly string[], out: string, opts: { lenient?: boolean } = {}): void {
+  const w = new JsonlWriter(out, { flushMs: 60_000 });
+  for (const f of files) for (const rec of readJsonl(t, f, opts)) w.write(rec);
+  w.close();
+}
+
+/** Writes the checked records to a temp JSONL and loads that. */
 async function copyCleaned(conn: DuckDBConnection, dir: string, t: TableDef, files: string[], out: string, opts: { lenient?: boolean }): Promise<number> {
   const tmp = path.join(dir, `.${t.name}.clean-${process.pid}.jsonl`);
   try {
-    const w = new JsonlWriter(tmp, { flushMs: 60_000 });
-    for (const f of files) for (const rec of readJsonl(t, f, opts)) w.write(rec);
-    w.close();
+    writeCleanJsonl(t, files, tmp, opts);
     return await copyTo(conn, objectSelect(t, [tmp]), out);
   } finally {
     fs.rmSync(tmp, { force: true });
