@@ -4,16 +4,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlQuote } from '../../analysis/catalog.ts';
-import { CliError } from '../../core/errors.ts';
+import { readManifest } from '../../analysis/runstore.ts';
 import { RunHandle } from '../../core/run.ts';
-import type { RunManifest } from '../../core/schema.ts';
 import { gateLogFiles, loadGateLines } from './gatelogs.ts';
 
+/** A handle to append to an existing run (its manifest read and checked by readManifest). */
 export function openRunHandle(runDir: string): RunHandle {
-  const manifestFile = path.join(runDir, 'manifest.json');
-  if (!fs.existsSync(manifestFile)) throw new CliError(`${runDir}: not a run folder (no manifest.json)`);
-  const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as RunManifest;
-  return new RunHandle(runDir, manifest, 0);
+  return new RunHandle(runDir, readManifest(runDir), 0);
 }
 
 /** File-system-safe name of a group ('baseline/007_0.4907' → 'baseline__007_0.4907'). */
