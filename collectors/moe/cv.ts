@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { queryRows } from '../../analysis/catalog.ts';
 import { gateLogFiles, loadGateLines } from './gatelogs.ts';
 
