@@ -1,5 +1,5 @@
 -- moe_cv: real MoE load imbalance of each dataset (gate-log group), by both methods of the old scripts.
--- inputs: gate_loads
+-- inputs: gate_load_groups
 -- depends: moe_cv_per_step
 -- grain: run × grp (grp = the gate-log group, e.g. baseline/007_0.4907 or a gates_logs_XX directory)
 -- formulas: per_step_cv = mean over (file, step, layer) of the step's cv (get_real_imbalance.py, every step);
@@ -20,9 +20,9 @@ WITH ps AS (
   GROUP BY run, grp
 ),
 per_expert AS (
-  SELECT run, CASE WHEN contains(source, '/') THEN regexp_replace(source, '/[^/]*$', '') ELSE source END AS grp,
+  SELECT run, grp,
     expert, sum(tokens) AS load
-  FROM gate_loads
+  FROM gate_load_groups
   WHERE step_tokens <= 1000
   GROUP BY ALL
 ),

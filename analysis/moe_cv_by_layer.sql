@@ -1,5 +1,5 @@
 -- moe_cv_by_layer: expert-load imbalance of each MoE layer, by both methods.
--- inputs: gate_loads
+-- inputs: gate_load_groups
 -- depends: moe_cv_per_step
 -- grain: run × grp × layer
 -- formulas: per_step_cv = mean over (file, step) of the layer's step cv; aggregated_cv = stddev_pop / avg over experts
@@ -10,9 +10,9 @@ WITH ps AS (
   FROM moe_cv_per_step GROUP BY run, grp, layer
 ),
 per_expert AS (
-  SELECT run, CASE WHEN contains(source, '/') THEN regexp_replace(source, '/[^/]*$', '') ELSE source END AS grp,
+  SELECT run, grp,
     layer, expert, sum(tokens) AS load
-  FROM gate_loads WHERE step_tokens <= 1000 GROUP BY ALL
+  FROM gate_load_groups WHERE step_tokens <= 1000 GROUP BY ALL
 ),
 agg AS (
   SELECT run, grp, layer, stddev_pop(load) / nullif(avg(load), 0) AS aggregated_cv,

@@ -1,5 +1,5 @@
 -- moe_cv_per_step: expert-load imbalance of every engine step and MoE layer, per gate-log source.
--- inputs: gate_loads
+-- inputs: gate_load_groups
 -- depends: (none)
 -- grain: run × source × step × layer (source = one gate-log file, e.g. baseline/007_0.4907/gate_logs_0)
 -- formulas: grp = source up to its last '/' (the dataset a file belongs to; the source itself when it has no '/');
@@ -8,13 +8,13 @@
 --   step_tokens = the step's token total as logged; warmup = step_tokens > 1000 (warm-up/profiling batches).
 -- units: loads and step_tokens in tokens (routed token slots); cv and ratio unitless; t_s seconds of the step (server clock).
 WITH loads AS (
-  SELECT run, source, step, layer, expert, sum(tokens) AS load, max(step_tokens) AS step_tokens, min(t_ns) AS t_ns
-  FROM gate_loads
-  GROUP BY run, source, step, layer, expert
+  SELECT run, source, grp, step, layer, expert, sum(tokens) AS load, max(step_tokens) AS step_tokens, min(t_ns) AS t_ns
+  FROM gate_load_groups
+  GROUP BY run, source, grp, step, layer, expert
 )
 SELECT
   run,
-  CASE WHEN contains(source, '/') THEN regexp_replace(source, '/[^/]*$', '') ELSE source END AS grp,
+  grp,
   source, step, layer,
   count(*)::INTEGER AS experts,
   sum(load)::BIGINT AS tokens,
@@ -28,5 +28,5 @@ SELECT
   max(load) / nullif(min(load), 0) AS max_min_ratio,
   min(t_ns) / 1e9 AS t_s
 FROM loads
-GROUP BY run, source, step, layer
+GROUP BY run, source, grp, step, layer
 ORDER BY run, grp, source, step, layer

@@ -1,5 +1,5 @@
 -- moe_ep_rank_load: token load of each expert-parallel rank, with experts split contiguously across ranks.
--- inputs: gate_loads, runs
+-- inputs: gate_load_groups, runs
 -- depends: (none)
 -- grain: run × grp × ep_rank
 -- formulas: ep_size = runs.config.ep_size (default 4); experts = max(expert) + 1 of the group;
@@ -10,17 +10,13 @@
 WITH cfg AS (
   SELECT run, coalesce(TRY_CAST(json_extract(config, '$.ep_size') AS INTEGER), 4) AS ep_size FROM runs
 ),
-g AS (
-  SELECT gl.*, CASE WHEN contains(source, '/') THEN regexp_replace(source, '/[^/]*$', '') ELSE source END AS grp
-  FROM gate_loads gl
-),
 sizes AS (
   SELECT g.run, g.grp, max(g.expert) + 1 AS experts, coalesce(any_value(cfg.ep_size), 4) AS ep_size
-  FROM g LEFT JOIN cfg USING (run) GROUP BY g.run, g.grp
+  FROM gate_load_groups g LEFT JOIN cfg USING (run) GROUP BY g.run, g.grp
 ),
 ranked AS (
   SELECT g.*, s.ep_size, (g.expert // ceil(s.experts / s.ep_size)::BIGINT)::INTEGER AS ep_rank
-  FROM g JOIN sizes s USING (run, grp)
+  FROM gate_load_groups g JOIN sizes s USING (run, grp)
 ),
 per_step AS (
   SELECT run, grp, source, step, layer, ep_rank, sum(tokens) AS load

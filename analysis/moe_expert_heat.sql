@@ -1,14 +1,14 @@
 -- moe_expert_heat: tokens each expert of each MoE layer received (the layer × expert heat map).
--- inputs: gate_loads
+-- inputs: gate_load_groups
 -- depends: (none)
 -- grain: run × grp × layer × expert
 -- formulas: tokens = Σ tokens over steps with step_tokens ≤ 1000 and every file of the group;
 --   share = tokens / Σ tokens of the layer; relative_load = tokens / mean tokens of the layer's experts (1 = even).
 -- units: tokens; share 0–1; relative_load unitless.
 WITH t AS (
-  SELECT run, CASE WHEN contains(source, '/') THEN regexp_replace(source, '/[^/]*$', '') ELSE source END AS grp,
+  SELECT run, grp,
     layer, expert, sum(tokens) FILTER (WHERE step_tokens <= 1000) AS tokens
-  FROM gate_loads GROUP BY ALL
+  FROM gate_load_groups GROUP BY ALL
 )
 SELECT run, grp, layer, expert, coalesce(tokens, 0)::BIGINT AS tokens,
   coalesce(tokens, 0) / nullif(sum(tokens) OVER w, 0) AS share,
