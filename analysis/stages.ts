@@ -1,4 +1,4 @@
-// The stage runner: analysis/<stage>.sql files, each a SELECT with a header comment naming its
+// The stage runner: analysis/<stage>.sql and analysis/<exp>/<stage>.sql files, each a SELECT with a header comment naming its
 // inputs (tables and catalog views) and depends (earlier stages), built in dependency order into
 // derived/<stage>.parquet atomically, and only rebuilt when an input is newer than the output.
 import fs from 'node:fs';
@@ -64,18 +64,32 @@ export function parseStage(file: string, text: string): StageDef {
   return { name, file, inputs, depends: list('depends'), grain: fields.get('grain')!.value, header: header.join('\n'), sql };
 }
 
+/** Subfolders of the stage folder that hold no stages (catalog views, ad-hoc queries). */
+const NOT_STAGE_DIRS = new Set(['views', 'queries']);
+
 /**
- * Every stage in a folder, by name. A .sql file whose header does not parse is left out and its
- * error kept in `problems`, so one odd file does not stop the others; asking for it by name fails.
+ * Every stage in a folder, by name: `<dir>/<stage>.sql` (shared stages such as latency_summary) and
+ * `<dir>/<exp>/<stage>.sql`, one folder per experiment (DESIGN's "one experiment, one room"), named
+ * `<exp>_<stage>` (analysis/moe/cv.sql → moe_cv, output derived/moe_cv.parquet). A .sql file whose
+ * header does not parse is left out and its error kept in `problems`, so one odd file does not stop
+ * the others; asking for it by name fails.
  */
 export function loadStages(dir = STAGE_DIR, problems = new Map<string, string>()): Map<string, StageDef> {
+  const files: { name: string; file: string }[] = [];
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+    if (e.isFile() && e.name.endsWith('.sql')) files.push({ name: path.basename(e.name, '.sql'), file: path.join(dir, e.name) });
+    else if (e.isDirectory() && !NOT_STAGE_DIRS.has(e.name)) {
+      for (const f of fs.readdirSync(path.join(dir, e.name)).filter((f) => f.endsWith('.sql')).sort()) {
+        files.push({ name: `${e.name}_${path.basename(f, '.sql')}`, file: path.join(dir, e.name, f) });
+      }
+    }
+  }
   const out = new Map<string, StageDef>();
-  for (const f of fs.readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
-    const file = path.join(dir, f);
+  for (const { name, file } of files.sort((a, b) => a.name.localeCompare(b.name))) {
     try {
-      out.set(path.basename(f, '.sql'), parseStage(file, fs.readFileSync(file, 'utf8')));
+      out.set(name, { ...parseStage(file, fs.readFileSync(file, 'utf8')), name });
     } catch (err) {
-      problems.set(path.basename(f, '.sql'), errorMessage(err));
+      problems.set(name, errorMessage(err));
     }
   }
   return out;

@@ -31,7 +31,7 @@ const CLASS_COLUMNS: Column[] = [
 const DEFINITIONS = [
   'Waiting time = task start − arrival; weighted waiting time = Σ weight·wait; average waiting time = its mean; makespan = the last completion; completed / total within --max-time. Improvement vs FIFO = (FIFO − algorithm) / FIFO.',
   'Discrete mode is the seed loop: every dt it completes finished tasks, queues arrivals, then while GPUs are free starts select_next(queue); starts fall on the dt grid, so each scheduling round can start up to one dt after the exact completion. Event mode runs the same orderings with exact times.',
-  'Statistics computed by the SQL stages analysis/schedule_comparison.sql, schedule_queue.sql and schedule_gantt.sql (percentiles: linear interpolation).',
+  'Statistics computed by the SQL stages analysis/schedule/comparison.sql, queue.sql and gantt.sql (percentiles: linear interpolation).',
 ].join('\n\n');
 
 export async function buildScheduleReport(runDir: string, outputs: Record<ScheduleStage, string>): Promise<Report> {

@@ -8,7 +8,7 @@ import { ingestGateDir, openRunHandle } from './ingest.ts';
 export const spec: CommandSpec = {
   name: 'moe ingest',
   summary: "read gate_logs_* files into a run's gate_loads table (raw/gates/<group>.jsonl)",
-  description: 'source = <group>/<file stem>; the MoE stages (analysis/moe_*.sql) group by the part before the last /.',
+  description: 'source = <group>/<file stem>; the MoE stages (analysis/moe/*.sql) group by the part before the last /.',
   options: {
     group: { type: 'string', help: 'group name for DIR, e.g. baseline/007_0.4907 (default: the directory name)', metavar: 'NAME' },
     all: { type: 'boolean', help: 'DIR holds gates_logs_XX subdirectories: ingest each as <prefix>/<subdirectory>' },

@@ -1,5 +1,5 @@
 // Real MoE load imbalance straight from gate-log directories (no run needed), with the formulas
-// of the run stages analysis/moe_cv.sql and moe_ep_rank_load.sql on the lines' count lists.
+// of the run stages analysis/moe/cv.sql and moe/ep_rank_load.sql on the lines' count lists.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

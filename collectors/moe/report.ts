@@ -31,10 +31,10 @@ export const runDatasetsDir = (runDir: string) => path.join(runDir, 'raw', 'data
 
 const DEFINITIONS = [
   'Run layout: one run per pipeline invocation (data/runs/moe/<run-id>). Requests carry endpoint = backend (baseline, all2all) and dataset = {index:03}_{score:.4f}, with extra {backend, predicted_score, dataset_index, strategy}; each backend × dataset writes raw/requests-<shard>.jsonl. Gate logs are kept as the old scripts laid them out (raw/gate_logs/<backend>/gates_logs_<index>/gate_logs_*.jsonl) and ingested into gate_loads with source = <backend>/<dataset>/<file>. raw/datasets/ holds the datasets and their index.json; raw/moe_progress.jsonl says which datasets each backend measured (an interrupted run resumes from it).',
-  'TTFT = first non-empty token − sent; TPOT = (last token − first token) / (output tokens − 1); ITL = gaps between chunks; E2E = last token − sent; throughput = output tokens / (last done − first scheduled) of the dataset. Means over the ok requests of a dataset (analysis/moe_bench.sql).',
-  'Real imbalance (analysis/moe_cv*.sql): CV = population std / mean of expert loads. Per-step: CV of every engine step and MoE layer, then the mean (get_real_imbalance.py). Aggregated: loads summed over every step of at most 1000 tokens (larger steps are warm-up/profiling), then one CV, with the max/min ratio (new_real_imbalance.py).',
+  'TTFT = first non-empty token − sent; TPOT = (last token − first token) / (output tokens − 1); ITL = gaps between chunks; E2E = last token − sent; throughput = output tokens / (last done − first scheduled) of the dataset. Means over the ok requests of a dataset (analysis/moe/bench.sql).',
+  'Real imbalance (analysis/moe/cv*.sql): CV = population std / mean of expert loads. Per-step: CV of every engine step and MoE layer, then the mean (get_real_imbalance.py). Aggregated: loads summed over every step of at most 1000 tokens (larger steps are warm-up/profiling), then one CV, with the max/min ratio (new_real_imbalance.py).',
   `Predicted imbalance (ImbalancePredictor): ${PREDICTOR_FORMULA}.`,
-  'Correlation (analysis/moe_correlation.sql): points outside 1.5×IQR of their backend and metric are left out; Pearson = corr(x, value); Spearman = corr of average ranks; the dashed line is the least-squares fit (regr_slope, regr_intercept).',
+  'Correlation (analysis/moe/correlation.sql): points outside 1.5×IQR of their backend and metric are left out; Pearson = corr(x, value); Spearman = corr of average ranks; the dashed line is the least-squares fit (regr_slope, regr_intercept).',
 ].join('\n\n');
 
 const cols = (...keys: (string | [string, number])[]): Column[] => keys.map((k) => (Array.isArray(k) ? { key: k[0], digits: k[1] } : { key: k }));
