@@ -1,12 +1,18 @@
-// Derives the default cost-model coefficients from measured H100 kernel timings (graph-replayed
-// rows of shared/calibration/h100-kernels.csv); `servelab sim calibrate` writes simulator/calibration/h100.json.
+// Derives a GPU's default cost-model coefficients from measured timings: kernel rows (graph-replayed,
+// shared/calibration/h100-kernels.csv for the H100, bench/data/<gpu>-kernels.csv otherwise) fit the op
+// families; paired graph/eager rows fit the launch term; collectives rows (bench/gpu/measure_collectives.py,
+// 2+ GPUs) fit the comm terms; whole-step rows (bench/gpu/measure_step.py) check the sum of the per-op
+// model against real steps. `servelab sim calibrate --gpu NAME` writes simulator/calibration/<gpu>.json.
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inputError } from '../core/errors.ts';
 import { type Coefficients, type OpCoefficients, type OpFamily, coefficientsToJson, priorCoefficients } from './coefficients.ts';
+import { createCostModel, decodeShape, prefillShape } from './cost-model.ts';
 import { type GpuSpec, getGpu } from './hardware.ts';
+import { getModel } from './models.ts';
+import type { BatchShape } from './types.ts';
 
 export interface KernelRow {
   op: string;
@@ -18,6 +24,8 @@ export interface KernelRow {
   bytes: number;
   ms: number;
   line: number;
+  /** Layers run (measure_step.py's `layers` column), where the file has one. */
+  layers?: number;
 }
 
 /** CSV op name → cost-model family (the `_eager` rows are kept apart). */
@@ -44,6 +52,7 @@ export function parseKernelCsv(text: string, file = 'h100-kernels.csv'): KernelR
   COLUMNS.forEach((c, i) => {
     if (header[i] !== c) throw inputError(`${file}:1`, c, `expected column ${i + 1} to be '${c}', found '${header[i] ?? ''}'`);
   });
+  const layersAt = header.indexOf('layers');
   return lines.slice(1).map((l, i) => {
     const cells = l.split(',');
     const num = (j: number): number => {
@@ -51,7 +60,13 @@ export function parseKernelCsv(text: string, file = 'h100-kernels.csv'): KernelR
       if (cells[j] === undefined || cells[j] === '' || !Number.isFinite(v)) throw inputError(`${file}:${i + 2}`, COLUMNS[j], `'${cells[j] ?? ''}' is not a number`);
       return v;
     };
-    return { op: cells[0]!, model: cells[1]!, T: num(2), B: num(3), ctx: num(4), flops: num(5), bytes: num(6), ms: num(7), line: i + 2 };
+    const row: KernelRow = { op: cells[0]!, model: cells[1]!, T: num(2), B: num(3), ctx: num(4), flops: num(5), bytes: num(6), ms: num(7), line: i + 2 };
+    if (layersAt >= 0) {
+      const v = Number(cells[layersAt]);
+      if (!Number.isInteger(v) || v < 0) throw inputError(`${file}:${i + 2}`, 'layers', `'${cells[layersAt] ?? ''}' is not a whole number`);
+      row.layers = v;
+    }
+    return row;
   });
 }
 
@@ -100,14 +115,64 @@ export interface FamilyFit {
   maxAbsPctError: number;
 }
 
+/** Launch term: an eager call lasts max(graph time + gap, host); fitted on paired graph/eager rows. */
+export interface LaunchFit {
+  hostSeconds: number;
+  gapSeconds: number;
+  points: number;
+  medianAbsPctError: number;
+  maxAbsPctError: number;
+  /** The same pairs priced without a launch term (eager = graph time). */
+  withoutTerm: { medianAbsPctError: number; maxAbsPctError: number };
+}
+
+export interface ErrorSummary {
+  points: number;
+  medianAbsPctError: number;
+  maxAbsPctError: number;
+}
+
+/** One collective's α–β fit: t = alpha + wire bytes / (bwFraction · NVLink per direction). */
+export interface CommFit {
+  op: 'allreduce' | 'all2all';
+  alpha: number;
+  bwFraction: number;
+  gpus: number[];
+  byClass: ({ sizeClass: string } & ErrorSummary)[];
+  all: ErrorSummary;
+}
+
+/** A whole measured step against the cost model's price of it. */
+export interface StepCheck {
+  op: string;
+  model: string;
+  layers: number;
+  T: number;
+  B: number;
+  ctx: number;
+  measuredMs: number;
+  modelMs: number;
+  /** The model without its overhead term (the sum of the priced ops). */
+  opsOnlyMs: number;
+  errPct: number;
+  opsOnlyErrPct: number;
+}
+
 export interface Calibration {
   description: string;
   gpu: string;
   input: { file: string; sha256: string; graphRows: number; eagerRows: number };
+  /** Further measurement files (steps, launch, collectives) and their digests. */
+  inputs: { file: string; sha256: string; rows: number }[];
   ceilings: { hbmCopyTBps: number; hbmReadTBps: number; matmulTflops: number; matmulSustainedTflops: number };
   /** Median extra seconds per call of eager launch over graph replay, for ops under 20 µs. */
   eagerExtraSecondsSmallOps: number;
   fit: FamilyFit[];
+  launch: LaunchFit | null;
+  /** Comm fits; empty where no run on 2+ GPUs was measured (the comm terms keep their priors). */
+  comm: CommFit[];
+  /** Whole steps against the model (graph-captured steps against the default model, eager ones against --eager). */
+  steps: { graph: ErrorSummary; graphOpsOnly: ErrorSummary; eager: ErrorSummary; rows: StepCheck[] } | null;
   coefficients: Coefficients;
 }
 
@@ -117,8 +182,18 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-/** Fits ops[family] and the knee to the graph rows; comm and overheads keep their priors (not measured here). */
-export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta = { file: 'h100-kernels.csv', sha256: '' }): Calibration {
+export interface ExtraInputs {
+  /** measure_step.py rows: whole steps and launch rows. */
+  steps?: KernelRow[];
+  /** measure_collectives.py rows. */
+  collectives?: KernelRow[];
+  inputs?: Calibration['inputs'];
+  stepsFile?: string;
+  collectivesFiles?: string[];
+}
+
+/** Fits ops[family] and the knee to the graph rows, the launch term to graph/eager pairs, comm terms to 2+-GPU collectives; overheads keep their priors. */
+export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta = { file: 'h100-kernels.csv', sha256: '' }, extra: ExtraInputs = {}): Calibration {
   const peak = gpu.bf16Tflops * 1e12;
   const bw = gpu.hbmTBps * 1e12;
   const graph = rows.filter((r) => r.op in CSV_FAMILY);
@@ -171,44 +246,245 @@ export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta
     if (!best || loss < best.loss - 1e-12) best = { knee, loss, ops };
   }
   const coefficients = priorCoefficients();
-  coefficients.source = `H100 kernel calibration (${meta.file})`;
+  coefficients.source = `${gpu.name} kernel calibration (${meta.file})`;
   coefficients.knee = best!.knee;
+  const measured = `measured (${meta.file})`;
+  coefficients.sources.knee = measured;
   const round = (v: number) => Number(v.toPrecision(6));
-  for (const [fam, k] of best!.ops) coefficients.ops[fam] = { etaFlop: round(k.etaFlop), etaMem: round(k.etaMem), latency: round(k.latency), ...(k.knee !== undefined ? { knee: k.knee } : {}) };
+  for (const [fam, k] of best!.ops) {
+    coefficients.ops[fam] = { etaFlop: round(k.etaFlop), etaMem: round(k.etaMem), latency: round(k.latency), ...(k.knee !== undefined ? { knee: k.knee } : {}) };
+    coefficients.sources[`ops.${fam}`] = measured;
+  }
+  const launchRows = [...rows, ...(extra.steps ?? []).filter((r) => r.op.startsWith('launch_'))];
+  const launch = fitLaunch(launchRows);
+  if (launch) {
+    coefficients.launch = { hostSeconds: launch.hostSeconds, gapSeconds: launch.gapSeconds };
+    coefficients.sources.launch = `measured (${meta.file}${extra.steps?.some((r) => r.op.startsWith('launch_')) ? ` + ${extra.stepsFile}` : ''}: graph vs eager pairs)`;
+  }
+  const comm = fitCollectives(extra.collectives ?? [], gpu);
+  for (const f of comm) {
+    const where = `measured (${(extra.collectivesFiles ?? []).join(' + ')}: ${f.gpus.join('/')} GPUs)`;
+    if (f.op === 'allreduce') {
+      coefficients.comm.allreduceAlpha = f.alpha;
+      coefficients.comm.allreduceBwFraction = f.bwFraction;
+      coefficients.sources['comm.allreduce'] = where;
+    } else {
+      coefficients.comm.all2allAlpha = f.alpha;
+      coefficients.comm.all2allBwFraction = f.bwFraction;
+      coefficients.sources['comm.all2all'] = where;
+    }
+  }
 
   const fit: FamilyFit[] = [...byFamily].map(([fam, pts]) => {
     const errs = pts.map((r) => Math.abs(opSeconds(coefficients.ops[fam], coefficients.ops[fam].knee ?? coefficients.knee, r.flops, r.bytes, peak, bw) / (r.ms / 1e3) - 1) * 100);
     return { family: fam, points: pts.length, medianAbsPctError: round(median(errs)), maxAbsPctError: round(Math.max(...errs)) };
   });
   const graphMs = new Map(graph.map((r) => [`${r.op}|${r.model}|${r.T}|${r.B}|${r.ctx}`, r.ms]));
-  const extra = eager
+  const extraSmall = eager
     .map((r) => ({ r, g: graphMs.get(`${r.op.replace(/_eager$/, '')}|${r.model}|${r.T}|${r.B}|${r.ctx}`) }))
     .filter((x) => x.g !== undefined && x.g < 0.02)
     .map((x) => (x.r.ms - x.g!) / 1e3);
   return {
     description:
-      'Default cost-model coefficients derived by simulator/calibrate.ts from graph-replayed H100 kernel timings. ' +
+      `Default cost-model coefficients derived by simulator/calibrate.ts from graph-replayed ${gpu.name} kernel timings. ` +
       'GEMM families share one call latency (least squares of flat time against bytes); each family fits etaFlop/etaMem ' +
-      '(and latency for attention and MoE) by log-error Nelder–Mead; the knee is chosen from a grid (prefill attention adds its compute and memory time: knee 1). Communication and ' +
-      'overheads are not in the measurements and keep their priors (simulation.md §3). The Qwen3-32B hold-out is not in the input.',
+      '(and latency for attention and MoE) by log-error Nelder–Mead; the knee is chosen from a grid (prefill attention adds its compute and memory time: knee 1). ' +
+      'The launch term (an eager call lasts max(graph time + gap, host)) is fitted by log-error Nelder–Mead on the paired graph/eager rows. ' +
+      (comm.length
+        ? 'Comm α and bandwidth fractions are fitted (relative-error least squares) on the graph-captured collectives of 2+ GPUs. '
+        : 'Communication keeps its priors (no collectives on 2+ GPUs were measured). ') +
+      'Overheads keep their priors (simulation.md §3); whole measured steps, where given, are a check (steps), not an input of the fit. The Qwen3-32B hold-out is not in the input.',
     gpu: gpu.name,
     input: { file: meta.file, sha256: meta.sha256, graphRows: graph.length, eagerRows: eager.length },
+    inputs: extra.inputs ?? [],
     ceilings: {
       hbmCopyTBps: round(rate('hbm_copy', 'bytes') / 1e12),
       hbmReadTBps: round(rate('hbm_read', 'bytes') / 1e12),
       matmulTflops: round(rate('matmul_8192', 'flops') / 1e12),
       matmulSustainedTflops: round(rate('matmul_8192_sustained', 'flops') / 1e12),
     },
-    eagerExtraSecondsSmallOps: round(extra.length ? median(extra) : 0),
+    eagerExtraSecondsSmallOps: round(extraSmall.length ? median(extraSmall) : 0),
     fit,
+    launch,
+    comm,
+    steps: extra.steps?.some((r) => r.op.startsWith('step_')) ? checkSteps(extra.steps, gpu, coefficients) : null,
     coefficients,
   };
 }
 
+const errSummary = (errs: number[]): ErrorSummary => {
+  const r = (v: number) => Number(v.toPrecision(6));
+  return { points: errs.length, medianAbsPctError: errs.length ? r(median(errs)) : 0, maxAbsPctError: errs.length ? r(Math.max(...errs)) : 0 };
+};
+const rowKey = (op: string, r: KernelRow) => `${op}|${r.model}|${r.T}|${r.B}|${r.ctx}|${r.layers ?? ''}`;
+
+/** Predicted eager seconds of a call whose graph-replayed time is `graph`. */
+export const eagerSeconds = (graph: number, hostSeconds: number, gapSeconds: number) => Math.max(graph + gapSeconds, hostSeconds);
+
+/**
+ * Fits the launch term on every kernel row X with a matching X_eager row (whole steps and collectives
+ * left out): eager = max(graph + gap, host), log error, Nelder–Mead. Null with fewer than 4 pairs.
+ */
+export function fitLaunch(rows: KernelRow[]): LaunchFit | null {
+  const graph = new Map(rows.filter((r) => !r.op.endsWith('_eager')).map((r) => [rowKey(r.op, r), r.ms / 1e3]));
+  const pairs = rows
+    .filter((r) => r.op.endsWith('_eager') && !r.op.startsWith('step_') && !['allreduce_eager', 'all2all_eager', 'all2allv_eager'].includes(r.op))
+    .map((r) => ({ eager: r.ms / 1e3, graph: graph.get(rowKey(r.op.replace(/_eager$/, ''), r)) }))
+    .filter((p): p is { eager: number; graph: number } => p.graph !== undefined && p.graph > 0 && p.eager > 0);
+  if (pairs.length < 4) return null;
+  const unpack = (x: number[]) => ({ host: Math.exp(x[0]!) * 1e-6, gap: Math.exp(x[1]!) * 1e-6 });
+  const loss = (x: number[]) => {
+    const { host, gap } = unpack(x);
+    return pairs.reduce((sum, p) => sum + Math.log(eagerSeconds(p.graph, host, gap) / p.eager) ** 2, 0);
+  };
+  const x = nelderMead(loss, nelderMead(loss, [Math.log(20), Math.log(3)], 0.5, 600), 0.05, 400);
+  const { host, gap } = unpack(x);
+  const round = (v: number) => Number(v.toPrecision(6));
+  const errs = pairs.map((p) => Math.abs(eagerSeconds(p.graph, host, gap) / p.eager - 1) * 100);
+  const none = errSummary(pairs.map((p) => Math.abs(p.graph / p.eager - 1) * 100));
+  return { hostSeconds: round(host), gapSeconds: round(gap), ...errSummary(errs), withoutTerm: { medianAbsPctError: none.medianAbsPctError, maxAbsPctError: none.maxAbsPctError } };
+}
+
+/** Size classes of the comm error summary, by message bytes per rank. */
+export const SIZE_CLASSES = [
+  { sizeClass: '4KiB-64KiB', max: 64 * 1024 },
+  { sizeClass: '64KiB-8MiB', max: 8 * 1024 * 1024 },
+  { sizeClass: '8MiB-1GiB', max: Infinity },
+] as const;
+
+/**
+ * Fits alpha and the bandwidth fraction of all-reduce (ring: 2(n−1)/n of the message on the wire)
+ * and all-to-all (even splits: (n−1)/n) to the graph-captured rows of 2+ GPUs, minimizing relative
+ * error (linear least squares in alpha and 1/bandwidth, both kept ≥ 0). One GPU moves nothing over
+ * NVLink: its rows are a smoke check only and fit nothing.
+ */
+export function fitCollectives(rows: KernelRow[], gpu: GpuSpec): CommFit[] {
+  const link = (gpu.nvlinkGBps / 2) * 1e9;
+  const out: CommFit[] = [];
+  for (const op of ['allreduce', 'all2all'] as const) {
+    const pts = rows.filter((r) => r.op === op && r.B >= 2 && r.ms > 0);
+    if (pts.length < 3) continue;
+    const wire = (r: KernelRow) => ((op === 'allreduce' ? 2 : 1) * (r.B - 1) * r.bytes) / r.B;
+    // minimize Σ((α + w·β)/t − 1)²: normal equations of rows [1/t, w/t] against 1.
+    let s11 = 0, s12 = 0, s22 = 0, b1 = 0, b2 = 0;
+    for (const r of pts) {
+      const t = r.ms / 1e3;
+      const a = 1 / t, b = wire(r) / t;
+      s11 += a * a; s12 += a * b; s22 += b * b; b1 += a; b2 += b;
+    }
+    const det = s11 * s22 - s12 * s12;
+    let alpha = (b1 * s22 - b2 * s12) / det;
+    let beta = (s11 * b2 - s12 * b1) / det;
+    if (alpha < 0) { alpha = 0; beta = b2 / s22; }
+    if (beta <= 0) { beta = 1e-15; alpha = b1 / s11; }
+    const round = (v: number) => Number(v.toPrecision(6));
+    const predict = (r: KernelRow) => alpha + wire(r) * beta;
+    const err = (r: KernelRow) => Math.abs(predict(r) / (r.ms / 1e3) - 1) * 100;
+    let lo = 0;
+    const byClass = SIZE_CLASSES.map((c) => {
+      const inClass = pts.filter((r) => r.bytes > lo && r.bytes <= c.max);
+      lo = c.max;
+      return { sizeClass: c.sizeClass, ...errSummary(inClass.map(err)) };
+    });
+    out.push({ op, alpha: round(alpha), bwFraction: round(1 / (beta * link)), gpus: [...new Set(pts.map((r) => r.B))].sort((a, b) => a - b), byClass, all: errSummary(pts.map(err)) });
+  }
+  return out;
+}
+
+/** The cost model's price of one measured whole step (`layers` of the model, fixed balanced MoE routing). */
+export function stepPrice(r: KernelRow, gpu: GpuSpec, c: Coefficients): { seconds: number; opsOnly: number } {
+  const base = getModel(r.model);
+  const layers = r.layers && r.layers > 0 ? r.layers : base.layers;
+  const model = { ...base, layers, ...(base.moe ? { moe: { ...base.moe, moeLayers: layers } } : {}) };
+  const eager = r.op.endsWith('_eager');
+  const cm = createCostModel({ gpu, model, coefficients: c, eager });
+  const decode = r.op.startsWith('step_decode');
+  const shape: BatchShape = decode ? decodeShape(r.B, r.ctx) : prefillShape(r.T);
+  if (model.moe) {
+    // measure_step.py routes token t to experts (tK+k) mod E: every expert hit equally.
+    const { experts: E, topK: K } = model.moe;
+    shape.moe = { distinctExperts: Math.min(E, r.T * K), maxExpertTokens: Math.ceil((r.T * K) / E), maxRankTokens: r.T * K };
+  }
+  const cost = cm.stepTime(shape);
+  return { seconds: cost.seconds, opsOnly: cost.seconds - (cost.breakdown.overhead ?? 0) };
+}
+
+/** Whole measured steps against the model: graph-captured rows against the default (graph) model, `_eager` rows against eager pricing. */
+export function checkSteps(rows: KernelRow[], gpu: GpuSpec, c: Coefficients): NonNullable<Calibration['steps']> {
+  const round = (v: number) => Number(v.toPrecision(6));
+  const checks: StepCheck[] = rows
+    .filter((r) => r.op.startsWith('step_'))
+    .map((r) => {
+      const p = stepPrice(r, gpu, c);
+      const ms = r.ms;
+      return {
+        op: r.op, model: r.model, layers: r.layers ?? 0, T: r.T, B: r.B, ctx: r.ctx,
+        measuredMs: ms, modelMs: round(p.seconds * 1e3), opsOnlyMs: round(p.opsOnly * 1e3),
+        errPct: round((p.seconds * 1e3 / ms - 1) * 100), opsOnlyErrPct: round((p.opsOnly * 1e3 / ms - 1) * 100),
+      };
+    });
+  const graph = checks.filter((x) => !x.op.endsWith('_eager'));
+  const eager = checks.filter((x) => x.op.endsWith('_eager'));
+  return {
+    graph: errSummary(graph.map((x) => Math.abs(x.errPct))),
+    graphOpsOnly: errSummary(graph.map((x) => Math.abs(x.opsOnlyErrPct))),
+    eager: errSummary(eager.map((x) => Math.abs(x.errPct))),
+    rows: checks,
+  };
+}
+
+const repoRoot = path.resolve(here, '..');
+/** A path as written in the calibration: relative to the repository, or to the folder beside it (shared/…). */
+const label = (file: string) => path.relative(repoRoot, path.resolve(file)).replace(/^\.\.\//, '').split(path.sep).join('/');
+const slug = (gpu: string) => gpu.toLowerCase().replace(/[^a-z0-9]+/g, '-');
+export const BENCH_DATA = path.join(repoRoot, 'bench', 'data');
+
+export interface CalibrationFiles {
+  gpu: string;
+  kernels: string;
+  steps?: string;
+  collectives: string[];
+}
+
+/** A GPU's default inputs: the shared H100 kernels or bench/data/<gpu>-kernels.csv, and bench/data/<gpu>-steps.csv and -collectives-*.csv where present. */
+export function defaultInputs(gpuName: string): CalibrationFiles {
+  const gpu = getGpu(gpuName).name;
+  const s = slug(gpu);
+  const steps = path.join(BENCH_DATA, `${s}-steps.csv`);
+  const collectives = fs.existsSync(BENCH_DATA)
+    ? fs.readdirSync(BENCH_DATA).filter((f) => f.startsWith(`${s}-collectives-`) && f.endsWith('.csv')).sort().map((f) => path.join(BENCH_DATA, f))
+    : [];
+  return {
+    gpu,
+    kernels: gpu === 'H100' ? KERNEL_CSV : path.join(BENCH_DATA, `${s}-kernels.csv`),
+    ...(fs.existsSync(steps) ? { steps } : {}),
+    collectives,
+  };
+}
+
+function readCsv(file: string): { rows: KernelRow[]; sha256: string; label: string } {
+  if (!fs.existsSync(file)) throw inputError(file, undefined, 'not found');
+  const text = fs.readFileSync(file, 'utf8');
+  return { rows: parseKernelCsv(text, file), sha256: createHash('sha256').update(text).digest('hex'), label: label(file) };
+}
+
+export function calibrateFiles(f: CalibrationFiles): Calibration {
+  const k = readCsv(f.kernels);
+  const steps = f.steps ? readCsv(f.steps) : undefined;
+  const coll = f.collectives.map(readCsv);
+  const inputs = [...(steps ? [steps] : []), ...coll].map((x) => ({ file: x.label, sha256: x.sha256, rows: x.rows.length }));
+  return calibrate(k.rows, getGpu(f.gpu), { file: k.label, sha256: k.sha256 }, {
+    steps: steps?.rows,
+    collectives: coll.flatMap((x) => x.rows),
+    inputs,
+    ...(steps ? { stepsFile: steps.label } : {}),
+    collectivesFiles: coll.map((x) => x.label),
+  });
+}
+
+/** The H100 calibration from a kernel CSV (default: the shared one). */
 export function calibrateFile(csvFile: string = KERNEL_CSV): Calibration {
-  const text = fs.readFileSync(csvFile, 'utf8');
-  const sha256 = createHash('sha256').update(text).digest('hex');
-  return calibrate(parseKernelCsv(text, csvFile), getGpu('H100'), { file: 'shared/calibration/h100-kernels.csv', sha256 });
+  return calibrateFiles({ ...defaultInputs('H100'), kernels: csvFile });
 }
 
 export function calibrationJson(c: Calibration): string {

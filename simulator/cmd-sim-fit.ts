@@ -1,12 +1,12 @@
 // `servelab sim fit` fits coefficients to measured samples and writes them for --coefficients;
-// `servelab sim calibrate` re-derives the committed H100 coefficients from kernel timings.
+// `servelab sim calibrate` re-derives a GPU's committed coefficients from measured timings.
 import fs from 'node:fs';
 import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { inputError, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { formatTable } from '../core/output.ts';
-import { KERNEL_CSV, calibrateFile, calibrationJson } from './calibrate.ts';
-import { CALIBRATION_FILE, coefficientsToJson } from './coefficients.ts';
+import { calibrateFiles, calibrationJson, defaultInputs } from './calibrate.ts';
+import { calibrationFileFor, coefficientsToJson } from './coefficients.ts';
 import { MODEL_FLAGS, costModelOptions } from './cli-model-flags.ts';
 import { fitCoefficients, loadSamples } from './fit.ts';
 
@@ -69,23 +69,62 @@ export async function run(argv: string[], out: Out = (s) => process.stdout.write
 
 const calibrateSpec: CommandSpec = {
   name: 'sim calibrate',
-  summary: 'Re-derive the default H100 coefficients from measured kernel timings (graph-replayed rows).',
+  summary: "Re-derive a GPU's default coefficients from measured timings (kernels, launch, collectives; whole steps as a check).",
+  description:
+    'Kernel rows (graph-replayed) fit the op families and the knee; paired graph/eager rows (op and op_eager) fit the\n' +
+    'launch term; collectives of 2+ GPUs (bench/gpu/measure_collectives.py) fit the all-reduce and all-to-all α and bandwidth\n' +
+    'fractions; whole steps (bench/gpu/measure_step.py) are priced and compared, not fitted. Terms with no measurement keep\n' +
+    'their priors, and the written file says which terms are measured (servelab sim explain lists them).\n' +
+    'Defaults per GPU: H100 reads ../shared/calibration/h100-kernels.csv; others bench/data/<gpu>-kernels.csv; steps and\n' +
+    'collectives from bench/data/<gpu>-steps.csv and bench/data/<gpu>-collectives-*.csv where present.',
   options: {
-    csv: { type: 'string', help: 'kernel timings CSV (op,model,T,B,ctx,flops,bytes,ms)', default: KERNEL_CSV, metavar: 'FILE' },
-    out: { type: 'string', help: 'where to write', default: CALIBRATION_FILE, metavar: 'FILE' },
+    gpu: { type: 'string', help: 'GPU the measurements come from (see servelab sim gpus)', default: 'H100', metavar: 'NAME' },
+    csv: { type: 'string', help: 'kernel timings CSV (op,model,T,B,ctx,flops,bytes,ms) [default: per GPU, above]', metavar: 'FILE' },
+    steps: { type: 'string', help: 'whole-step and launch rows from measure_step.py [default: bench/data/<gpu>-steps.csv if present]', metavar: 'FILE' },
+    collectives: { type: 'list', help: 'collectives CSVs from measure_collectives.py [default: bench/data/<gpu>-collectives-*.csv]', metavar: 'FILE', variadic: true },
+    out: { type: 'string', help: 'where to write [default: simulator/calibration/<gpu>.json]', metavar: 'FILE' },
   },
-  examples: ['servelab sim calibrate', 'servelab sim calibrate --csv ../shared/calibration/h100-kernels.csv --out /tmp/h100.json'],
+  examples: [
+    'servelab sim calibrate',
+    'servelab sim calibrate --gpu H200',
+    'servelab sim calibrate --gpu H200 --collectives bench/data/h200-collectives-8.csv --out /tmp/h200.json',
+    'servelab sim calibrate --csv ../shared/calibration/h100-kernels.csv --out /tmp/h100.json',
+  ],
 };
+
+const pct = (v: number) => `${v.toFixed(1)}%`;
 
 export async function runCalibrate(argv: string[], out: Out = (s) => process.stdout.write(s + '\n')): Promise<number> {
   const p = parseOrHelp(calibrateSpec, argv, out);
   if (!p) return 0;
-  const csv = opt.str(p, 'csv')!;
-  if (!fs.existsSync(csv)) throw inputError(csv, undefined, 'not found: pass --csv FILE (the kernel timings)');
-  const c = calibrateFile(csv);
-  const target = opt.str(p, 'out')!;
+  const files = defaultInputs(opt.str(p, 'gpu')!);
+  const csv = opt.str(p, 'csv');
+  if (csv) files.kernels = csv;
+  const steps = opt.str(p, 'steps');
+  if (steps) files.steps = steps;
+  const coll = opt.list(p, 'collectives');
+  if (coll && coll.length) files.collectives = coll;
+  for (const f of [files.kernels, ...(files.steps ? [files.steps] : []), ...files.collectives]) {
+    if (!fs.existsSync(f)) throw inputError(f, undefined, f === files.kernels ? 'not found: pass --csv FILE (the kernel timings)' : 'not found');
+  }
+  const c = calibrateFiles(files);
+  const target = opt.str(p, 'out') ?? calibrationFileFor(files.gpu);
   writeFileAtomic(target, calibrationJson(c));
   out(formatTable(['family', 'points', 'median_abs_err_pct', 'max_abs_err_pct'], c.fit.map((f) => [f.family, f.points, f.medianAbsPctError, f.maxAbsPctError])));
+  if (c.launch) {
+    const l = c.launch;
+    out(`launch (eager = max(graph + gap, host)): host ${(l.hostSeconds * 1e6).toFixed(2)} µs, gap ${(l.gapSeconds * 1e6).toFixed(2)} µs on ${l.points} graph/eager pairs; ` +
+      `abs error median ${pct(l.medianAbsPctError)} max ${pct(l.maxAbsPctError)} (no launch term: median ${pct(l.withoutTerm.medianAbsPctError)} max ${pct(l.withoutTerm.maxAbsPctError)})`);
+  } else out('launch: no graph/eager pairs; the prior stays');
+  if (c.comm.length) {
+    out(formatTable(['collective', 'alpha_us', 'bw_fraction', 'gpus', 'size_class', 'points', 'median_abs_err_pct', 'max_abs_err_pct'],
+      c.comm.flatMap((f) => f.byClass.map((b) => [f.op, Number((f.alpha * 1e6).toFixed(2)), Number(f.bwFraction.toFixed(4)), f.gpus.join('/'), b.sizeClass, b.points, b.medianAbsPctError, b.maxAbsPctError]))));
+  } else out('comm: no collectives measured on 2+ GPUs; allreduce and all2all keep their priors');
+  if (c.steps) {
+    const s = c.steps;
+    out(`whole steps: graph ${s.graph.points} steps, abs error median ${pct(s.graph.medianAbsPctError)} max ${pct(s.graph.maxAbsPctError)} ` +
+      `(ops only: median ${pct(s.graphOpsOnly.medianAbsPctError)} max ${pct(s.graphOpsOnly.maxAbsPctError)}); eager ${s.eager.points} steps, median ${pct(s.eager.medianAbsPctError)} max ${pct(s.eager.maxAbsPctError)}`);
+  }
   out(`knee ${c.coefficients.knee}; wrote ${target}`);
   return 0;
 }

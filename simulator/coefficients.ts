@@ -1,5 +1,6 @@
 // The cost model's coefficients: per-op-family efficiencies and per-call latencies, comm α and
-// bandwidth fractions, overheads and fitted multipliers. Defaults come from the committed H100 calibration.
+// bandwidth fractions, eager launch cost, overheads and fitted multipliers. Defaults come from the
+// committed calibration of the GPU (simulator/calibration/<gpu>.json; the H100 one for GPUs without their own).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,12 +46,28 @@ export interface Coefficients {
     /** Extra seconds per step of a MoE model (routing, permutation). */
     perMoeStep: number;
   };
+  /** Kernel launch from Python (no CUDA graph): a call costs max(kernel + gapSeconds, hostSeconds). */
+  launch: {
+    /** Host seconds to issue one kernel: the floor of an eager call. */
+    hostSeconds: number;
+    /** Extra device seconds between back-to-back eager kernels longer than the host cost. */
+    gapSeconds: number;
+  };
   /** Fitted inverse-efficiency multipliers on each component's time (1 = as calibrated). */
   scale: Record<OpFamily | 'tp_allreduce' | 'ep_all2all', number>;
+  /** Where each term's numbers come from (TERMS keys); a term not listed is a prior. */
+  sources: Partial<Record<Term, string>>;
 }
 
+/** The cost model's terms as `sim explain` lists them, each measured or a prior. */
+export const TERMS = [...OP_FAMILIES.map((f) => `ops.${f}` as const), 'knee', 'comm.allreduce', 'comm.all2all', 'launch', 'overhead', 'scale'] as const;
+export type Term = (typeof TERMS)[number];
+
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const CALIBRATION_FILE = path.join(here, 'calibration', 'h100.json');
+export const CALIBRATION_DIR = path.join(here, 'calibration');
+export const CALIBRATION_FILE = path.join(CALIBRATION_DIR, 'h100.json');
+/** The committed calibration of a GPU (h100.json, h200.json …). */
+export const calibrationFileFor = (gpu: string): string => path.join(CALIBRATION_DIR, `${gpu.toLowerCase().replace(/[^a-z0-9]+/g, '-')}.json`);
 
 /** Priors from simulation.md (η_m≈0.9, η_f≈0.7, α≈30 µs, BLIS overheads), used where nothing is calibrated. */
 export function priorCoefficients(): Coefficients {
@@ -71,7 +88,10 @@ export function priorCoefficients(): Coefficients {
     },
     comm: { allreduceAlpha: 30e-6, allreduceBwFraction: 365 / 450, all2allAlpha: 30e-6, all2allBwFraction: 0.6 },
     overhead: { perLayer: 32e-6, perStep: 126e-6, perRequest: 4e-6, perMoeStep: 482e-6 },
+    // shared/calibration/README.md: small ops cost 18–38 µs eager, long ones 1–5 µs more than in a graph.
+    launch: { hostSeconds: 20e-6, gapSeconds: 3e-6 },
     scale: unitScale(),
+    sources: {},
   };
 }
 
@@ -79,12 +99,14 @@ export function unitScale(): Coefficients['scale'] {
   return { gemm_qkv: 1, gemm_o: 1, gemm_gate_up: 1, gemm_down: 1, lm_head: 1, attn_decode: 1, attn_prefill: 1, moe_expert: 1, lora: 1, tp_allreduce: 1, ep_all2all: 1 };
 }
 
-let defaults: Coefficients | undefined;
+const defaults = new Map<string, Coefficients>();
 
-/** The committed H100 calibration merged over the priors (priors alone if the file is absent). */
-export function defaultCoefficients(): Coefficients {
-  if (!defaults) defaults = fs.existsSync(CALIBRATION_FILE) ? loadCoefficients(CALIBRATION_FILE) : priorCoefficients();
-  return structuredClone(defaults);
+/** The GPU's committed calibration (the H100 one where the GPU has none) merged over the priors (priors alone if no file). */
+export function defaultCoefficients(gpu = 'H100'): Coefficients {
+  const own = calibrationFileFor(gpu);
+  const file = fs.existsSync(own) ? own : CALIBRATION_FILE;
+  if (!defaults.has(file)) defaults.set(file, fs.existsSync(file) ? loadCoefficients(file) : priorCoefficients());
+  return structuredClone(defaults.get(file)!);
 }
 
 /** Merges a partial coefficients object over a base, checking every number. `where` names the file. */
@@ -110,7 +132,28 @@ export function mergeCoefficients(base: Coefficients, partial: unknown, where: s
   };
   group('comm', out.comm);
   group('overhead', out.overhead);
+  group('launch', out.launch);
   group('scale', out.scale);
+  // Terms a file sets are its own: measured where it says so (calibrations list `sources`), else set by the file.
+  const set = (term: Term) => {
+    out.sources[term] = `set by ${where}`;
+  };
+  const g = (k: string) => (p[k] && typeof p[k] === 'object' ? Object.keys(p[k] as object) : []);
+  if (p.sources === undefined) {
+    if (p.knee !== undefined) set('knee');
+    for (const k of g('comm')) set(k.startsWith('allreduce') ? 'comm.allreduce' : 'comm.all2all');
+    if (g('overhead').length) set('overhead');
+    if (g('launch').length) set('launch');
+    if (Object.entries((p.scale ?? {}) as Record<string, unknown>).some(([, v]) => v !== 1)) set('scale');
+    for (const fam of g('ops')) if (isOpFamily(fam)) set(`ops.${fam}`);
+  } else {
+    if (typeof p.sources !== 'object' || p.sources === null || Array.isArray(p.sources)) throw inputError(where, 'sources', 'expected an object of term: source');
+    for (const [k, v] of Object.entries(p.sources)) {
+      if (!(TERMS as readonly string[]).includes(k)) throw inputError(where, `sources.${k}`, `unknown term; expected one of ${TERMS.join(', ')}`);
+      if (typeof v !== 'string') throw inputError(where, `sources.${k}`, 'expected a string');
+      out.sources[k as Term] = v;
+    }
+  }
   const ops = p.ops;
   if (ops !== undefined) {
     if (typeof ops !== 'object' || ops === null) throw inputError(where, 'ops', 'expected an object');

@@ -4,7 +4,7 @@ import { CliError, ExitCode } from '../core/errors.ts';
 import { type Coefficients, OP_FAMILIES, type OpFamily, defaultCoefficients } from './coefficients.ts';
 import { type GpuSpec, peakFlops } from './hardware.ts';
 import { type ModelSpec, checkTp, derive, kvHeadsPerGpu } from './models.ts';
-import { type Explanation, explainStep } from './explain.ts';
+import { type Explanation, explainStep, termTable } from './explain.ts';
 import type { BatchShape, Bottleneck, CostModel, StepCost } from './types.ts';
 
 export type Dtype = 'bf16' | 'fp8';
@@ -25,6 +25,8 @@ export interface CostModelOptions {
   coefficients?: Coefficients;
   /** Bytes per GPU kept aside for activations and the CUDA graph pool (default 1 GiB). */
   activationReserveBytes?: number;
+  /** Kernels launched from Python, not replayed from a CUDA graph: each op call costs at least the host launch. */
+  eager?: boolean;
 }
 
 /** One priced operation, for explain. */
@@ -83,7 +85,10 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
   }
   const dtype = opts.dtype ?? 'bf16';
   const kvDtype = opts.kvDtype ?? 'bf16';
-  const c = opts.coefficients ?? defaultCoefficients();
+  const c = opts.coefficients ?? defaultCoefficients(gpu.name);
+  const eager = opts.eager ?? false;
+  const launchHost = c.launch.hostSeconds;
+  const launchGap = c.launch.gapSeconds;
   const epBackend = opts.epBackend ?? 'all2all';
   const wB = BYTES[dtype];
   const kvB = BYTES[kvDtype];
@@ -179,7 +184,9 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
     const tc = flops * invFlop[fi]!;
     const tm = bytes * invMem[fi]!;
     const roof = joinTimes(famTable[fi]!, tc, tm) * famScale[fi]!;
-    const lat = famLat[fi]!;
+    let lat = famLat[fi]!;
+    // Eager: a call lasts max(kernel + gap, host launch); the excess over the kernel is launch overhead.
+    if (eager) lat += Math.max(launchGap, launchHost - roof - lat);
     if (tc > tm) compute += calls * roof;
     else memory += calls * roof;
     latencyTotal += calls * lat;
@@ -330,7 +337,7 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
     explain(shape) {
       const sink: OpDetail[] = [];
       const cost = price(shape, sink);
-      return explainStep(cost, sink, `${m.name} on ${gpu.name} TP ${tp}${ep > 1 ? ` EP ${ep}` : ''} (${dtype}; ${c.source})`);
+      return explainStep(cost, sink, `${m.name} on ${gpu.name} TP ${tp}${ep > 1 ? ` EP ${ep}` : ''} (${dtype}${eager ? ', eager' : ''}; ${c.source})`, termTable(c, sink, eager));
     },
     prefillSeconds: (tokens) => price(prefillShape(tokens)).seconds,
     decodeStepSeconds: (batch, ctx) => price(decodeShape(batch, ctx)).seconds,
