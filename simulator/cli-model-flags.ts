@@ -18,7 +18,7 @@ export const MODEL_FLAGS: Record<string, OptionSpec> = {
   'ep-backend': { type: 'string', help: 'EP communication', choices: EP_BACKENDS, default: 'all2all' },
   dtype: { type: 'string', help: 'weight dtype', choices: ['bf16', 'fp8'], default: 'bf16' },
   'kv-dtype': { type: 'string', help: 'KV-cache dtype', choices: ['bf16', 'fp8'], default: 'bf16' },
-  coefficients: { type: 'string', help: 'coefficients JSON (from servelab sim fit); default: the H100 calibration', metavar: 'FILE' },
+  coefficients: { type: 'string', help: "coefficients JSON (from servelab sim fit); default: the GPU's calibration (the H100 one where it has none)", metavar: 'FILE' },
 };
 
 export function resolveModel(p: Parsed): ModelSpec {
@@ -32,15 +32,16 @@ export function costModelOptions(p: Parsed): CostModelOptions {
   const coeffFile = opt.str(p, 'coefficients');
   const ep = opt.num(p, 'ep') ?? 1;
   const backend = opt.str(p, 'ep-backend') ?? 'all2all';
+  const gpu = getGpu(opt.str(p, 'gpu')!);
   return {
-    gpu: getGpu(opt.str(p, 'gpu')!),
+    gpu,
     model: resolveModel(p),
     tp: opt.num(p, 'tp') ?? 1,
     ep,
     epBackend: backend as EpBackend,
     dtype: (opt.str(p, 'dtype') ?? 'bf16') as 'bf16' | 'fp8',
     kvDtype: (opt.str(p, 'kv-dtype') ?? 'bf16') as 'bf16' | 'fp8',
-    coefficients: coeffFile ? loadCoefficients(coeffFile, defaultCoefficients()) : defaultCoefficients(),
+    coefficients: coeffFile ? loadCoefficients(coeffFile, defaultCoefficients(gpu.name)) : defaultCoefficients(gpu.name),
   };
 }
 

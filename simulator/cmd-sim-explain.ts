@@ -2,7 +2,8 @@
 // operation's FLOPs, bytes, time and bound, the component breakdown and the memory plan.
 import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { usageError } from '../core/errors.ts';
-import { MODEL_FLAGS, nonNegative, resolveCostModel } from './cli-model-flags.ts';
+import { MODEL_FLAGS, costModelOptions, nonNegative } from './cli-model-flags.ts';
+import { createCostModel } from './cost-model.ts';
 import { derive } from './models.ts';
 import type { BatchShape } from './types.ts';
 
@@ -11,7 +12,8 @@ export const spec: CommandSpec = {
   summary: 'Price one engine step and explain it: per-operation roofline, communication, overheads, bottleneck.',
   description:
     'The step holds --prefill-seqs prompt chunks of --prefill tokens in all (each after --cached tokens already in the KV cache)\n' +
-    'and --decode sequences decoding one token each at a mean context of --ctx tokens.',
+    'and --decode sequences decoding one token each at a mean context of --ctx tokens. The last table lists the\n' +
+    "coefficients that priced the step and each one's source: measured (which calibration file) or prior.",
   options: {
     ...MODEL_FLAGS,
     prefill: { type: 'integer', help: 'prefill tokens in the step (sum over chunks)', default: 0, min: 0, metavar: 'TOKENS' },
@@ -24,6 +26,7 @@ export const spec: CommandSpec = {
     'moe-distinct': { type: 'number', help: 'MoE: distinct experts hit per layer (default: uniform-routing expectation)', metavar: 'N' },
     'moe-max-rank-tokens': { type: 'number', help: 'MoE: tokens×top_k at the most loaded EP rank (default: uniform)', metavar: 'N' },
     'gpu-memory-utilization': { type: 'number', help: 'HBM fraction for weights + KV cache (memory plan line)', default: 0.9, metavar: 'F' },
+    eager: { type: 'boolean', help: 'kernels launched from Python, no CUDA graph (adds the launch term per call)' },
     json: { type: 'boolean', help: 'print the breakdown as JSON' },
   },
   examples: [
@@ -31,13 +34,14 @@ export const spec: CommandSpec = {
     'servelab sim explain --model Llama-3-70B --tp 4 --decode 64 --ctx 2048          # simulation.md worked example',
     'servelab sim explain --model Qwen3-30B-A3B --ep 4 --decode 256 --ctx 1024 --moe-max-rank-tokens 900',
     'servelab sim explain --model-config ./config.json --gpu H200 --prefill 8192',
+    'servelab sim explain --model Llama-3-8B --gpu H200 --decode 1 --ctx 512 --eager    # launch-bound',
   ],
 };
 
 export async function run(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   const p = parseOrHelp(spec, argv, out);
   if (!p) return 0;
-  const cm = resolveCostModel(p);
+  const cm = createCostModel({ ...costModelOptions(p), eager: opt.bool(p, 'eager') });
   const prefill = nonNegative(p, 'prefill');
   const seqs = opt.num(p, 'prefill-seqs')!;
   const cached = nonNegative(p, 'cached');
@@ -72,7 +76,7 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
   const blocks = cm.memory.kvBlocks(util);
   const d = derive(cm.model);
   if (opt.bool(p, 'json')) {
-    out(JSON.stringify({ model: cm.model.name, gpu: cm.gpu.name, tp: cm.tp, ep: cm.ep, shape, seconds: e.cost.seconds, bottleneck: e.cost.bottleneck, breakdown: e.cost.breakdown, ops: e.ops, memory: { weightBytesPerGpu: cm.memory.weightBytesPerGpu, kvBytesPerTokenPerGpu: cm.memory.kvBytesPerTokenPerGpu, kvBlocks: blocks, gpuMemoryUtilization: util } }, null, 2));
+    out(JSON.stringify({ model: cm.model.name, gpu: cm.gpu.name, tp: cm.tp, ep: cm.ep, shape, seconds: e.cost.seconds, bottleneck: e.cost.bottleneck, breakdown: e.cost.breakdown, ops: e.ops, terms: e.terms, memory: { weightBytesPerGpu: cm.memory.weightBytesPerGpu, kvBytesPerTokenPerGpu: cm.memory.kvBytesPerTokenPerGpu, kvBlocks: blocks, gpuMemoryUtilization: util } }, null, 2));
     return 0;
   }
   out(e.text);

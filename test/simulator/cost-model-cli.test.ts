@@ -28,6 +28,25 @@ describe('servelab sim (explain, fit, models, gpus)', () => {
     expect(j.seconds).toBe(cm.stepTime(decodeShape(64, 2048)).seconds);
   });
 
+  it('explain lists each term with its source (measured or prior); --eager adds the launch term', async () => {
+    const graph = await sim('explain', '--model', 'Llama-3-8B', '--gpu', 'H100', '--decode', '1', '--ctx', '512');
+    expect(graph.text).toMatch(/terms \(measured or prior\):/);
+    expect(graph.text).toMatch(/ops\.gemm_qkv +etaFlop [\d.]+, etaMem [\d.]+, latency [\d.]+ µs +measured \(shared\/calibration\/h100-kernels\.csv\)/);
+    expect(graph.text).toMatch(/overhead +per layer 32 µs.* +prior/);
+    expect(graph.text).not.toMatch(/^launch /m);
+    const tp = await sim('explain', '--model', 'Llama-3-8B', '--tp', '2', '--decode', '8');
+    expect(tp.text).toMatch(/comm\.allreduce +alpha 30 µs, bw fraction 0\.811 +prior/);
+    const j = (args: string[]) => sim(...args, '--json').then((r) => JSON.parse(r.text));
+    const g = await j(['explain', '--decode', '1', '--ctx', '128']);
+    const e = await j(['explain', '--decode', '1', '--ctx', '128', '--eager']);
+    expect(e.terms.find((t: { term: string }) => t.term === 'launch').source).toMatch(/^measured/);
+    // A decode of one short sequence is launch-bound eager: every small op costs at least the host launch.
+    const attn = (x: { ops: { component: string; seconds: number; calls: number }[] }) => x.ops.find((o) => o.component === 'attn_decode')!;
+    expect(attn(e).seconds / attn(e).calls).toBeGreaterThan(20e-6);
+    expect(attn(g).seconds / attn(g).calls).toBeLessThan(10e-6);
+    expect(e.seconds).toBeGreaterThan(g.seconds);
+  });
+
   it('bad input names the value and the choices', async () => {
     await expect(sim('explain', '--model', 'Llama-3-9B', '--decode', '1')).rejects.toThrow(/did you mean 'Llama-3-8B'/);
     await expect(sim('explain', '--gpu', 'B300', '--decode', '1')).rejects.toThrow(/unknown GPU: 'B300' is not one of 'H100', 'H200', 'A100-80GB'/);
