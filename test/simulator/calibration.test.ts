@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  KERNEL_CSV, type KernelRow, calibrate, calibrateFile, calibrationJson, checkSteps, eagerSeconds, fitCollectives, fitLaunch, nelderMead, opSeconds, parseKernelCsv, stepPrice,
+  KERNEL_CSV, type KernelRow, calibrate, calibrateFile, calibrateFiles, calibrationJson, defaultInputs, checkSteps, eagerSeconds, fitCollectives, fitLaunch, nelderMead, opSeconds, parseKernelCsv, stepPrice,
 } from '../../simulator/calibrate.ts';
-import { CALIBRATION_FILE, defaultCoefficients, loadCoefficients, priorCoefficients } from '../../simulator/coefficients.ts';
+import { CALIBRATION_FILE, calibrationFileFor, defaultCoefficients, loadCoefficients, priorCoefficients } from '../../simulator/coefficients.ts';
 import { getGpu } from '../../simulator/hardware.ts';
 
 const hasShared = fs.existsSync(KERNEL_CSV);
@@ -63,6 +63,33 @@ describe('H100 calibration', () => {
     const x = nelderMead(([a, b]) => (a! - 3) ** 2 + 10 * (b! + 1) ** 2, [0, 0], 0.5, 500);
     expect(x[0]).toBeCloseTo(3, 4);
     expect(x[1]).toBeCloseTo(-1, 4);
+  });
+});
+
+const h200 = defaultInputs('H200');
+describe.skipIf(!fs.existsSync(h200.kernels))('H200 calibration (bench/data)', () => {
+  it('re-deriving from bench/data gives the committed h200.json (no drift)', () => {
+    const fresh = calibrationJson(calibrateFiles(h200));
+    expect(fresh, 'simulator/calibration/h200.json drifted: run servelab sim calibrate --gpu H200').toBe(fs.readFileSync(calibrationFileFor('H200'), 'utf8'));
+  });
+
+  it('the H200 defaults are its own measurements, physical, and the H100 keeps its own', () => {
+    const saved = JSON.parse(fs.readFileSync(calibrationFileFor('H200'), 'utf8'));
+    const c = defaultCoefficients('H200');
+    expect(c.source).toMatch(/^H200 kernel calibration \(bench\/data\/h200-kernels\.csv\)/);
+    expect(defaultCoefficients('H100').source).toMatch(/^H100 kernel calibration/);
+    expect(defaultCoefficients('A100-80GB').source).toMatch(/^H100 kernel calibration/);
+    for (const [fam, k] of Object.entries(c.ops)) {
+      expect(k.etaMem, fam).toBeGreaterThan(0.3);
+      expect(k.etaMem, fam).toBeLessThanOrEqual(1);
+      expect(k.etaFlop, fam).toBeLessThanOrEqual(1);
+    }
+    for (const f of saved.fit) expect(f.medianAbsPctError, f.family).toBeLessThan(15);
+    // A copy moves 4.0–4.6 TB/s on an H200 (vendor 4.8).
+    expect(saved.ceilings.hbmCopyTBps).toBeGreaterThan(3.6);
+    expect(saved.ceilings.hbmCopyTBps).toBeLessThan(4.8);
+    expect(c.sources.launch).toMatch(/^measured/);
+    expect(saved.steps.graph.points).toBeGreaterThan(10);
   });
 });
 
