@@ -37,6 +37,7 @@ function show(c: Calibration): void {
     `whole steps, graph-captured (${s.graph.points}): abs error median ${pct(s.graph.medianAbsPctError)}, max ${pct(s.graph.maxAbsPctError)}; ` +
       `ops only (no overhead term): median ${pct(s.graphOpsOnly.medianAbsPctError)}, max ${pct(s.graphOpsOnly.maxAbsPctError)}`,
   );
+  if (s.priced.points) console.log(`steps of only the priced ops (${s.priced.points}) against the sum of the per-op model: abs error median ${pct(s.priced.medianAbsPctError)}, max ${pct(s.priced.maxAbsPctError)}`);
   console.log(`whole steps, eager with the launch term (${s.eager.points}): abs error median ${pct(s.eager.medianAbsPctError)}, max ${pct(s.eager.maxAbsPctError)}`);
 }
 

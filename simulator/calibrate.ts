@@ -117,8 +117,11 @@ export interface FamilyFit {
 
 /** Launch term: an eager call lasts max(graph time + gap, host); fitted on paired graph/eager rows. */
 export interface LaunchFit {
+  /** The bare launch floor (all families without their own). */
   hostSeconds: number;
   gapSeconds: number;
+  /** Host seconds to issue one call of each op family measured with 3+ pairs. */
+  perFamily: Partial<Record<OpFamily, number>>;
   points: number;
   medianAbsPctError: number;
   maxAbsPctError: number;
@@ -171,8 +174,8 @@ export interface Calibration {
   launch: LaunchFit | null;
   /** Comm fits; empty where no run on 2+ GPUs was measured (the comm terms keep their priors). */
   comm: CommFit[];
-  /** Whole steps against the model (graph-captured steps against the default model, eager ones against --eager). */
-  steps: { graph: ErrorSummary; graphOpsOnly: ErrorSummary; eager: ErrorSummary; rows: StepCheck[] } | null;
+  /** Whole steps against the model: graph-captured against the default model, `_priced` (only the priced ops) against the ops sum, eager against --eager. */
+  steps: { graph: ErrorSummary; graphOpsOnly: ErrorSummary; priced: ErrorSummary; eager: ErrorSummary; rows: StepCheck[] } | null;
   coefficients: Coefficients;
 }
 
@@ -252,13 +255,14 @@ export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta
   coefficients.sources.knee = measured;
   const round = (v: number) => Number(v.toPrecision(6));
   for (const [fam, k] of best!.ops) {
-    coefficients.ops[fam] = { etaFlop: round(k.etaFlop), etaMem: round(k.etaMem), latency: round(k.latency), ...(k.knee !== undefined ? { knee: k.knee } : {}) };
+    coefficients.ops[fam] = { ...coefficients.ops[fam], etaFlop: round(k.etaFlop), etaMem: round(k.etaMem), latency: round(k.latency), ...(k.knee !== undefined ? { knee: k.knee } : {}) };
     coefficients.sources[`ops.${fam}`] = measured;
   }
   const launchRows = [...rows, ...(extra.steps ?? []).filter((r) => r.op.startsWith('launch_'))];
   const launch = fitLaunch(launchRows);
   if (launch) {
     coefficients.launch = { hostSeconds: launch.hostSeconds, gapSeconds: launch.gapSeconds };
+    for (const [fam, h] of Object.entries(launch.perFamily)) coefficients.ops[fam as OpFamily].launchHost = h;
     coefficients.sources.launch = `measured (${meta.file}${extra.steps?.some((r) => r.op.startsWith('launch_')) ? ` + ${extra.stepsFile}` : ''}: graph vs eager pairs)`;
   }
   const comm = fitCollectives(extra.collectives ?? [], gpu);
@@ -289,7 +293,7 @@ export function calibrate(rows: KernelRow[], gpu: GpuSpec = getGpu('H100'), meta
       `Default cost-model coefficients derived by simulator/calibrate.ts from graph-replayed ${gpu.name} kernel timings. ` +
       'GEMM families share one call latency (least squares of flat time against bytes); each family fits etaFlop/etaMem ' +
       '(and latency for attention and MoE) by log-error Nelder–Mead; the knee is chosen from a grid (prefill attention adds its compute and memory time: knee 1). ' +
-      'The launch term (an eager call lasts max(graph time + gap, host)) is fitted by log-error Nelder–Mead on the paired graph/eager rows. ' +
+      'The launch term (an eager call lasts max(graph time + gap, host)) is fitted by log-error Nelder–Mead on the paired graph/eager rows: one gap, a host cost per op family with 3+ pairs (ops.*.launchHost), the bare launch floor from launch_add rows. ' +
       (comm.length
         ? 'Comm α and bandwidth fractions are fitted (relative-error least squares) on the graph-captured collectives of 2+ GPUs. '
         : 'Communication keeps its priors (no collectives on 2+ GPUs were measured). ') +
@@ -321,28 +325,50 @@ const rowKey = (op: string, r: KernelRow) => `${op}|${r.model}|${r.T}|${r.B}|${r
 /** Predicted eager seconds of a call whose graph-replayed time is `graph`. */
 export const eagerSeconds = (graph: number, hostSeconds: number, gapSeconds: number) => Math.max(graph + gapSeconds, hostSeconds);
 
+/** The op family whose launch a kernel row measures (launch_add: the bare launch floor, 'machine'). */
+const launchGroup = (op: string): OpFamily | 'machine' | undefined => (op.startsWith('launch_') ? 'machine' : CSV_FAMILY[op]);
+
 /**
  * Fits the launch term on every kernel row X with a matching X_eager row (whole steps and collectives
- * left out): eager = max(graph + gap, host), log error, Nelder–Mead. Null with fewer than 4 pairs.
+ * left out): eager = max(graph + gap, host), log error. One gap for all; a host cost per op family with
+ * 3+ pairs (a linear call from Python costs more to issue than an add); the global host is the bare
+ * launch floor (launch_add rows) or, without those, the fit of all pairs. Null with fewer than 4 pairs.
  */
 export function fitLaunch(rows: KernelRow[]): LaunchFit | null {
   const graph = new Map(rows.filter((r) => !r.op.endsWith('_eager')).map((r) => [rowKey(r.op, r), r.ms / 1e3]));
   const pairs = rows
-    .filter((r) => r.op.endsWith('_eager') && !r.op.startsWith('step_') && !['allreduce_eager', 'all2all_eager', 'all2allv_eager'].includes(r.op))
-    .map((r) => ({ eager: r.ms / 1e3, graph: graph.get(rowKey(r.op.replace(/_eager$/, ''), r)) }))
-    .filter((p): p is { eager: number; graph: number } => p.graph !== undefined && p.graph > 0 && p.eager > 0);
+    .filter((r) => r.op.endsWith('_eager') && launchGroup(r.op.replace(/_eager$/, '')) !== undefined)
+    .map((r) => ({ group: launchGroup(r.op.replace(/_eager$/, ''))!, eager: r.ms / 1e3, graph: graph.get(rowKey(r.op.replace(/_eager$/, ''), r)) }))
+    .filter((p): p is { group: OpFamily | 'machine'; eager: number; graph: number } => p.graph !== undefined && p.graph > 0 && p.eager > 0);
   if (pairs.length < 4) return null;
-  const unpack = (x: number[]) => ({ host: Math.exp(x[0]!) * 1e-6, gap: Math.exp(x[1]!) * 1e-6 });
-  const loss = (x: number[]) => {
-    const { host, gap } = unpack(x);
-    return pairs.reduce((sum, p) => sum + Math.log(eagerSeconds(p.graph, host, gap) / p.eager) ** 2, 0);
+  const us = (v: number) => Math.exp(v) * 1e-6;
+  const lossOf = (ps: typeof pairs, host: number, gap: number) => ps.reduce((sum, p) => sum + Math.log(eagerSeconds(p.graph, host, gap) / p.eager) ** 2, 0);
+  const groups = new Map<OpFamily | 'machine', typeof pairs>();
+  for (const p of pairs) groups.set(p.group, [...(groups.get(p.group) ?? []), p]);
+  const own = [...groups].filter(([, ps]) => ps.length >= 3);
+  const bestHost = (ps: typeof pairs, gap: number, start: number) => us(nelderMead(([h]) => lossOf(ps, us(h!), gap), [Math.log(start * 1e6)], 0.5, 120)[0]!);
+  // Outer: the shared gap; inner: each group's host given that gap.
+  const fitGiven = (gap: number) => {
+    const hosts = new Map(own.map(([g, ps]) => [g, bestHost(ps, gap, 15e-6)]));
+    const loss = pairs.reduce((sum, p) => sum + lossOf([p], hosts.get(p.group) ?? 0, gap), 0);
+    return { hosts, loss };
   };
-  const x = nelderMead(loss, nelderMead(loss, [Math.log(20), Math.log(3)], 0.5, 600), 0.05, 400);
-  const { host, gap } = unpack(x);
+  const gap = us(nelderMead(([g]) => fitGiven(us(g!)).loss, [Math.log(3)], 0.5, 80)[0]!);
+  const { hosts } = fitGiven(gap);
+  const machine = hosts.get('machine') ?? bestHost(pairs, gap, 20e-6);
   const round = (v: number) => Number(v.toPrecision(6));
-  const errs = pairs.map((p) => Math.abs(eagerSeconds(p.graph, host, gap) / p.eager - 1) * 100);
+  const hostOf = (g: OpFamily | 'machine') => hosts.get(g) ?? machine;
+  const errs = pairs.map((p) => Math.abs(eagerSeconds(p.graph, hostOf(p.group), gap) / p.eager - 1) * 100);
   const none = errSummary(pairs.map((p) => Math.abs(p.graph / p.eager - 1) * 100));
-  return { hostSeconds: round(host), gapSeconds: round(gap), ...errSummary(errs), withoutTerm: { medianAbsPctError: none.medianAbsPctError, maxAbsPctError: none.maxAbsPctError } };
+  const perFamily: Partial<Record<OpFamily, number>> = {};
+  for (const [g, h] of hosts) if (g !== 'machine') perFamily[g] = round(h);
+  return {
+    hostSeconds: round(machine),
+    gapSeconds: round(gap),
+    perFamily,
+    ...errSummary(errs),
+    withoutTerm: { medianAbsPctError: none.medianAbsPctError, maxAbsPctError: none.maxAbsPctError },
+  };
 }
 
 /** Size classes of the comm error summary, by message bytes per rank. */
@@ -409,7 +435,11 @@ export function stepPrice(r: KernelRow, gpu: GpuSpec, c: Coefficients): { second
   return { seconds: cost.seconds, opsOnly: cost.seconds - (cost.breakdown.overhead ?? 0) };
 }
 
-/** Whole measured steps against the model: graph-captured rows against the default (graph) model, `_eager` rows against eager pricing. */
+/**
+ * Whole measured steps against the model: graph-captured rows against the default (graph) model,
+ * `_priced` rows (only the ops the model prices) against the model without its overhead term, and
+ * `_eager` rows against eager pricing (the launch term).
+ */
 export function checkSteps(rows: KernelRow[], gpu: GpuSpec, c: Coefficients): NonNullable<Calibration['steps']> {
   const round = (v: number) => Number(v.toPrecision(6));
   const checks: StepCheck[] = rows
@@ -423,12 +453,13 @@ export function checkSteps(rows: KernelRow[], gpu: GpuSpec, c: Coefficients): No
         errPct: round((p.seconds * 1e3 / ms - 1) * 100), opsOnlyErrPct: round((p.opsOnly * 1e3 / ms - 1) * 100),
       };
     });
-  const graph = checks.filter((x) => !x.op.endsWith('_eager'));
-  const eager = checks.filter((x) => x.op.endsWith('_eager'));
+  const kind = (x: StepCheck) => (x.op.endsWith('_eager') ? 'eager' : x.op.endsWith('_priced') ? 'priced' : 'graph');
+  const of = (k: string) => checks.filter((x) => kind(x) === k);
   return {
-    graph: errSummary(graph.map((x) => Math.abs(x.errPct))),
-    graphOpsOnly: errSummary(graph.map((x) => Math.abs(x.opsOnlyErrPct))),
-    eager: errSummary(eager.map((x) => Math.abs(x.errPct))),
+    graph: errSummary(of('graph').map((x) => Math.abs(x.errPct))),
+    graphOpsOnly: errSummary(of('graph').map((x) => Math.abs(x.opsOnlyErrPct))),
+    priced: errSummary(of('priced').map((x) => Math.abs(x.opsOnlyErrPct))),
+    eager: errSummary(of('eager').map((x) => Math.abs(x.errPct))),
     rows: checks,
   };
 }

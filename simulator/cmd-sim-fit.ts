@@ -123,7 +123,8 @@ export async function runCalibrate(argv: string[], out: Out = (s) => process.std
   if (c.steps) {
     const s = c.steps;
     out(`whole steps: graph ${s.graph.points} steps, abs error median ${pct(s.graph.medianAbsPctError)} max ${pct(s.graph.maxAbsPctError)} ` +
-      `(ops only: median ${pct(s.graphOpsOnly.medianAbsPctError)} max ${pct(s.graphOpsOnly.maxAbsPctError)}); eager ${s.eager.points} steps, median ${pct(s.eager.medianAbsPctError)} max ${pct(s.eager.maxAbsPctError)}`);
+      `(ops only: median ${pct(s.graphOpsOnly.medianAbsPctError)} max ${pct(s.graphOpsOnly.maxAbsPctError)}); ` +
+      `priced ops only ${s.priced.points} steps against the ops sum, median ${pct(s.priced.medianAbsPctError)} max ${pct(s.priced.maxAbsPctError)}; eager ${s.eager.points} steps, median ${pct(s.eager.medianAbsPctError)} max ${pct(s.eager.maxAbsPctError)}`);
   }
   out(`knee ${c.coefficients.knee}; wrote ${target}`);
   return 0;

@@ -19,6 +19,8 @@ export interface OpCoefficients {
   latency: number;
   /** This family's knee when it differs from the global one (1 = compute and memory time add up). */
   knee?: number;
+  /** Host seconds to issue one call eagerly, where measured for this family (else launch.hostSeconds). */
+  launchHost?: number;
 }
 
 export interface Coefficients {
@@ -161,6 +163,7 @@ export function mergeCoefficients(base: Coefficients, partial: unknown, where: s
       if (!isOpFamily(fam)) throw inputError(where, `ops.${fam}`, `unknown op family; expected one of ${OP_FAMILIES.join(', ')}`);
       const o = v as Record<string, unknown>;
       if (o.knee !== undefined) out.ops[fam].knee = num(o.knee, `ops.${fam}.knee`, true) || Infinity;
+      if (o.launchHost !== undefined) out.ops[fam].launchHost = num(o.launchHost, `ops.${fam}.launchHost`);
       for (const k of ['etaFlop', 'etaMem', 'latency'] as const) {
         if (o[k] === undefined) continue;
         const n = num(o[k], `ops.${fam}.${k}`);
@@ -168,7 +171,7 @@ export function mergeCoefficients(base: Coefficients, partial: unknown, where: s
         out.ops[fam][k] = n;
       }
       for (const k of Object.keys(o)) {
-        if (!['etaFlop', 'etaMem', 'latency', 'knee'].includes(k)) throw inputError(where, `ops.${fam}.${k}`, 'unknown; expected etaFlop, etaMem, latency, knee');
+        if (!['etaFlop', 'etaMem', 'latency', 'knee', 'launchHost'].includes(k)) throw inputError(where, `ops.${fam}.${k}`, 'unknown; expected etaFlop, etaMem, latency, knee, launchHost');
       }
     }
   }

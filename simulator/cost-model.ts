@@ -87,7 +87,6 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
   const kvDtype = opts.kvDtype ?? 'bf16';
   const c = opts.coefficients ?? defaultCoefficients(gpu.name);
   const eager = opts.eager ?? false;
-  const launchHost = c.launch.hostSeconds;
   const launchGap = c.launch.gapSeconds;
   const epBackend = opts.epBackend ?? 'all2all';
   const wB = BYTES[dtype];
@@ -180,13 +179,14 @@ export function createCostModel(opts: CostModelOptions): FullCostModel {
   const famScale = FAM.map((f) => scale[f]);
   const famLat = FAM.map((f) => ops[f].latency * scale[f]);
   const famTable = FAM.map((f) => kneeTables[f]);
+  const famHost = FAM.map((f) => ops[f].launchHost ?? c.launch.hostSeconds);
   const op = (fi: number, component: string, calls: number, flops: number, bytes: number): number => {
     const tc = flops * invFlop[fi]!;
     const tm = bytes * invMem[fi]!;
     const roof = joinTimes(famTable[fi]!, tc, tm) * famScale[fi]!;
     let lat = famLat[fi]!;
     // Eager: a call lasts max(kernel + gap, host launch); the excess over the kernel is launch overhead.
-    if (eager) lat += Math.max(launchGap, launchHost - roof - lat);
+    if (eager) lat += Math.max(launchGap, famHost[fi]! - roof - lat);
     if (tc > tm) compute += calls * roof;
     else memory += calls * roof;
     latencyTotal += calls * lat;

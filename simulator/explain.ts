@@ -38,7 +38,11 @@ export function termTable(c: Coefficients, ops: OpDetail[], eager: boolean): Ter
   add('knee', String(c.knee));
   if (fams.has('tp_allreduce')) add('comm.allreduce', `alpha ${usv(c.comm.allreduceAlpha)}, bw fraction ${c.comm.allreduceBwFraction.toFixed(3)}`);
   if (fams.has('ep_all2all')) add('comm.all2all', `alpha ${usv(c.comm.all2allAlpha)}, bw fraction ${c.comm.all2allBwFraction.toFixed(3)}`);
-  if (eager) add('launch', `host ${usv(c.launch.hostSeconds)}, gap ${usv(c.launch.gapSeconds)} per call`);
+  if (eager) {
+    const own = [...fams].filter((f): f is keyof Coefficients['ops'] => f in c.ops && c.ops[f as keyof Coefficients['ops']].launchHost !== undefined);
+    const per = own.map((f) => `${f} ${usv(c.ops[f].launchHost!)}`).join(', ');
+    add('launch', `host ${usv(c.launch.hostSeconds)}${per ? ` (${per})` : ''}, gap ${usv(c.launch.gapSeconds)} per call`);
+  }
   const o = c.overhead;
   add('overhead', `per layer ${usv(o.perLayer)}, per step ${usv(o.perStep)}, per request ${usv(o.perRequest)}, per MoE step ${usv(o.perMoeStep)}`);
   if (Object.values(c.scale).some((v) => v !== 1)) {

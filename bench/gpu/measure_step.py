@@ -17,7 +17,9 @@
 #   op,model,T,B,ctx,flops,bytes,ms,p10_ms,p90_ms,reps,layers
 # op = step_decode|step_prefill (+ _eager); T = tokens in the step; B = sequences; ctx = cached
 # tokens per sequence (prefill: s); flops = matrix FLOPs; bytes = weights read + KV read/written.
-#   python3 bench/gpu/measure_step.py --eager --launch > bench/data/h200-steps.csv
+# --priced adds the same steps with only what the cost model prices per op (norms, RoPE, SiLU·mul and the
+# router become identities; KV writes, residual adds and MoE gather/scatter stay): the sum-of-ops check.
+#   python3 bench/gpu/measure_step.py --eager --launch --priced > bench/data/h200-steps.csv
 # On a CPU (tiny shapes, eager only; what the tests run):
 #   python3 bench/gpu/measure_step.py --tiny --reps 2
 import argparse
@@ -99,6 +101,9 @@ def main(argv=None):
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--eager", action="store_true", help="also time each step issued eagerly")
     ap.add_argument("--launch", action="store_true", help="add the launch-cost rows (small adds, graph and eager)")
+    ap.add_argument("--priced", action="store_true",
+                    help="also time each step with only the ops the cost model prices (GEMMs, attention, experts; "
+                         "norms, RoPE, SiLU·mul, router left out): op step_decode_priced / step_prefill_priced")
     ap.add_argument("--tiny", action="store_true", help="tiny shapes on the CPU (a check of the code, not a measurement)")
     args = ap.parse_args(argv)
 
@@ -134,11 +139,17 @@ def main(argv=None):
             s = s.masked_fill(torch.ones(n, n, dtype=torch.bool, device=q.device).triu(1), float("-inf"))
         return torch.softmax(s.float(), -1).to(q.dtype) @ v
 
+    bare = [False]  # True while building a --priced step: elementwise ops become identities
+
     def rms(x, w):
+        if bare[0]:
+            return x
         x32 = x.float()
         return (x32 * torch.rsqrt(x32.pow(2).mean(-1, keepdim=True) + 1e-5)).to(x.dtype) * w
 
     def rope(x, cos, sin):
+        if bare[0]:
+            return x
         a, b = x.chunk(2, -1)
         return x * cos + torch.cat((-b, a), -1) * sin
 
@@ -216,16 +227,18 @@ def main(argv=None):
             return f.cos().to(dt)[:, None, :], f.sin().to(dt)[:, None, :]
 
         def ffn(lw, x, route):
+            act = (lambda g, u: g) if bare[0] else (lambda g, u: F.silu(g) * u)
             if not E:
                 g, u = F.linear(x, lw["w_gu"]).chunk(2, -1)
-                return F.linear(F.silu(g) * u, lw["w_down"])
-            logits = F.linear(x, lw["router"])
-            torch.topk(torch.softmax(logits.float(), -1), K, -1)  # priced as in a real step; routing is fixed
+                return F.linear(act(g, u), lw["w_down"])
+            if not bare[0]:
+                logits = F.linear(x, lw["router"])
+                torch.topk(torch.softmax(logits.float(), -1), K, -1)  # run as in a real step; routing is fixed
             out = torch.zeros_like(x)
             for e, (idx, wt) in route.items():
                 xe = x.index_select(0, idx)
                 g, u = F.linear(xe, lw["w_gu"][e]).chunk(2, -1)
-                out.index_add_(0, idx, F.linear(F.silu(g) * u, lw["w_down"][e]) * wt)
+                out.index_add_(0, idx, F.linear(act(g, u), lw["w_down"][e]) * wt)
             return out
 
         def make_route(T):
@@ -305,6 +318,16 @@ def main(argv=None):
                     rows.append(csv_row(op + "_eager", name, T, B, ctx, fl, by, time_it(step, args.reps, False), L))
                     print(rows[-1], file=sys.stderr, flush=True)
             del step
+            if args.priced:
+                step = make()
+                with torch.no_grad():
+                    bare[0] = True
+                    g, _ = capture(step) if cuda else (None, None)
+                    times = time_it(g.replay if cuda else step, args.reps, cuda)
+                    bare[0] = False
+                    rows.append(csv_row(op + "_priced", name, T, B, ctx, fl, by, times, L))
+                    print(rows[-1], file=sys.stderr, flush=True)
+                del g, step
             if cuda:
                 torch.cuda.empty_cache()
         del W

@@ -42,7 +42,7 @@ describe('servelab sim (explain, fit, models, gpus)', () => {
     expect(e.terms.find((t: { term: string }) => t.term === 'launch').source).toMatch(/^measured/);
     // A decode of one short sequence is launch-bound eager: every small op costs at least the host launch.
     const attn = (x: { ops: { component: string; seconds: number; calls: number }[] }) => x.ops.find((o) => o.component === 'attn_decode')!;
-    expect(attn(e).seconds / attn(e).calls).toBeGreaterThan(20e-6);
+    expect(attn(e).seconds / attn(e).calls).toBeGreaterThan(15e-6);
     expect(attn(g).seconds / attn(g).calls).toBeLessThan(10e-6);
     expect(e.seconds).toBeGreaterThan(g.seconds);
   });

@@ -217,10 +217,14 @@ describe('dtypes and other GPUs', () => {
   it('H200 decodes faster than H100 (bandwidth), A100 prefills slower (FLOPs)', () => {
     const m = getModel('Llama-3-8B');
     const h100 = createCostModel({ gpu: H100, model: m });
-    const h200 = createCostModel({ gpu: getGpu('H200'), model: m });
+    // Same coefficients: only the datasheets differ (same peak FLOPs, 1.43× the bandwidth).
+    const h200 = createCostModel({ gpu: getGpu('H200'), model: m, coefficients: defaultCoefficients('H100') });
     const a100 = createCostModel({ gpu: getGpu('A100'), model: m });
     expect(h200.decodeStepSeconds(16, 2048)).toBeLessThan(h100.decodeStepSeconds(16, 2048) * 0.85);
     expect(h200.prefillSeconds(4096)).toBeCloseTo(h100.prefillSeconds(4096), 3);
+    // By default each GPU is priced with its own calibration where it has one.
+    expect(createCostModel({ gpu: getGpu('H200'), model: m }).coefficients.source).toMatch(/^H200 kernel calibration/);
+    expect(a100.coefficients.source).toMatch(/^H100 kernel calibration/);
     expect(a100.prefillSeconds(4096) / h100.prefillSeconds(4096)).toBeGreaterThan(2.5);
     expect(h200.memory.kvBlocks(0.9)).toBeGreaterThan(h100.memory.kvBlocks(0.9) * 2);
   });

@@ -88,10 +88,11 @@ describe.skipIf(!torchPython)('the scripts run on the CPU (python3 with torch)',
   }, 90_000);
 
   it('measure_step.py --tiny: dense and MoE steps, decode and prefill, with their layer count', () => {
-    const out = execFileSync(torchPython!, ['measure_step.py', '--tiny', '--reps', '2'], { cwd: gpuDir, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(torchPython!, ['measure_step.py', '--tiny', '--reps', '2', '--priced'], { cwd: gpuDir, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'ignore'] });
     const rows = parseKernelCsv(out, 'steps.csv');
-    expect(rows).toHaveLength(2 * (4 + 2));
+    expect(rows).toHaveLength(2 * 2 * (4 + 2)); // eager and priced rows
     expect(rows.every((r) => r.layers === 2 && r.ms > 0)).toBe(true);
+    expect(rows.filter((r) => r.op.endsWith('_priced'))).toHaveLength(12);
     expect(rows.filter((r) => r.op === 'step_decode_eager' && r.model === 'tiny-moe').map((r) => [r.B, r.ctx])).toEqual([[1, 5], [1, 17], [3, 5], [3, 17]]);
     // More context reads more KV: bytes grow with ctx at the same batch.
     const d = rows.filter((r) => r.op === 'step_decode_eager' && r.model === 'tiny-dense' && r.B === 3);
