@@ -13,7 +13,9 @@ const works = (py: string, code: string) => spawnSync(py, ['-c', code], { stdio:
 const python = ['python3', '/usr/bin/python3'].find((p) => works(p, 'import sys'));
 const torchPython = ['python3', '/usr/bin/python3'].find((p) => works(p, 'import torch, torch.distributed as d; assert d.is_gloo_available()'));
 
-const py = (code: string) => execFileSync(python!, ['-c', code], { cwd: gpuDir, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+// No __pycache__ left in bench/gpu by the imports.
+const pyEnv = { ...process.env, PYTHONDONTWRITEBYTECODE: '1' };
+const py = (code: string) => execFileSync(python!, ['-c', code], { cwd: gpuDir, env: pyEnv, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe.skipIf(!python)('measure_collectives.py helpers (no torch needed)', () => {
   it('message sizes double from 4 KiB to 1 GiB; elements divide by the world size', () => {
@@ -59,7 +61,7 @@ describe.skipIf(!torchPython)('the scripts run on the CPU (python3 with torch)',
     const port = String(20000 + Math.floor(Math.random() * 20000));
     const rank = (r: number) =>
       new Promise<string>((resolve, reject) => {
-        const env = { ...process.env, RANK: String(r), LOCAL_RANK: String(r), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, NCCL_NVLS_ENABLE: '1' };
+        const env = { ...pyEnv, RANK: String(r), LOCAL_RANK: String(r), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: port, NCCL_NVLS_ENABLE: '1' };
         const p = spawn(torchPython!, ['measure_collectives.py', '--backend', 'gloo', '--dtype', 'fp32', '--max-bytes', '16384', '--reps', '2', '--warmup', '1'], { cwd: gpuDir, env });
         let out = '';
         let err = '';
@@ -88,7 +90,7 @@ describe.skipIf(!torchPython)('the scripts run on the CPU (python3 with torch)',
   }, 90_000);
 
   it('measure_step.py --tiny: dense and MoE steps, decode and prefill, with their layer count', () => {
-    const out = execFileSync(torchPython!, ['measure_step.py', '--tiny', '--reps', '2', '--priced'], { cwd: gpuDir, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync(torchPython!, ['measure_step.py', '--tiny', '--reps', '2', '--priced'], { cwd: gpuDir, env: pyEnv, encoding: 'utf8', timeout: 90_000, stdio: ['ignore', 'pipe', 'ignore'] });
     const rows = parseKernelCsv(out, 'steps.csv');
     expect(rows).toHaveLength(2 * 2 * (4 + 2)); // eager and priced rows
     expect(rows.every((r) => r.layers === 2 && r.ms > 0)).toBe(true);
