@@ -331,7 +331,7 @@ const launchGroup = (op: string): OpFamily | 'machine' | undefined => (op.starts
 /**
  * Fits the launch term on every kernel row X with a matching X_eager row (whole steps and collectives
  * left out): eager = max(graph + gap, host), log error. One gap for all; a host cost per op family with
- * 3+ pairs (a linear call from Python costs more to issue than an add); the global host is the bare
+ * 3+ pairs, 2+ of them host-bound (a linear call from Python costs more to issue than an add); the global host is the bare
  * launch floor (launch_add rows) or, without those, the fit of all pairs. Null with fewer than 4 pairs.
  */
 export function fitLaunch(rows: KernelRow[]): LaunchFit | null {
@@ -345,7 +345,8 @@ export function fitLaunch(rows: KernelRow[]): LaunchFit | null {
   const lossOf = (ps: typeof pairs, host: number, gap: number) => ps.reduce((sum, p) => sum + Math.log(eagerSeconds(p.graph, host, gap) / p.eager) ** 2, 0);
   const groups = new Map<OpFamily | 'machine', typeof pairs>();
   for (const p of pairs) groups.set(p.group, [...(groups.get(p.group) ?? []), p]);
-  const own = [...groups].filter(([, ps]) => ps.length >= 3);
+  // A group's host cost shows only where its calls are host-bound (eager well over graph); elsewhere it is unidentified.
+  const own = [...groups].filter(([, ps]) => ps.length >= 3 && ps.filter((p) => p.eager > 1.25 * p.graph).length >= 2);
   const bestHost = (ps: typeof pairs, gap: number, start: number) => us(nelderMead(([h]) => lossOf(ps, us(h!), gap), [Math.log(start * 1e6)], 0.5, 120)[0]!);
   // Outer: the shared gap; inner: each group's host given that gap.
   const fitGiven = (gap: number) => {
