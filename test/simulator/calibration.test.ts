@@ -106,6 +106,15 @@ describe('launch term', () => {
     expect(fit.points).toBe(9);
     expect(fit.hostSeconds).toBeCloseTo(17e-6, 8);
     expect(fit.gapSeconds).toBeCloseTo(2.5e-6, 8);
+    expect(fit.perFamily.gemm_o).toBeCloseTo(17e-6, 8);
+    // A family never host-bound has no host cost of its own; a bare-launch floor (launch_add) sets the global one.
+    const more = [...rows];
+    for (const [i, g] of [50e-6, 80e-6, 200e-6].entries()) more.push(row('gemm_down', g * 1e3, { T: i }), row('gemm_down_eager', (g + 2.5e-6) * 1e3, { T: i }));
+    for (const [i, g] of [1e-6, 1.2e-6, 2e-6].entries()) more.push(row('launch_add', g * 1e3, { T: i }), row('launch_add_eager', eagerSeconds(g, 6e-6, 2.5e-6) * 1e3, { T: i }));
+    const f2 = fitLaunch(more)!;
+    expect(f2.perFamily.gemm_down).toBeUndefined();
+    expect(f2.hostSeconds).toBeCloseTo(6e-6, 8);
+    expect(f2.perFamily.gemm_o).toBeCloseTo(17e-6, 8);
     expect(fit.maxAbsPctError).toBeLessThan(0.5);
     expect(fit.withoutTerm.maxAbsPctError).toBeGreaterThan(80); // a 2 µs kernel eager costs 17 µs
     expect(fitLaunch(rows.slice(0, 4))).toBeNull();
