@@ -108,7 +108,7 @@ describe('notebook render', () => {
     err = await failure(render(notebook(`${cell}Value \${t.q}\n`)));
     expect(err.message).toMatch(/\$\{t\.q\}: column 'q' is not one of 'x', 'y'/);
     err = await failure(render(notebook('```sql two\nselect 1 as a union all select 2\n```\n\n${two.a}\n')));
-    expect(err.message).toMatch(/cell two \(line 5\) returned 2 rows; a value in prose needs exactly one/);
+    expect(err.message).toMatch(/nb\.md:8: \$\{two\.a\}: cell two \(line 4\) returned 2 rows; a value in prose needs exactly one/);
     err = await failure(render(notebook(`${cell}\`\`\`table t\ncolumns: [x, w]\n\`\`\`\n`)));
     expect(err.message).toMatch(/table cell: column 'w' is not one of 'x', 'y'/);
   });
