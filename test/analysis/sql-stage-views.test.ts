@@ -63,7 +63,7 @@ describe('servelab sql stage views', () => {
 
   it('writes an Arrow IPC file that another process reads back', async () => {
     const out = path.join(data, 'summary.arrow');
-    const r = await capture('select endpoint, phase, requests, ttft_ms_p50, output_tokens from latency_summary where run = 'sample-001' order by endpoint, phase', '--data', data, '--format', 'arrow', '--out', out);
+    const r = await capture("select endpoint, phase, requests, ttft_ms_p50, output_tokens from latency_summary where run = 'sample-001' order by endpoint, phase", '--data', data, '--format', 'arrow', '--out', out);
     expect(r.code).toBe(0);
     expect(fs.readFileSync(out).subarray(0, 6).toString()).toBe('ARROW1');
     const script = `import { tableFromIPC } from 'apache-arrow'; import fs from 'node:fs';
@@ -73,7 +73,7 @@ console.log(JSON.stringify({ rows: t.numRows, fields: t.schema.fields.map((f) =>
     const got = JSON.parse(text) as { rows: number; fields: string[]; first: Record<string, unknown> };
     expect(got.rows).toBe(4);
     expect(got.fields).toEqual(['endpoint:Utf8', 'phase:Utf8', 'requests:Int64', 'ttft_ms_p50:Float64', 'output_tokens:Int64']);
-    const csv = await capture('select endpoint, phase, requests from latency_summary where run = 'sample-001' order by endpoint, phase limit 1', '--data', data, '--format', 'csv');
+    const csv = await capture("select endpoint, phase, requests from latency_summary where run = 'sample-001' order by endpoint, phase limit 1", '--data', data, '--format', 'csv');
     const [endpoint, phase, requests] = csv.stdout.trim().split('\n')[1]!.split(',');
     expect(got.first).toMatchObject({ endpoint, phase, requests: Number(requests) });
     expect((await capture('select 1', '--data', data, '--format', 'arrow')).stderr).toContain('--format arrow needs --out FILE');
