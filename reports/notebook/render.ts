@@ -349,7 +349,8 @@ function layout(nb: Notebook, sections: Map<Cell, Notebook>, shown: Map<Cell, bo
     };
     return md.renderer.render(part.tokens, md.options, {});
   };
-  let body = renderPart(nb);
+  // A value that came out empty (an optional note) leaves no empty paragraph behind.
+  let body = renderPart(nb).replace(/<p>\s*<\/p>\n?/g, '');
   const rest = [...sqlText.keys()].filter((n) => !sqlShown.has(n) && cells.has(n));
   if (rest.length) body += `<details class="sql"><summary>SQL of the values in the text (${rest.map(escapeHtml).join(', ')})</summary>${rest.map((n) => `<pre><code>-- ${escapeHtml(n)}\n${escapeHtml(sqlText.get(n)!.trimEnd())}</code></pre>`).join('')}</details>\n`;
   return { body, charts, data };
