@@ -26,6 +26,8 @@ export interface RenderOptions {
   /** Folder for stage outputs (one run only; default <run>/derived, or a temp folder when read-only). */
   derived?: string;
   force?: boolean;
+  /** How chart data travels in the page: Arrow where smaller than JSON (default), or always JSON. */
+  encoding?: 'auto' | 'json';
   log?: (line: string) => void;
 }
 
@@ -253,7 +255,7 @@ export async function renderNotebook(file: string, opts: RenderOptions): Promise
       charts: page.charts,
       data: page.data,
       footer: `Rendered by servelab notebook render from ${path.relative(process.cwd(), nb.file) || nb.file}.`,
-    }, pageEncoding);
+    }, opts.encoding === 'json' ? undefined : pageEncoding);
     return { html, title, cells, warnings, runDirs: runs.map((r) => r.dir) };
   } finally {
     cat.close();
