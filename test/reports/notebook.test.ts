@@ -12,7 +12,7 @@ import { pageEncoding, rowsToArrow } from '../../reports/notebook/arrow.ts';
 import { parseNotebook, REPORTS_DIR } from '../../reports/notebook/parse.ts';
 import { renderNotebook } from '../../reports/notebook/render.ts';
 import { checkGolden } from '../helpers/golden.ts';
-import { SAMPLE_RUN } from '../helpers/notebook-runs.ts';
+import { MOE_RUN, SAMPLE_RUN } from '../helpers/notebook-runs.ts';
 
 const EXAMPLE = path.join(REPORTS_DIR, 'examples', 'ttft.md');
 const quiet = () => {};
@@ -149,6 +149,28 @@ describe('notebook render', () => {
     expect(r.html).not.toMatch(/<script>alert|<img src=x|<b>T/);
     expect(r.html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(r.html).toContain('<title>&lt;b&gt;T&lt;/b&gt;</title>');
+  });
+});
+
+describe('a notebook over several runs', () => {
+  it('reads each named run: stage views hold every run with its run_name, notebook_runs maps the names', async () => {
+    const dir = tmpDir();
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    fs.cpSync(SAMPLE_RUN, a, { recursive: true, filter: (f) => !f.includes(`${path.sep}derived`) });
+    fs.cpSync(MOE_RUN, b, { recursive: true, filter: (f) => !f.includes(`${path.sep}derived`) });
+    const file = notebook(
+      '```sql per_run\nselect run_name, count(*)::int as rows from latency_summary group by all order by 1\n```\n\n```sql names\nselect string_agg(run_name || \'=\' || run, \', \' order by run_name) as s from notebook_runs\n```\n\n${names.s}\n',
+      'title: Compare\nruns: [base, other]',
+    );
+    const r = await renderNotebook(file, { runs: [`base=${a}`, `other=${b}`], log: quiet });
+    expect(r.cells.get('per_run')!.rows).toEqual([
+      { run_name: 'base', rows: 4 },
+      { run_name: 'other', rows: 2 },
+    ]);
+    expect(r.cells.get('names')!.rows[0]!.s).toBe('base=sample-001, other=golden');
+    expect((await failure(renderNotebook(file, { runs: [`base=${a}`], log: quiet }))).message).toMatch(/give --run NAME=RUN for other \(runs: base, other\)$/);
+    expect((await failure(renderNotebook(file, { runs: [`base=${a}`, `oter=${b}`], log: quiet }))).message).toBe(`--run oter=${b}: run name 'oter' is not one of 'base', 'other' (did you mean 'other'?)`);
   });
 });
 
