@@ -5,9 +5,9 @@
 -- formulas: ttft = server-reported ttft (server_ttft_s · 1000, the /generate protocol) when present, else the client's
 --   ttft_ms (first non-empty content − sent); client_ttft_ms kept beside it. latency = e2e_ms (last token − sent).
 --   error_rate = requests not ok / requests; success_pct = 100 · ok / requests; avg_prompt_tokens = mean client prompt tokens.
---   window_s = (max(done_ns) − min(scheduled_ns)) / 1e9; achieved_rate = ok / (window_s − p50 latency s) (completions
---   per second once the pipeline delay of one typical request is taken off); offered_rate = sweep_rate, else (closed loop)
---   requests / window_s. ttft_growth = p50 ttft of the last third of sends / p50 of the first third.
+--   window_s = (max(done_ns) − min(scheduled_ns)) / 1e9; achieved_rate = ok / (window_s − p50 latency s) at a set rate (completions
+--   per second once the pipeline delay of one typical request is taken off), ok / window_s in a closed loop (synchronous,
+--   throughput); offered_rate = sweep_rate, else (closed loop) requests / window_s. ttft_growth = p50 ttft of the last third of sends / p50 of the first third.
 --   saturated = achieved_rate < 0.9 · offered_rate (the server falls behind) OR (ttft_growth > 3 AND requests ≥ 9) (queue grows).
 --   status (first that applies): 'TOO HIGH' error_rate > 1 %; 'SLOW' p99 ttft > 10 s; 'UNSTABLE' p99 / p50 ttft > 5; else 'OK'.
 --   recommended = the highest offered_rate of the group whose status is OK. Percentiles: quantile_cont (linear).
@@ -53,7 +53,8 @@ m AS (
     1 - ok / requests AS error_rate,
     100.0 * ok / requests AS success_pct,
     coalesce(sweep_rate, requests / nullif(window_s, 0)) AS offered_rate,
-    ok / nullif(window_s - coalesce(p50_latency_ms, 0) / 1000, 0) AS achieved_rate
+    CASE WHEN sweep_rate IS NULL THEN ok / nullif(window_s, 0)
+         ELSE ok / nullif(window_s - coalesce(p50_latency_ms, 0) / 1000, 0) END AS achieved_rate
   FROM pts p LEFT JOIN growth g USING (run, sweep_group, sweep_index)
 ),
 s AS (

@@ -5,6 +5,7 @@
 import type { Dispatcher } from 'undici';
 import { openCatalog, queryRows } from '../../analysis/catalog.ts';
 import { runStages } from '../../analysis/stages.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { RunHandle } from '../../core/run.ts';
 import { usageError } from '../../core/errors.ts';
 import { runLoad } from '../bench.ts';
@@ -39,6 +40,8 @@ export interface PointOptions {
 }
 
 export interface PointEffects {
+  /** One clock for every point of a command, so sent_ns orders across points. */
+  clock?: Clock;
   dispatcher?: Dispatcher;
   onRecord?: () => void;
   onEngine?: (e: LoadEngine) => void;
@@ -68,7 +71,7 @@ export async function runPoint(run: RunHandle, o: PointOptions, fx: PointEffects
       endpoints: [o.endpoint], items, requestRate: p.rate ?? Infinity, closed, durationS: o.durationS, numPrompts: o.count,
       timeoutMs: o.timeoutMs, seed: o.seed + p.index, stream: o.stream, graceMs: 2_000,
     },
-    { dispatcher: fx.dispatcher, onRecord: fx.onRecord, onEngine: fx.onEngine, warn: fx.warn },
+    { clock: fx.clock, dispatcher: fx.dispatcher, onRecord: fx.onRecord, onEngine: fx.onEngine, warn: fx.warn },
   );
 }
 
