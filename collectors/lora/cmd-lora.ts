@@ -11,6 +11,7 @@ export const subcommands: Record<string, Sub> = {
   serve: { summary: 'a single-engine server with N LoRA adapters, M resident in HBM (sim, vLLM or your /generate server)', load: () => import('./cmd-serve.ts') },
   smoke: { summary: 'sanity test of a running server: health, generate in and out of HBM, swap stats, reset', load: () => import('./cmd-smoke.ts') },
   probe: { summary: 'arrival-rate probe: each rate classified OK / UNSTABLE / SLOW / TOO HIGH, the highest OK recommended', load: () => import('./cmd-probe.ts') },
+  rate: { summary: 'print the highest probed rate that is OK at every probed HBM budget (the sweep\'s rate)', load: () => import('./cmd-rate.ts') },
   sweep: { summary: 'TTFT/latency over the HBM budget M (server restarted per value), appended to a CSV', load: () => import('./cmd-sweep.ts') },
   init: { summary: 'create the experiment run (or reopen one) and print its folder', load: () => import('./cmd-init.ts') },
   finish: { summary: 'record the final status of an experiment run', load: () => import('./cmd-finish.ts') },
