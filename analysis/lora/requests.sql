@@ -1,7 +1,7 @@
 -- lora_requests: every request of the LoRA experiment with its setting, adapter residency and the TTFT used.
 -- inputs: request_metrics
 -- depends: none
--- grain: run × request (phase probe or main; warm-up left out)
+-- grain: run × request of the experiment (tagged extra.lora_step; warm-up left out)
 -- formulas: step = extra.lora_step ('probe' | 'sweep'); total_loras, gpu_loras (N, M), prompt_regime, arrival_rate, adapter_idx from extra;
 --   resident = adapter_resident (the server said: the adapter was in HBM when scheduled), else adapter_idx < gpu_loras
 --   (adapters 0…M−1 are preloaded: the placement rule when the server does not say, e.g. vLLM); resident_source says which.

@@ -95,7 +95,7 @@ export async function run(argv: string[]): Promise<number> {
     for (let i = 0; i < rates.length && !stopped; i++) {
       const rate = rates[i]!;
       process.stderr.write(`rate ${rate} req/s for ${duration} s (${i + 1}/${rates.length}; about ${Math.round((rates.length - i) * duration)} s left)\n`);
-      const o = await runPoint(run, { endpoint, items, group, point: { index: startIndex + i, mode: 'rate', rate }, durationS: duration, timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream: false, phase: 'probe' }, { onEngine: (e) => (engine = e), warn });
+      const o = await runPoint(run, { endpoint, items, group, point: { index: startIndex + i, mode: 'rate', rate }, durationS: duration, timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream: false }, { onEngine: (e) => (engine = e), warn });
       process.stderr.write(`  sent ${o.sent}, recorded ${o.records}\n`);
     }
   } finally {

@@ -36,7 +36,6 @@ export interface PointOptions {
   timeoutMs: number;
   seed: number;
   stream: boolean;
-  phase?: 'main' | 'probe';
 }
 
 export interface PointEffects {
@@ -62,7 +61,7 @@ export function parseRates(text: string, flag = '--arrival-rates'): number[] {
 /** Runs one point into the run: its records carry the point's tags. */
 export async function runPoint(run: RunHandle, o: PointOptions, fx: PointEffects = {}): Promise<LoadOutcome> {
   const tags = { sweep_group: o.group, sweep_index: o.point.index, sweep_mode: o.point.mode, sweep_rate: o.point.rate };
-  const items = o.items.map((it) => ({ ...it, base: { ...it.base, phase: o.phase ?? 'main', extra: { ...((it.base?.extra as object) ?? {}), ...tags } } }));
+  const items = o.items.map((it) => ({ ...it, base: { ...it.base, extra: { ...((it.base?.extra as object) ?? {}), ...tags } } }));
   const p = o.point;
   const closed = p.mode === 'synchronous' ? { users: 1 } : p.mode === 'throughput' ? { users: o.maxConcurrency ?? 64 } : undefined;
   return runLoad(
