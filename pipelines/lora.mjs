@@ -30,7 +30,7 @@ const args = process.argv.slice(self + 1);
 const spec = {
   name: 'lora.mjs',
   summary: 'The LoRA HBM-budget experiment: smoke test, arrival-rate probe, TTFT sweep over the resident-adapter budget M, report.',
-  description: '--quick: N = 16, M = 16,4,2, probe rates 2,8 for 2 s, 32 requests per value (under 2 min on the simulated server).',
+  description: '--quick: N = 16, M = 16,4,2, probe rates 4,8 for 2 s, 32 requests per value (under 2 min on the simulated server).',
   options: {
     quick: { type: 'boolean', help: 'a small version of the whole experiment (about 1.5 min)' },
     server: { type: 'string', help: 'sim (the built-in simulated server), vllm, or generate (--command)', choices: ['sim', 'vllm', 'generate'], default: 'sim' },
@@ -39,7 +39,7 @@ const spec = {
     port: { type: 'integer', help: 'vllm/generate: port', default: 8000 },
     totals: { type: 'string', help: 'total adapters N, one sweep each [default: 128,256; quick 16]', metavar: 'LIST' },
     regimes: { type: 'string', help: 'prompt regimes', default: 'short,long', metavar: 'LIST' },
-    'probe-rates': { type: 'string', help: 'probe rates, req/s [default: 0.5,1,2,4,8,16; quick 2,8]', metavar: 'LIST' },
+    'probe-rates': { type: 'string', help: 'probe rates, req/s [default: 0.5,1,2,4,8,16; quick 4,8]', metavar: 'LIST' },
     'probe-seconds': { type: 'number', help: 'probe window per rate [default: 10; quick 3]', metavar: 'S' },
     'num-requests': { type: 'integer', help: 'requests per sweep value [default: 200; quick 40]', metavar: 'N' },
     'max-tokens': { type: 'integer', help: 'tokens per request', default: 16 },
@@ -74,7 +74,7 @@ const cfg = {
   model: opts.model,
   totals: list(opts.totals ?? (quick ? '16' : '128,256')).map(Number),
   regimes: list(opts.regimes),
-  probe_rates: opts['probe-rates'] ?? (quick ? '2,8' : '0.5,1,2,4,8,16'),
+  probe_rates: opts['probe-rates'] ?? (quick ? '4,8' : '0.5,1,2,4,8,16'),
   probe_seconds: opts['probe-seconds'] ?? (quick ? 2 : 10),
   num_requests: opts['num-requests'] ?? (quick ? 32 : 200),
   max_tokens: opts['max-tokens'],
@@ -108,7 +108,9 @@ const sh = async (step, argv) => {
   p.stdout.on('data', (d) => process.stdout.write(d));
   p.stderr.on('data', (d) => process.stderr.write(d));
   const r = await p;
-  return { ...r, seconds: (performance.now() - s0) / 1000, exitCode: r.exitCode };
+  const seconds = (performance.now() - s0) / 1000;
+  console.log(`      (${seconds.toFixed(1)} s)`);
+  return { ...r, seconds, exitCode: r.exitCode };
 };
 const knobs = (n, m) => ({ server: cfg.server, model: cfg.model, totalLoras: n, gpuLoras: m, port: cfg.server === 'sim' ? 0 : opts.port, useDummyWeights: true, dtype: 'auto', gpuMemoryUtilization: 0.9, maxNumSeqs: 16, maxLoraRank: 8, seed: cfg.seed, command: opts.command, adapterDir: undefined });
 const serverFlags = ['--server', cfg.server, '--model', cfg.model, '--seed', String(cfg.seed), ...(cfg.server === 'sim' ? [] : ['--port', String(opts.port)]), ...(opts.command ? ['--command', opts.command] : [])];
