@@ -47,6 +47,7 @@ export const spec: CommandSpec = {
     'max-tokens': { type: 'integer', help: 'tokens to generate per request', default: 16, min: 1 },
     'adapter-dist': { type: 'string', help: 'how requests pick adapters: uniform or zipf:S', default: 'uniform', metavar: 'DIST' },
     port: { type: 'integer', help: 'port of a started vLLM or /generate server (sim: the OS picks)', default: 8000, min: 0 },
+    'startup-timeout': { type: 'number', help: 'seconds a started server has to become healthy [default: 600; sim 30]', metavar: 'S' },
     ...serverOptions,
     server: { ...serverOptions.server!, help: serverOptions.server!.help + '; external: the server already at --endpoint', choices: ['sim', 'vllm', 'generate', 'external'] },
     run: { type: 'string', help: 'write into this run (the pipeline\'s) instead of a new one', metavar: 'DIR' },
@@ -119,7 +120,7 @@ export async function run(argv: string[]): Promise<number> {
       try {
         server = kind === 'external'
           ? await startServer({ kind: 'external', name: 'external', url: opt.str(p, 'endpoint')! })
-          : await startServer(loraServerSpec(serverKnobs(p, total, m, kind === 'sim' ? 0 : opt.num(p, 'port')!)), { logDir: `${run.dir}/raw` });
+          : await startServer(loraServerSpec(serverKnobs(p, total, m, kind === 'sim' ? 0 : opt.num(p, 'port')!)), { logDir: `${run.dir}/raw`, timeoutMs: startupMs(p) });
         const url = server.url;
         const hasSwap = protocol === 'generate';
         if (hasSwap) await post(url + '/reset_swap_stats');
@@ -135,11 +136,11 @@ export async function run(argv: string[]): Promise<number> {
         }
       } catch (e) {
         error = errorMessage(e);
-        process.stderr.write(`gpu_loras=${m}: FAILED: ${error} (marked failed; the sweep goes on)\n`);
       } finally {
         if (server && kind !== 'external') await server.stop();
         serverSeconds += (performance.now() - s0) / 1000;
       }
+      if (error) process.stderr.write(`gpu_loras=${m}: FAILED: ${error} (marked failed; the sweep goes on)\n`);
       run.append('scrapes', { t_ns: clock.nowNs(), target: 'lora sweep', metric: 'lora_sweep_point_ok', labels: { ...labels, ...(error ? { error } : {}) }, value: error ? 0 : 1 });
       run.flush();
       const row = await csvRow(run.dir, regime, total, m);
@@ -160,6 +161,13 @@ export async function run(argv: string[]): Promise<number> {
   if (own) run.finish(stopped ? 'incomplete' : 'complete', stopped ? 'stopped by a signal' : failed ? `${failed} sweep value(s) failed` : undefined);
   if (stopped) throw new CliError(`stopped: the values measured so far are in ${run.dir}${out ? ` and ${out}` : ''}`);
   return failed ? ExitCode.failure : ExitCode.ok;
+}
+
+function startupMs(p: Parsed): number | undefined {
+  const s = opt.num(p, 'startup-timeout');
+  if (s === undefined) return undefined;
+  if (!(s > 0)) throw usageError(`--startup-timeout: ${s} must be > 0 (seconds)`);
+  return s * 1000;
 }
 
 function powersDown(n: number): number[] {

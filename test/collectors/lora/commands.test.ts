@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run as bench } from '../../../collectors/cmd-bench.ts';
 import { run as probe } from '../../../collectors/lora/cmd-probe.ts';
@@ -87,4 +88,44 @@ describe('lora commands against the simulated server', () => {
     expect(await err(sweep, ['--total-loras', '8', '--gpu-loras', '8', '-r', '0'])).toMatch(/--arrival-rate: 0 must be a rate > 0/);
     expect(await err(sweep, ['--gpu-loras', '8'])).toMatch(/--total-loras is required/);
   });
+
+  it('sweep: a server that exits, never becomes healthy or dies mid-load is marked failed, and the sweep goes on', async () => {
+    const dir = fs.mkdtempSync(path.join(data, 'servers-'));
+    const script = (name: string, text: string) => {
+      fs.writeFileSync(path.join(dir, name), text);
+      return `node ${path.join(dir, name)}`;
+    };
+    const exits = script('exits.js', 'process.exit(3);\n');
+    const hangs = script('hangs.js', 'setTimeout(() => {}, 1e6);\n');
+    // answers /health and /reset_swap_stats, then dies at the first /generate
+    const dies = script('dies.js', [
+      "const port = Number(process.argv[process.argv.indexOf('--port') + 1]);",
+      "require('node:http').createServer((req, res) => {",
+      "  if (req.url === '/generate') process.exit(1);",
+      "  res.writeHead(200, { 'content-type': 'application/json' }); res.end('{}');",
+      "}).listen(port, '127.0.0.1');",
+    ].join('\n'));
+    const port = await new Promise<number>((resolve) => {
+      const s = net.createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as net.AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const out = path.join(dir, 'ttft.csv');
+    for (const [command, m] of [[exits, '4'], [hangs, '2'], [dies, '1']] as const) {
+      const r = await captureOutput(() => sweep(['--server', 'generate', '--command', command, '--port', String(port), '--total-loras', '4', '--gpu-loras', m, '-n', '3', '-r', '20', '--startup-timeout', '3', '-o', out, '--data', data]));
+      expect(r.value).toBe(1);
+      expect(r.stderr).toMatch(/FAILED: .*\(marked failed; the sweep goes on\)|stopped answering/);
+    }
+    const rows = fs.readFileSync(out, 'utf8').trim().split('\n');
+    expect(rows[0]).toMatch(/^run_timestamp,total_loras,gpu_loras,prompt_regime,arrival_rate,num_requests,ttft_median,ttft_p99,/);
+    expect(rows.slice(1).map((l) => l.split(',').slice(2, 3).concat(l.split(',').slice(-2)))).toEqual([
+      ['4', 'failed', 'server lora-m4 exited with code 3'],
+      ['2', 'failed', 'server lora-m2 did not become healthy within 3 s (last: connection refused); it was stopped'],
+      ['1', 'failed', expect.stringMatching(/the server stopped answering during the load/)],
+    ]);
+    // the dead server's requests are in the run, as failures
+    const runDir = fs.readdirSync(path.join(data, 'runs', 'lora')).map((d) => path.join(data, 'runs', 'lora', d)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0]!;
+    expect(records(runDir).map((x) => x.status)).toEqual(['connection_error', 'connection_error', 'connection_error']);
+  }, 60_000);
 });
