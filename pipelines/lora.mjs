@@ -30,7 +30,7 @@ const args = process.argv.slice(self + 1);
 const spec = {
   name: 'lora.mjs',
   summary: 'The LoRA HBM-budget experiment: smoke test, arrival-rate probe, TTFT sweep over the resident-adapter budget M, report.',
-  description: '--quick: N = 16, M = 16,4,2, probe rates 4,8 for 2 s, 32 requests per value (under 2 min on the simulated server).',
+  description: '--quick: N = 16, M = 16,4,2, probe rates 4,8 for 2 s, 32 requests of 48 tokens per value (under 2 min on the simulated server).',
   options: {
     quick: { type: 'boolean', help: 'a small version of the whole experiment (about 1.5 min)' },
     server: { type: 'string', help: 'sim (the built-in simulated server), vllm, or generate (--command)', choices: ['sim', 'vllm', 'generate'], default: 'sim' },
@@ -42,7 +42,7 @@ const spec = {
     'probe-rates': { type: 'string', help: 'probe rates, req/s [default: 0.5,1,2,4,8,16; quick 4,8]', metavar: 'LIST' },
     'probe-seconds': { type: 'number', help: 'probe window per rate [default: 10; quick 3]', metavar: 'S' },
     'num-requests': { type: 'integer', help: 'requests per sweep value [default: 200; quick 40]', metavar: 'N' },
-    'max-tokens': { type: 'integer', help: 'tokens per request', default: 16 },
+    'max-tokens': { type: 'integer', help: 'tokens per request [default: 16; quick 48, so a few requests overlap and compete for the M slots]' },
     seed: { type: 'integer', help: 'seed', default: 42 },
     predict: { type: 'boolean', help: 'add the serving model\'s prediction of the sweep (--no-predict leaves it out)', default: true },
     from: { type: 'string', help: 're-analyse an archived run: stages and report only, no server', metavar: 'RUN' },
@@ -77,7 +77,7 @@ const cfg = {
   probe_rates: opts['probe-rates'] ?? (quick ? '4,8' : '0.5,1,2,4,8,16'),
   probe_seconds: opts['probe-seconds'] ?? (quick ? 2 : 10),
   num_requests: opts['num-requests'] ?? (quick ? 32 : 200),
-  max_tokens: opts['max-tokens'],
+  max_tokens: opts['max-tokens'] ?? (quick ? 48 : 16),
   seed: opts.seed,
   predict: opts.predict,
 };

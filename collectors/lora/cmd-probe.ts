@@ -51,13 +51,12 @@ export const spec: CommandSpec = {
 export async function run(argv: string[]): Promise<number> {
   const p = parseOrHelp(spec, argv);
   if (!p) return ExitCode.ok;
-  const given = (f: string, s?: string) => argv.some((a) => a === `--${f}` || a.startsWith(`--${f}=`) || (s !== undefined && (a === `-${s}` || a.startsWith(`-${s}`) && !a.startsWith('--'))));
   const rates = opt.str(p, 'arrival-rates') !== undefined ? parseRates(opt.str(p, 'arrival-rates')!) : parseRates(String(opt.num(p, 'arrival-rate')), '--arrival-rate');
   const duration = opt.num(p, 'duration-seconds')!;
   if (!(duration > 0)) throw usageError(`--duration-seconds: ${duration} must be > 0`);
   if (!(opt.num(p, 'timeout')! > 0)) throw usageError(`--timeout: ${opt.num(p, 'timeout')} must be > 0`);
   const tok = opt.str(p, 'tokenizer')!;
-  if (given('tokenizer') && !/llama-tokenizer|llama/i.test(tok)) throw usageError(`--tokenizer ${tok}: only the bundled LLaMA tokenizer (hf-internal-testing/llama-tokenizer) is available`);
+  if (!/llama/i.test(tok)) throw usageError(`--tokenizer ${tok}: only the bundled LLaMA tokenizer (hf-internal-testing/llama-tokenizer) is available`);
   const regime = opt.str(p, 'prompt-regime') as Regime;
   const total = opt.num(p, 'total-loras')!;
   const dist = parseAdapterDist(opt.str(p, 'adapter-dist')!);
