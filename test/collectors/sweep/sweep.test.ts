@@ -45,7 +45,8 @@ describe('servelab sweep', () => {
     expect(thr!).toBeGreaterThan(sync!);
     expect(a!).toBeGreaterThan(sync!);
     expect(b!).toBeGreaterThan(a!);
-    expect(r.stdout).toMatch(/highest OK rate: [\d.]+ req\/s/);
+    // statuses depend on the host (2 shared cores): any point may be UNSTABLE
+    expect(r.stdout).toMatch(/highest OK rate: [\d.]+ req\/s|no constant-rate point is OK/);
   }, 60_000);
 
   it('--sla: a bisection between synchronous and throughput, answered from sweep_status', async () => {
