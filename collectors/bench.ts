@@ -176,7 +176,9 @@ const pctKey = (p: number) => `p${p}`;
 /** The result's scalar figures (vLLM's keys) in vLLM's order; thresholds may name any of them. */
 const FIGURE_KEYS = ['duration', 'completed', 'failed', 'total_input_tokens', 'total_output_tokens', 'request_throughput', 'request_goodput', 'output_throughput', 'total_token_throughput', 'max_concurrent_requests'] as const;
 /** Every scalar key of the result JSON a threshold can name. */
-export const RESULT_SCALAR_KEYS: readonly string[] = [...FIGURE_KEYS, 'token_mismatches', 'p50_send_lag_ms', 'p99_send_lag_ms'];
+/** Server-reported TTFT figures, present only when the protocol reports one (/generate `ttft`). */
+export const SERVER_TTFT_KEYS = ['mean_server_ttft_ms', 'median_server_ttft_ms', 'p99_server_ttft_ms'] as const;
+export const RESULT_SCALAR_KEYS: readonly string[] = [...FIGURE_KEYS, 'token_mismatches', 'p50_send_lag_ms', 'p99_send_lag_ms', ...SERVER_TTFT_KEYS];
 /** Keys of the per-metric figures: {mean|median|std|pNN}_{metric}_ms. */
 export const RESULT_METRIC_KEY = new RegExp(`^(mean|median|std|p\\d+(\\.\\d+)?)_(${METRICS.join('|')})_ms$`);
 
@@ -206,6 +208,7 @@ export function resultJson(setup: ResultSetup, figures: Record<string, number | 
   out.token_mismatches = figures.token_mismatches ?? 0;
   out.p50_send_lag_ms = figures.p50_send_lag_ms ?? null;
   out.p99_send_lag_ms = figures.p99_send_lag_ms ?? null;
+  for (const k of SERVER_TTFT_KEYS) if (figures[k] != null) out[k] = figures[k];
   return { ...out, ...extra };
 }
 

@@ -178,6 +178,7 @@ export async function sendRequest(ep: Endpoint, spec: RequestSpec, base: Request
     url: target.url,
     model: base.model ?? spec.model ?? ep.model ?? null,
     adapter: state.adapter ?? spec.adapter ?? base.adapter ?? null,
+    adapter_resident: state.adapterResident,
     gpu: state.gpu ?? base.gpu ?? ep.gpu ?? null,
     phase: base.phase,
     dataset: base.dataset,

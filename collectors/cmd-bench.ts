@@ -19,6 +19,7 @@ import { printSummary } from './summary.ts';
 import { loadPromptsFile } from './workloads/prompts-file.ts';
 import { loadShareGpt, REGIMES, type Regime } from './workloads/sharegpt.ts';
 import { syntheticPrompts } from './workloads/synthetic.ts';
+import { assignAdapters, parseAdapterDist } from './workloads/adapters.ts';
 
 /** p99 send lag past which the run says the client could not keep the schedule. */
 export const SEND_LAG_WARN_MS = 10;
@@ -66,7 +67,9 @@ export const spec: CommandSpec = {
     'result-json': { type: 'string', help: 'also write the result JSON here', metavar: 'FILE' },
     label: { type: 'string', help: 'label in the result JSON' },
     seed: { type: 'integer', help: 'seed for arrivals, sampling and endpoint choice', default: 0 },
-    stream: { type: 'boolean', help: 'stream responses (--no-stream for whole JSON bodies)', default: true },
+    stream: { type: 'boolean', help: 'stream responses (--no-stream for whole JSON bodies) [default: on; off for /generate, which answers one JSON body]' },
+    'total-loras': { type: 'integer', help: 'spread requests over N LoRA adapters (/generate model_id i, OpenAI model lora-i)', min: 1, metavar: 'N' },
+    'adapter-dist': { type: 'string', help: 'with --total-loras: uniform or zipf:S', default: 'uniform', metavar: 'DIST' },
     'ignore-eos': { type: 'boolean', help: 'send ignore_eos so outputs have the requested length' },
     'save-chunks': { type: 'boolean', help: 'write per-chunk arrival times (always on when itl is reported)' },
     scrape: { type: 'list', help: 'metrics URLs to sample during the run (Prometheus text, or /metrics?gpu_id=N JSON)', metavar: 'URL' },
@@ -82,6 +85,7 @@ export const spec: CommandSpec = {
     'servelab bench --endpoint /v1/chat/completions --dataset-name sharegpt --dataset-path ShareGPT_V3_unfiltered_cleaned_split.json --max-concurrency 32 --goodput ttft:500 tpot:50',
     'servelab bench --mix Thinker=http://127.0.0.1:8080/completion@0.3 --mix Flash=http://127.0.0.1:8081/completion@0.7 --users 20 --duration 120 --ramp-up-seconds 10',
     'servelab bench --request-rate 20 --duration 60 --threshold "p99_ttft_ms<500" --result-json result.json',
+    'servelab bench --endpoint /generate --total-loras 128 --dataset-name random --num-prompts 200 --request-rate 2',
   ],
 };
 
@@ -93,7 +97,7 @@ function endpointsOf(p: Parsed): Endpoint[] {
     if (!pr) throw usageError(`--endpoint ${pathName}: unknown path; give --backend (${CLIENT_PROTOCOLS.join('|')})`);
     return pr;
   };
-  const stream = opt.bool(p, 'stream');
+  const stream = streamOf(p);
   if (mix.length === 0) {
     const pathName = opt.str(p, 'endpoint')!;
     return [{ name: pathName, baseUrl: opt.str(p, 'base-url')!, path: pathName, protocol: protocolOf(pathName), stream }];
@@ -105,6 +109,14 @@ function endpointsOf(p: Parsed): Endpoint[] {
     const protocol = protocolOf(pathName);
     return { name: r[1]!, baseUrl: r[2]!, path: pathName || PROTOCOL_PATH[protocol], protocol, weight: r[4] ? Number(r[4]) : 1, stream };
   });
+}
+
+/** --stream as given; else on, except for /generate (its server answers one JSON body, never SSE). */
+function streamOf(p: Parsed): boolean {
+  if (p.opts.stream !== undefined) return opt.bool(p, 'stream');
+  const pathName = opt.str(p, 'endpoint')!;
+  const proto = (opt.str(p, 'backend') as Protocol | undefined) ?? protocolForPath(pathName);
+  return opt.list(p, 'mix').length === 0 && proto === 'generate' ? false : true;
 }
 
 function workload(p: Parsed, warn: (m: string) => void): WorkItem[] {
@@ -164,7 +176,8 @@ export async function run(argv: string[]): Promise<number> {
   let model = opt.str(p, 'model') ?? null;
   if (!model && endpoints.some((e) => e.protocol.startsWith('openai'))) model = await firstModel(endpoints[0]!.baseUrl);
   for (const e of endpoints) e.model = model;
-  const items = workload(p, warn);
+  const loras = opt.num(p, 'total-loras');
+  const items = loras ? assignAdapters(workload(p, warn), loras, parseAdapterDist(opt.str(p, 'adapter-dist')!), opt.num(p, 'seed')!, endpoints[0]!.protocol) : workload(p, warn);
   if (opt.bool(p, 'ignore-eos')) for (const it of items) it.ignoreEos = true;
   const stages = opt.str(p, 'ramp-up') ? parseStages(opt.str(p, 'ramp-up')!) : undefined;
   const users = opt.num(p, 'users');
@@ -194,7 +207,7 @@ export async function run(argv: string[]): Promise<number> {
         endpoints, items, requestRate: opt.num(p, 'request-rate'), burstiness: opt.num(p, 'burstiness'), maxConcurrency, stages,
         closed: users ? { users, thinkTimeMs: opt.num(p, 'think-time'), rampUpS: opt.num(p, 'ramp-up-seconds') } : undefined,
         numPrompts, durationS, warmups: opt.num(p, 'warmup') ?? opt.num(p, 'num-warmups'), timeoutMs: opt.num(p, 'timeout')! * 1000,
-        graceMs: opt.num(p, 'grace')! * 1000, seed: opt.num(p, 'seed'), stream: opt.bool(p, 'stream'),
+        graceMs: opt.num(p, 'grace')! * 1000, seed: opt.num(p, 'seed'), stream: endpoints[0]!.stream ?? true,
         saveChunks: opt.bool(p, 'save-chunks') || metrics.includes('itl'), metrics, percentiles, goodput, connections: opt.num(p, 'connections'),
         scrapeIntervalMs: opt.num(p, 'scrape-interval')! * 1000,
         scrape: opt.list(p, 'scrape').map((url): ScrapeTarget => ({ url, kind: /[?&]gpu_id=/.test(url) ? 'gpu-json' : 'prometheus' })),

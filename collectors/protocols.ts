@@ -52,6 +52,8 @@ export interface ResponseState {
   serverLatencyS: number | null;
   serverTimings: unknown;
   adapter: string | null;
+  /** The server said whether the adapter was resident when scheduled (the /generate lora_resident). */
+  adapterResident: boolean | null;
   gpu: number | null;
   /** The server said the stream is over ([DONE] or stop:true). */
   ended: boolean;
@@ -66,7 +68,7 @@ export function newState(prompt = ''): ResponseState {
   return {
     firstChunkNs: null, firstTokenNs: null, lastTokenNs: null, chunkNs: [], chunkTokens: [], text: [],
     finishReason: null, promptTokensServer: null, outputTokensServer: null, serverTtftS: null,
-    serverLatencyS: null, serverTimings: null, adapter: null, gpu: null, ended: false, endedNs: null, error: null, prompt,
+    serverLatencyS: null, serverTimings: null, adapter: null, adapterResident: null, gpu: null, ended: false, endedNs: null, error: null, prompt,
   };
 }
 
@@ -231,6 +233,7 @@ const generate: ProtocolHandler = {
     if (typeof body.completion_time === 'number') s.serverLatencyS = body.completion_time;
     if (body.model_id !== undefined && body.model_id !== null) s.adapter = String(body.model_id);
     if (typeof body.gpu_id === 'number') s.gpu = body.gpu_id;
+    if (typeof body.lora_resident === 'boolean') s.adapterResident = body.lora_resident;
     usage(s, body.usage);
     s.ended = true;
   },

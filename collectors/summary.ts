@@ -39,6 +39,13 @@ export function summaryText(r: Record<string, unknown>, metrics: Metric[], perce
     row(`Median ${short} (ms):`, r[`median_${m}_ms`]);
     for (const p of percentiles) row(`P${p} ${short} (ms):`, r[`p${p}_${m}_ms`]);
   }
+  if (r.median_server_ttft_ms != null) {
+    // /generate reports its own ttft (from its arrival): without streaming the client's TTFT is the whole response
+    head('Server-reported TTFT');
+    row('Mean server TTFT (ms):', r.mean_server_ttft_ms);
+    row('Median server TTFT (ms):', r.median_server_ttft_ms);
+    row('P99 server TTFT (ms):', r.p99_server_ttft_ms);
+  }
   L.push('='.repeat(50));
   const errors = (r.errors ?? {}) as Record<string, number>;
   const kinds = Object.entries(errors).filter(([k]) => k !== 'contention' && !k.startsWith('http_'));

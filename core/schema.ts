@@ -68,6 +68,7 @@ export const requests = {
     url: { type: 'VARCHAR', nullable: true, doc: 'URL the request was sent to' },
     model: { type: 'VARCHAR', nullable: true, doc: 'served model name asked for' },
     adapter: { type: 'VARCHAR', nullable: true, doc: 'LoRA adapter name or id' },
+    adapter_resident: { type: 'BOOLEAN', nullable: true, doc: 'the LoRA adapter was in GPU memory when the request was scheduled (server-reported; NULL when the server does not say)' },
     gpu: { type: 'INTEGER', nullable: true, doc: 'GPU or replica the request went to (assigned or reported)' },
     phase: { type: 'VARCHAR', doc: 'experiment phase', enum: PHASES, default: 'main' },
     dataset: { type: 'VARCHAR', nullable: true, doc: 'dataset name or file' },

@@ -17,6 +17,8 @@
 --   mean = avg, std = stddev_pop, median and pNN = quantile_cont (linear interpolation, numpy default)
 --   goodput: a completed request is good when every given SLO >= its value (tpot 0 when output <= 1)
 --   contention errors = timeouts + HTTP 503.
+--   server ttft (mean/median/p99_server_ttft_ms) = server_ttft_s · 1000 of completed requests, only when the
+--   protocol reports one (the /generate `ttft`, from the server's arrival: no network or client time).
 WITH main AS (
   SELECT * FROM request_metrics WHERE phase = 'main'
 ),
@@ -99,6 +101,9 @@ scalars AS (
   UNION ALL SELECT 'token_mismatches', count(*) FROM main WHERE token_mismatch
   UNION ALL SELECT 'p50_send_lag_ms', quantile_cont(send_lag_ms, 0.5) FROM main WHERE sent_ns IS NOT NULL
   UNION ALL SELECT 'p99_send_lag_ms', quantile_cont(send_lag_ms, 0.99) FROM main WHERE sent_ns IS NOT NULL
+  UNION ALL SELECT 'mean_server_ttft_ms', avg(server_ttft_s) * 1000 FROM ok WHERE server_ttft_s IS NOT NULL HAVING count(*) > 0
+  UNION ALL SELECT 'median_server_ttft_ms', quantile_cont(server_ttft_s, 0.5) * 1000 FROM ok WHERE server_ttft_s IS NOT NULL HAVING count(*) > 0
+  UNION ALL SELECT 'p99_server_ttft_ms', quantile_cont(server_ttft_s, 0.99) * 1000 FROM ok WHERE server_ttft_s IS NOT NULL HAVING count(*) > 0
 )
 SELECT key, CAST(value AS DOUBLE) AS value, 0 AS ord FROM scalars
 UNION ALL

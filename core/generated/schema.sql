@@ -10,6 +10,7 @@ CREATE TABLE requests (
   url VARCHAR,
   model VARCHAR,
   adapter VARCHAR,
+  adapter_resident BOOLEAN,
   gpu INTEGER,
   phase VARCHAR NOT NULL,
   dataset VARCHAR,
@@ -55,6 +56,7 @@ COMMENT ON COLUMN requests.protocol IS 'wire protocol';
 COMMENT ON COLUMN requests.url IS 'URL the request was sent to';
 COMMENT ON COLUMN requests.model IS 'served model name asked for';
 COMMENT ON COLUMN requests.adapter IS 'LoRA adapter name or id';
+COMMENT ON COLUMN requests.adapter_resident IS 'the LoRA adapter was in GPU memory when the request was scheduled (server-reported; NULL when the server does not say)';
 COMMENT ON COLUMN requests.gpu IS 'GPU or replica the request went to (assigned or reported)';
 COMMENT ON COLUMN requests.phase IS 'experiment phase';
 COMMENT ON COLUMN requests.dataset IS 'dataset name or file';

@@ -30,6 +30,8 @@ export class LoraManager {
   /** Adapters in use by admitted requests, with their request counts. */
   private inUse = new Map<string, number>();
   readonly stats: LoraStats = { hits: 0, misses: 0, evictions: 0, swapSeconds: 0 };
+  /** Whether the last acquire had to swap its adapter in (read by the request's scheduled callback). */
+  lastMissed = false;
   /** Evicted adapters in order (for tests and logs). */
   readonly evicted: string[] = [];
 
@@ -67,7 +69,8 @@ export class LoraManager {
   /** Takes a reference on the adapter; returns the swap-in seconds (0 on a hit). */
   acquire(name: string): number {
     this.inUse.set(name, (this.inUse.get(name) ?? 0) + 1);
-    if (this.resident.has(name)) {
+    this.lastMissed = !this.resident.has(name);
+    if (!this.lastMissed) {
       this.stats.hits++;
       this.touch(name);
       return 0;

@@ -79,6 +79,8 @@ class GenerateSink extends GenerationSink {
         model_id: this.modelId,
         ttft: (this.firstT ?? finish.t) - a,
         completion_time: finish.t - a,
+        // beyond the original protocol: whether the adapter was in HBM when the request was scheduled
+        lora_resident: this.gen.adapterResident ?? null,
       });
     }
     return n;
@@ -106,7 +108,8 @@ export function generateHealth(inst: SimInstance): unknown {
 }
 
 export function swapStats(inst: SimInstance): unknown {
-  return { init: { ...inst.swapInit }, runtime: { ...inst.swapRuntime } };
+  // `resident`: the adapters in HBM now, per replica (beyond the original protocol)
+  return { init: { ...inst.swapInit }, runtime: { ...inst.swapRuntime }, resident: inst.residentAdapters() };
 }
 
 /** POST /reset_swap_stats: runtime counters only; init stays. */

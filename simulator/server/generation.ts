@@ -12,6 +12,8 @@ export interface GenRequest {
   /** The model name echoed in responses (the adapter name when one is used). */
   model: string;
   adapter: string | null;
+  /** Whether the adapter was in GPU memory when the request was scheduled (set then; LoRA only). */
+  adapterResident?: boolean;
   prompt: string;
   promptTokens: number;
   maxTokens: number;

@@ -242,8 +242,10 @@ export class SimInstance implements SinkObserver {
    */
   private noteAdapterUse(gen: GenRequest, t: number): void {
     if (!gen.adapter || !this.config.lora) return;
-    const lora = (this.driver.engine(gen.replica) as { lora?: { stats: { misses: number } } }).lora;
+    const lora = (this.driver.engine(gen.replica) as { lora?: { stats: { misses: number }; lastMissed: boolean } }).lora;
     if (!lora) return;
+    // the engine calls back right after acquiring this request's adapter, so lastMissed is its own
+    gen.adapterResident = !lora.lastMissed;
     const d = lora.stats.misses - (this.lastMisses[gen.replica] ?? 0);
     this.lastMisses[gen.replica] = lora.stats.misses;
     if (d <= 0) return;
@@ -265,6 +267,14 @@ export class SimInstance implements SinkObserver {
     const tokens = Math.max(1, gen.promptTokens + completionTokens - 1);
     const ids = moe.expertIds(moe.profile(gen.prompt), tokens, `${gen.id}\u0000${gen.prompt}`);
     return encodeNpy(ids, [tokens, moe.config.layers, moe.config.topK]).toString('base64');
+  }
+
+  /** /swap_stats: the /generate model_ids resident in each replica's LoRA slots now. */
+  residentAdapters(): number[][] {
+    return this.driver.replicas.map((_, i) => {
+      const lora = (this.driver.engine(i) as { lora?: { residentList(): string[] } }).lora;
+      return (lora?.residentList() ?? []).map((n) => this.adapters.get(n)?.modelId ?? -1).filter((x) => x >= 0);
+    });
   }
 
   /** Adapters with running requests and waiting requests, for vllm:lora_requests_info. */

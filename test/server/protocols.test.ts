@@ -64,16 +64,19 @@ describe('LoRA /generate server', () => {
     const health = (await (await fetch(`${s.url}/health`)).json()) as Record<string, unknown>;
     expect(health).toMatchObject({ total_loras: 8, gpu_loras: 2 });
     const r = JSON.parse((await post(`${s.url}/generate`, { prompt: 'Hello, how are you?', model_id: 5, max_tokens: 4 })).text);
-    expect(Object.keys(r)).toEqual(['text', 'model_id', 'ttft', 'completion_time']);
-    expect(r.model_id).toBe(5);
+    // the original protocol's keys, then lora_resident (adapter 5 was not in HBM when scheduled)
+    expect(Object.keys(r)).toEqual(['text', 'model_id', 'ttft', 'completion_time', 'lora_resident']);
+    expect([r.model_id, r.lora_resident]).toEqual([5, false]);
     expect(r.text[0]).toMatch(/^Hello, how are you\?( [a-z]+){4}$/);
     expect(r.ttft).toBeGreaterThan(0);
     expect(r.completion_time).toBeGreaterThan(r.ttft);
-    await post(`${s.url}/generate`, { prompt: 'again', model_id: 1, max_tokens: 2 }); // still resident (LRU evicted lora-0): no swap
+    const again = JSON.parse((await post(`${s.url}/generate`, { prompt: 'again', model_id: 1, max_tokens: 2 })).text); // still resident (LRU evicted lora-0): no swap
+    expect(again.lora_resident).toBe(true);
     const stats = (await (await fetch(`${s.url}/swap_stats`)).json()) as { init: unknown; runtime: { swap_count: number } };
-    expect(stats).toEqual({ init: { swap_calls: 1, swap_count: 2 }, runtime: { swap_calls: 1, swap_count: 1 } });
+    // resident: the model_ids in HBM now per replica, least recently used first
+    expect(stats).toEqual({ init: { swap_calls: 1, swap_count: 2 }, runtime: { swap_calls: 1, swap_count: 1 }, resident: [[5, 1]] });
     await post(`${s.url}/reset_swap_stats`, {});
-    expect(await (await fetch(`${s.url}/swap_stats`)).json()).toEqual({ init: { swap_calls: 1, swap_count: 2 }, runtime: { swap_calls: 0, swap_count: 0 } });
+    expect(await (await fetch(`${s.url}/swap_stats`)).json()).toEqual({ init: { swap_calls: 1, swap_count: 2 }, runtime: { swap_calls: 0, swap_count: 0 }, resident: [[5, 1]] });
     expect((await post(`${s.url}/generate`, { prompt: 'x', model_id: 99 })).status).toBe(400);
     expect((await post(`${s.url}/generate`, '{bad')).status).toBe(422);
   });
