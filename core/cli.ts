@@ -21,6 +21,7 @@ export const commands: Record<string, Entry> = {
   sim: { summary: 'the serving model: serve | run | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
   simulate: { summary: 'the seed scheduling simulator (FIFO, WeightedFIFO, SRPT, WSRPT)', load: () => import('../simulator/cmd-simulate.ts') },
   moe: { summary: 'the MoE imbalance experiment: datasets | cv | ...', load: () => import('../collectors/moe/cmd-moe.ts') },
+  imbalance: { summary: 'the round-robin GPU-imbalance experiment: generate | replay | warmup | balance', load: () => import('../collectors/imbalance/cmd-imbalance.ts') },
 };
 
 export function topHelp(): string {
