@@ -1,5 +1,6 @@
 -- imbalance_summary: the old scripts' RESULTS SUMMARY per load (generate, replay or warmup under one balancer).
 -- inputs: requests
+-- depends: (none)
 -- grain: run × shard × endpoint (balancer label) × dataset (generate | replay | warmup)
 -- formulas: prompts_sent = requests sent (sent_ns set); prompts_received = status 'ok'; prompts_failed = sent − received;
 --   tokens_generated = Σ prompt_words of the prompts sent (the generator's tokens are words, as the old scripts counted);
