@@ -52,7 +52,12 @@ export class ImbalanceSource {
     if (o.mode === 'replay' && !o.prompts?.length) throw new Error('replay needs prompts');
   }
 
-  /** The next item; calls are served one after another in call order. */
+  /**
+   * The next item; calls are served one after another in call order, each reading its GPU's
+   * concurrency only after the previous item is out, as the old loop did. (Look-ups in parallel
+   * would send bursts over several connections that reach the balancer out of order, so its
+   * round-robin would no longer be the client's.)
+   */
   next(): Promise<WorkItem> {
     const p = this.chain.then(() => this.make());
     this.chain = p.catch(() => undefined);
