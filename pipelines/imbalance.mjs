@@ -33,17 +33,21 @@ const spec = {
   summary: 'the round-robin GPU-imbalance experiment: generator and replay under each balancer policy, then the report',
   description:
     'On the simulated server (4 GPUs, Llama-3-8B) by default; with --backends, against real servers through servelab imbalance balance. ' +
-    'Default: every policy, 40 s of generation and 40 s of replay each (about 8 minutes); --quick: three policies, 6 s + 5 s each (under 90 s).',
+    'Default: every policy, 40 s of generation and 40 s of replay each (about 8 minutes); --quick: three policies, 6 s + 4 s each (under 90 s).',
   options: {
-    quick: { type: 'boolean', help: 'round-robin, least-outstanding, power-of-two; 6 s generate + 5 s replay each' },
+    quick: { type: 'boolean', help: 'round-robin, least-outstanding, power-of-two; 6 s generate + 4 s replay each; --concurrency-from client' },
     policies: { type: 'list', help: 'balancer policies (round-robin always runs first: replay uses its prompts)', choices: ROUTERS },
     duration: { type: 'number', short: 't', help: 'seconds of generation per policy [default: 40; 6 with --quick]', metavar: 'S' },
-    'replay-duration': { type: 'number', help: 'seconds of replay per policy [default: the generation\'s; 5 with --quick]', metavar: 'S' },
+    'replay-duration': { type: 'number', help: 'seconds of replay per policy [default: the generation\'s; 4 with --quick]', metavar: 'S' },
     'num-gpus': { type: 'integer', short: 'n', help: 'GPUs behind the front', default: 4, min: 1 },
     'max-concurrency': { type: 'integer', help: 'requests in flight (the generator\'s slots)', default: 128, min: 1 },
     'max-prompt': { type: 'integer', help: 'largest prompt in words (Llama-3-8B\'s context is 8,192 tokens)', default: 6000, min: 1 },
     'warmup-loops': { type: 'integer', short: 'm', help: 'warm-up loops of k^n … k^1 words', default: 3, min: 0 },
     'exp-base': { type: 'integer', short: 'k', help: 'warm-up base (minimum 2)', default: 2, min: 2 },
+    'concurrency-from': {
+      type: 'string', choices: ['metrics', 'client'],
+      help: 'what sizes the prompts: metrics (GET /metrics?gpu_id=N before each request, as the old script) or client (its own in-flight counts: no round trip per request, so a busy host still fills every slot) [default: metrics; client with --quick]',
+    },
     'max-tokens': { type: 'integer', help: 'max_tokens per request (short answers keep the drain short and prefill, which the prompt size drives, dominant)', default: 32, min: 1 },
     seed: { type: 'integer', help: 'server seed', default: 0 },
     backends: { type: 'list', help: 'real servers (base URLs, one per GPU) behind servelab imbalance balance instead of the simulated server', metavar: 'URL,URL' },
@@ -78,7 +82,7 @@ const o = p.opts;
 const quick = Boolean(o.quick);
 const policies = o.policies?.length ? [...new Set(['round-robin', ...o.policies])] : quick ? ['round-robin', 'least-outstanding', 'power-of-two'] : [...ROUTERS];
 const duration = o.duration ?? (quick ? 6 : 40);
-const replayDuration = o['replay-duration'] ?? (quick ? 5 : duration);
+const replayDuration = o['replay-duration'] ?? (quick ? 4 : duration);
 if (!(duration > 0) || !(replayDuration > 0)) fail('--duration and --replay-duration must be positive numbers of seconds', 2);
 const backends = o.backends ?? [];
 if (backends.length && backends.length !== o['num-gpus'] && args.some((a) => a === '-n' || a.startsWith('--num-gpus'))) fail(`--backends: ${backends.length} URLs for --num-gpus ${o['num-gpus']}`, 2);
@@ -86,7 +90,7 @@ const numGpus = backends.length || o['num-gpus'];
 const cfg = {
   policies, duration_s: duration, replay_duration_s: replayDuration, num_gpus: numGpus, max_concurrency: o['max-concurrency'], max_prompt: o['max-prompt'],
   warmup_loops: o['warmup-loops'], exp_base: o['exp-base'], max_tokens: o['max-tokens'], seed: o.seed, server: backends.length ? 'balance' : 'sim',
-  backends, predict: !o['no-predict'], quick,
+  backends, predict: !o['no-predict'], quick, concurrency_from: o['concurrency-from'] ?? (quick ? 'client' : 'metrics'),
 };
 
 $.verbose = false;
@@ -128,7 +132,7 @@ try {
         const load = ['--endpoint', `${front.url}/v1/chat/completions`, '--metrics-endpoint', `${front.url}/metrics`, '--run', runDir, '--label', policy,
           '--max-concurrency', String(cfg.max_concurrency), '--max-tokens', String(cfg.max_tokens), '-n', String(numGpus), '--scrape-interval', quick ? '0.25' : '0.5'];
         const g = await sh(`[2/6] ${policy}:`, ['imbalance', 'generate', ...load, '--shard', String(2 * i + 1), '-t', String(duration), '--max-prompt', String(cfg.max_prompt),
-          '-m', String(cfg.warmup_loops), '-k', String(cfg.exp_base), '--prompts-file', path.join(runDir, 'raw', `prompts-${policy}.txt`)], { stream: true });
+          '-m', String(cfg.warmup_loops), '-k', String(cfg.exp_base), '--concurrency-from', cfg.concurrency_from, '--prompts-file', path.join(runDir, 'raw', `prompts-${policy}.txt`)], { stream: true });
         if (g.exitCode !== 0) throw new Error(`generate under ${policy} failed (exit ${g.exitCode})`);
         const r = await sh(`[2/6] ${policy}:`, ['imbalance', 'replay', ...load, '--shard', String(2 * i + 2), '--prompts-file', rrPrompts, '--loop', '-t', String(replayDuration)], { stream: true });
         if (r.exitCode !== 0) throw new Error(`replay under ${policy} failed (exit ${r.exitCode})`);

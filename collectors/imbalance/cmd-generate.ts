@@ -26,6 +26,7 @@ export const spec: CommandSpec = {
     'exp-base': expBaseFlag,
     'prompts-file': promptsFileFlag,
     'metrics-endpoint': metricsFlag,
+    'concurrency-from': { type: 'string', help: "where c comes from: metrics (the endpoint, when given) or client (this client's own in-flight count; the endpoint is then only sampled into scrapes)", choices: ['metrics', 'client'], default: 'metrics' },
     ...servelabFlags,
   },
   examples: [
@@ -46,5 +47,6 @@ export async function run(argv: string[]): Promise<number> {
     maxPrompt: opt.num(p, 'max-prompt')!,
     warmupLoops: opt.num(p, 'warmup-loops')!,
     k: opt.num(p, 'exp-base')!,
+    concurrencyFrom: opt.str(p, 'concurrency-from') as 'metrics' | 'client',
   });
 }

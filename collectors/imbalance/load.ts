@@ -36,6 +36,8 @@ export interface ImbalanceLoadOptions {
   /** replay: cycle the prompts (until the duration or Ctrl-C). */
   loop?: boolean;
   metricsEndpoint?: string | null;
+  /** 'client': size prompts by this client's own in-flight counts even with a metrics endpoint (then only sampled). */
+  concurrencyFrom?: 'metrics' | 'client';
   model?: string | null;
   maxTokens?: number | null;
   /** The balancer's name in the records' endpoint column (round-robin, power-of-two, …). */
@@ -85,7 +87,7 @@ export async function runImbalanceLoad(o: ImbalanceLoadOptions, fx: ImbalanceEff
   const ep = endpointOf(o.endpoint, o.label);
   const ownAgent = fx.dispatcher ? null : makeAgent({});
   const dispatcher = fx.dispatcher ?? ownAgent!;
-  const tracker = new ConcurrencyTracker({ numGpus: o.numGpus, metricsEndpoint: o.metricsEndpoint, dispatcher, warn });
+  const tracker = new ConcurrencyTracker({ numGpus: o.numGpus, metricsEndpoint: o.concurrencyFrom === 'client' ? null : o.metricsEndpoint, dispatcher, warn });
   if (o.mode !== 'replay') {
     if (fs.existsSync(o.promptsFile) && fs.statSync(o.promptsFile).isDirectory()) throw usageError(`--prompts-file ${o.promptsFile}: is a folder`);
   }

@@ -89,6 +89,20 @@ describe('imbalance generate', () => {
   });
 });
 
+describe('imbalance generate --concurrency-from client', () => {
+  it('sizes prompts by the client\'s own counts and only samples the metrics endpoint', async () => {
+    const { value, stderr } = await captureOutput(() =>
+      generate([...common(), '-t', '0.8', '--max-concurrency', '8', '-m', '1', '--prompts-file', path.join(tmp, 'cf.txt'), '--metrics-endpoint', `${srv.url}/metrics`, '--concurrency-from', 'client']),
+    );
+    expect(value).toBe(0);
+    const dir = runDirOf(stderr);
+    const main = readJsonl(path.join(dir, 'raw', 'requests.jsonl')).filter((r) => r.phase === 'main');
+    expect(main.length).toBeGreaterThan(0);
+    for (const r of main) expect(r.extra.concurrency_source).toBe('client');
+    expect(readJsonl(path.join(dir, 'raw', 'scrapes.jsonl')).some((x) => x.target === 'server')).toBe(true);
+  });
+});
+
 describe('imbalance replay and warmup', () => {
   it('replay sends every prompt of the file once, exactly as written (escaped newlines), in order', async () => {
     const pf = path.join(tmp, 'replay.txt');
