@@ -173,3 +173,28 @@ describe('bad input', () => {
     );
   });
 });
+
+describe('a stopped load', () => {
+  it('SIGTERM: stops sending, writes every record, marks the run incomplete, prints the table', { timeout: 60_000 }, async () => {
+    const { spawn } = await import('node:child_process');
+    const root = path.resolve(__dirname, '../../..');
+    const child = spawn(process.execPath, [path.join(root, 'bin/servelab.js'), 'imbalance', 'generate', ...common(), '-t', '60', '--max-concurrency', '8', '--grace', '0.2',
+      '--prompts-file', path.join(tmp, 'term.txt')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    // wait until requests are flowing, then stop it as a job scheduler would
+    const prompts = path.join(tmp, 'term.txt');
+    for (let i = 0; i < 200 && !(fs.existsSync(prompts) && fs.readFileSync(prompts, 'utf8').split('\n').length > 20); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code, err).toBe(1);
+    expect(err).toContain('stopping: no new requests');
+    const dir = runDirOf(err);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')).status).toBe('incomplete');
+    const reqs = readJsonl(path.join(dir, 'raw', 'requests.jsonl'));
+    expect(reqs.length).toBe(readPrompts(prompts).length); // every prompt sent has its record
+    expect(out).toContain(`${'Total prompts sent'.padEnd(40)}${String(reqs.length).padStart(17)}`);
+  });
+});
