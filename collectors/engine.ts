@@ -175,8 +175,13 @@ export class LoadEngine {
       while (!this.stopping && left > 0 && this.fx.clock.nowNs() < deadline) {
         left--;
         const item = this.plan.source ? await this.plan.source() : this.nextItem();
-        if (this.stopping) break;
-        await this.launch(item, this.fx.clock.nowNs(), item.base?.phase === 'warmup' ? 'warmup' : 'main');
+        const phase = item.base?.phase === 'warmup' ? 'warmup' : 'main';
+        if (this.stopping) {
+          // made while the stop came (a source may wait for a look-up): recorded, not sent
+          this.write(this.cancelledRecord(item, this.fx.clock.nowNs(), phase), null);
+          break;
+        }
+        await this.launch(item, this.fx.clock.nowNs(), phase);
         if (mode.thinkTimeMs && !this.stopping) await pacer.until(this.fx.clock.nowNs() + mode.thinkTimeMs * 1e6, this.stopWake.signal);
       }
     };

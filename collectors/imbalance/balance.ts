@@ -95,8 +95,8 @@ export async function startBalancer(o: BalanceOptions): Promise<Balancer> {
       if (!res.writableFinished) up.destroy();
       release();
     });
-    up.end(body ?? undefined);
-    if (!body) req.pipe(up);
+    if (body) up.end(body);
+    else req.pipe(up);
   };
 
   const server = http.createServer((req, res) => {

@@ -16,7 +16,7 @@ export const durationFlag: OptionSpec = { type: 'number', short: 't', help: 'tes
 export const maxConcurrencyFlag: OptionSpec = { type: 'integer', help: 'maximum concurrent requests', default: 512, min: 1 };
 export const maxPromptFlag: OptionSpec = { type: 'integer', help: 'maximum prompt length in words', default: 65536, min: 1 };
 export const expBaseFlag: OptionSpec = { type: 'integer', short: 'k', help: 'base for exponential prompt sizing in the warm-up (minimum: 2)', default: 2, min: 2 };
-export const promptsFileFlag: OptionSpec = { type: 'string', help: 'file the prompts are written to as they are sent (one per line, newlines escaped)', default: 'prompts.txt', metavar: 'FILE' };
+export const promptsFileFlag: OptionSpec = { type: 'string', help: 'file the prompts are written to as they are sent (one per line, newlines escaped; overwritten at start)', default: 'prompts.txt', metavar: 'FILE' };
 export const metricsFlag: OptionSpec = { type: 'string', help: 'per-GPU concurrency API: GET URL?gpu_id=N → {"concurrency": n} (default: this client\'s own in-flight count)', metavar: 'URL' };
 
 /** servelab's own flags, after the old ones. */

@@ -84,6 +84,27 @@ describe('imbalance balance', () => {
     }
   });
 
+  it('other requests reach the first backend with their body, and are not counted as GPU load', async () => {
+    const http = await import('node:http');
+    const echo = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => res.writeHead(201, { 'content-type': 'text/plain' }).end(`${req.method} ${req.url} ${body}`));
+    });
+    await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+    const b = await startBalancer({ backends: [`http://127.0.0.1:${(echo.address() as { port: number }).port}`], routing: 'round-robin' });
+    try {
+      const r = await request(`${b.url}/v1/load_lora_adapter`, { method: 'POST', body: '{"lora_name":"a"}', headers: { 'content-type': 'application/json' } });
+      expect(r.statusCode).toBe(201);
+      expect(await r.body.text()).toBe('POST /v1/load_lora_adapter {"lora_name":"a"}');
+      expect(r.headers['x-gpu-id']).toBeUndefined();
+      expect(b.forwarded).toEqual([0]);
+    } finally {
+      await b.close();
+      echo.close();
+    }
+  });
+
   it('bad flags are usage errors naming the value and the choices', async () => {
     expect(() => parseBackends([])).toThrow(/--backends: give at least one/);
     expect(() => parseBackends(['http://a:1', 'gpu1:8000'])).toThrow(/'gpu1:8000' \(item 2\)/);
