@@ -18,7 +18,7 @@ export const commands: Record<string, Entry> = {
   stages: { summary: 'build the analysis stages of a run into derived/', load: () => import('../analysis/cmd-stages.ts') },
   report: { summary: 'render a run\'s self-contained HTML report', load: () => import('../reports/cmd-report.ts') },
   bench: { summary: 'benchmark a server (vLLM bench serve compatible flags)', load: () => import('../collectors/cmd-bench.ts') },
-  sim: { summary: 'the serving model: serve | run | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
+  sim: { summary: 'the serving model: serve | run | predict | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
   simulate: { summary: 'the seed scheduling simulator (FIFO, WeightedFIFO, SRPT, WSRPT)', load: () => import('../simulator/cmd-simulate.ts') },
   moe: { summary: 'the MoE imbalance experiment: datasets | cv | ...', load: () => import('../collectors/moe/cmd-moe.ts') },
 };
