@@ -98,16 +98,17 @@ export function promptsByHash(where: string): Map<string, string> {
 /** Writes predicted records beside the run's raw files: raw/predicted/requests.jsonl, raw/predicted/gates/<name>.jsonl. */
 class PredictionWriter implements RecordSink {
   private writers = new Map<string, JsonlWriter>();
+  private prefix: Buffer;
   counts: Record<string, number> = {};
-  constructor(
-    private dir: string,
-    private run: string,
-  ) {}
+  constructor(private dir: string, run: string) {
+    this.prefix = Buffer.from(`{"run":${JSON.stringify(run)},"shard":0,`);
+  }
   append<T extends TableName>(table: T, record: Omit<RecordOf<T>, 'run' | 'shard'>, name?: string): void {
-    const file = table === 'predicted_gate_loads' ? path.join(this.dir, 'raw', 'predicted', 'gates', `${name ?? 'gates'}.jsonl`) : path.join(this.dir, 'raw', 'predicted', 'requests.jsonl');
-    let w = this.writers.get(file);
-    if (!w) this.writers.set(file, (w = new JsonlWriter(file)));
-    w.write({ run: this.run, shard: 0, ...record });
+    const key = table === 'predicted_gate_loads' ? `gates/${name ?? 'gates'}` : 'requests';
+    let w = this.writers.get(key);
+    if (!w) this.writers.set(key, (w = new JsonlWriter(path.join(this.dir, 'raw', 'predicted', `${key}.jsonl`))));
+    // The run/shard prefix is encoded once and merged in the writer's buffer (as RunHandle.append does).
+    w.writeObjectWithPrefix(this.prefix, JSON.stringify(record));
     this.counts[table] = (this.counts[table] ?? 0) + 1;
   }
   close(): void {
