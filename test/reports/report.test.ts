@@ -34,7 +34,7 @@ describe('servelab report', () => {
     expect(html).toContain('<title>Latency report</title>');
     expect(html).toContain('<dd>sample-001</dd>');
     expect(html).toContain('Summary per endpoint and phase');
-    expect(fs.readdirSync(path.join(tmp, 'derived')).sort()).toEqual(['latency_quantiles.parquet', 'latency_summary.parquet', 'latency_timeline.parquet']);
+    expect(fs.readdirSync(path.join(tmp, 'derived')).sort()).toEqual(['latency_quantiles.parquet', 'latency_summary.parquet', 'latency_timeline.parquet', 'predict_percentiles.parquet', 'predict_requests.parquet', 'predict_summary.parquet']);
     expect(fs.readdirSync(SAMPLE).sort()).toEqual(before);
   });
 
