@@ -57,13 +57,13 @@ try {
 
   if (!skip.includes('drift')) {
     console.log('\nself-consistency drift: sim serve (Qwen3-32B, 1 H100) measured by servelab bench, replayed by sim predict');
-    console.log('(2 shared cores, server and client on one host; 1024-token prompts, 16 output tokens, 40 requests per load, Poisson)');
+    console.log('(2 shared cores, server and client on one host; 2048-token prompts, 16 output tokens, 30 requests per load, Poisson)');
     console.log('rate_rps  ttft_p50_meas_ms  ttft_p50_pred_ms  ttft_bias  ttft_med_abs  tpot_p50_meas_ms  tpot_p50_pred_ms  tpot_bias  tpot_med_abs  thr_err');
     const server = await startServer({ kind: 'sim', name: 'drift', extraArgs: ['--model', 'Qwen3-32B'] }, { timeoutMs: 30_000 });
     try {
-      for (const rate of [1, 2, 4, 6, 8]) {
+      for (const rate of [1, 2, 3, 4]) {
         const id = `r${rate}`;
-        servelab(['bench', '--base-url', server.url, '--data', tmp, '--run-id', id, '--num-prompts', '40', '--request-rate', String(rate), '--random-input-len', '1024', '--random-output-len', '16', '--seed', '1']);
+        servelab(['bench', '--base-url', server.url, '--data', tmp, '--run-id', id, '--num-prompts', '30', '--request-rate', String(rate), '--random-input-len', '2048', '--random-output-len', '16', '--seed', '1']);
         const dir = path.join(tmp, 'runs/bench', id);
         servelab(['sim', 'predict', dir]);
         const res = await runStages({ runDir: dir, stages: ['predict_summary'], log: () => {} });
