@@ -4,7 +4,7 @@
 import { CliError, usageError } from '../../core/errors.ts';
 import { parseArgs } from '../../core/args.ts';
 import type { ModelSpec } from '../models.ts';
-import { getModel, loadModelConfig } from '../models.ts';
+import { getModel, loadModelConfig, validTpDegrees } from '../models.ts';
 import { defaultConfig, finalizeConfig, mergeConfig, type ServerConfig } from '../server/config.ts';
 import { resolveConfigs, spec as serveSpec } from '../server/cmd-serve.ts';
 
@@ -188,9 +188,12 @@ function fromPatch(
   if (source !== 'manifest config' && source !== 'sim serve command' && !flags.gpu) {
     throw usageError(`${name}: the run does not say which GPU served it (${what ?? 'no GPU in the manifest'}): give --gpu NAME (H100, H200, A100-80GB; servelab sim gpus) or --gpu-file FILE`);
   }
-  // finalizeConfig checks the model by preset name: a config.json model is checked against the preset list's shape instead.
+  // finalizeConfig knows presets only: a config.json model is finalized as a stand-in preset, then its TP checked against its own heads.
   const merged = mergeConfig(mergeConfig(defaultConfig(), base), patch);
   merged.model = model.name;
+  if (flags.modelConfig && !validTpDegrees(model).includes(merged.tp)) {
+    throw usageError(`--tp: ${merged.tp} does not divide ${model.name}'s ${model.heads} attention heads / ${model.kvHeads} KV heads: valid TP degrees are ${validTpDegrees(model).join(', ')}`);
+  }
   let config: ServerConfig;
   try {
     config = finalizeConfig(flags.modelConfig ? { ...merged, model: 'Llama-3-8B', servedModelName: merged.servedModelName || model.name } : merged, 'flags');
