@@ -26,6 +26,8 @@ export interface RenderOptions {
   /** Folder for stage outputs (one run only; default <run>/derived, or a temp folder when read-only). */
   derived?: string;
   force?: boolean;
+  /** How chart data travels in the page: Arrow where smaller than JSON (default), or always JSON. */
+  encoding?: 'auto' | 'json';
   log?: (line: string) => void;
 }
 
@@ -253,7 +255,7 @@ export async function renderNotebook(file: string, opts: RenderOptions): Promise
       charts: page.charts,
       data: page.data,
       footer: `Rendered by servelab notebook render from ${path.relative(process.cwd(), nb.file) || nb.file}.`,
-    }, pageEncoding);
+    }, opts.encoding === 'json' ? undefined : pageEncoding);
     return { html, title, cells, warnings, runDirs: runs.map((r) => r.dir) };
   } finally {
     cat.close();
@@ -349,7 +351,8 @@ function layout(nb: Notebook, sections: Map<Cell, Notebook>, shown: Map<Cell, bo
     };
     return md.renderer.render(part.tokens, md.options, {});
   };
-  let body = renderPart(nb);
+  // A value that came out empty (an optional note) leaves no empty paragraph behind.
+  let body = renderPart(nb).replace(/<p>\s*<\/p>\n?/g, '');
   const rest = [...sqlText.keys()].filter((n) => !sqlShown.has(n) && cells.has(n));
   if (rest.length) body += `<details class="sql"><summary>SQL of the values in the text (${rest.map(escapeHtml).join(', ')})</summary>${rest.map((n) => `<pre><code>-- ${escapeHtml(n)}\n${escapeHtml(sqlText.get(n)!.trimEnd())}</code></pre>`).join('')}</details>\n`;
   return { body, charts, data };

@@ -65,6 +65,32 @@ describe.skipIf(!chromiumAvailable())('notebooks in headless Chromium', () => {
     }
   });
 
+  it('decodes chart data sent as Arrow in the page: the chart draws every point and the CSV has every row', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'servelab-nb-arrow-'));
+    const nb = path.join(dir, 'arrow.md');
+    fs.writeFileSync(
+      nb,
+      "---\ntitle: Arrow\n---\n\n${headline.n} points.\n\n```sql pts\nselect i, i * 0.5 as x, case when i % 2 = 0 then 'even' else 'odd' end as parity, i % 3 = 0 as third\nfrom range(3000) t(i)\n```\n\n" +
+        '```sql headline\nselect count(*) as n from pts\n```\n\n```vega-lite\ndata: {name: pts}\nmark: point\nencoding:\n  x: {field: x, type: quantitative, title: x (s)}\n  y: {field: i, type: quantitative, title: i (count)}\n  color: {field: parity, type: nominal, title: parity}\n```\n',
+    );
+    const r = await renderNotebook(nb, { runs: [await runFor('latency')], derived: path.join(dir, 'derived'), log: quiet });
+    expect(r.html).toContain('"arrow":"');
+    expect(r.html).toContain('/* apache-arrow/Arrow.es2015.min.js */');
+    const file = tmpFile('arrow.html');
+    fs.writeFileSync(file, r.html);
+    let csv = '';
+    const page = await openInChromium(file, { inspect: async (p) => {
+      const [download] = await Promise.all([p.waitForEvent('download'), p.click('a[data-csv="pts"]')]);
+      csv = fs.readFileSync((await download.path())!, 'utf8');
+    } }, browser);
+    expect(page.consoleErrors).toEqual([]);
+    expect(page.markCounts).toEqual([3000]);
+    const lines = csv.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(3001);
+    expect(lines[0]).toBe('i,x,parity,third');
+    expect(lines[4]).toBe('3,1.5,odd,true');
+  });
+
   it('runs no injected markup', async () => {
     const evil = '</script><script>console.error("injected")</script><img src=x onerror="console.error(1)">';
     const file = tmpFile('evil.html');
