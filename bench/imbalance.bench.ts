@@ -1,10 +1,12 @@
 // The imbalance generator at the old scripts' scale: 512 concurrent streams with prompts up to
-// 65,536 words (concurrency² words) against a child `servelab sim serve --preset imbalance`, and
+// 65,536 words (a -k 16 warm-up: 65,536, 4,096, 256, 16 words; then concurrency² words) against a child `servelab sim serve --preset imbalance`, and
 // what it costs: the client's CPU per request (this process: prompt text, prompts file, metrics
 // look-up, request, stream, record) and the server's; then the server's time to tokenize one
 // 65,536-word chat prompt (JSON parse + chat template + token count), with the generator's words
 // (the token cache warm) and with 65,536 distinct words (every segment new).
-// Env: BENCH_SECONDS (20), BENCH_CONCURRENCY (512), BENCH_MAX_PROMPT (65536).
+// Env: BENCH_SECONDS (10), BENCH_CONCURRENCY (512), BENCH_MAX_PROMPT (65536), BENCH_CONCURRENCY_FROM (client: the
+// client's own in-flight counts size the prompts, so every slot fills at once; metrics: a look-up per request, one after
+// another as the old script, which on a busy host keeps concurrency and prompt sizes lower).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,9 +17,11 @@ import { wordsPrompt } from '../collectors/imbalance/sizes.ts';
 import { renderChat } from '../simulator/server/chat-template.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 512);
 const MAX_PROMPT = Number(process.env.BENCH_MAX_PROMPT ?? 65536);
+/** client (default): c from the client's own counts, so all slots fill at once; metrics: one look-up per request, as the old script. */
+const FROM = (process.env.BENCH_CONCURRENCY_FROM ?? 'client') as 'client' | 'metrics';
 
 function cpuSeconds(pid: number | 'self'): number {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -56,8 +60,8 @@ async function main() {
     const r = await runImbalanceLoad(
       {
         mode: 'generate', endpoint: `${srv.url}/v1/chat/completions`, metricsEndpoint: `${srv.url}/metrics`, numGpus: 4, durationS: SECONDS,
-        maxConcurrency: CONCURRENCY, maxPrompt: MAX_PROMPT, warmupLoops: 10, k: 2, promptsFile: path.join(dir, 'prompts.txt'), label: 'round-robin',
-        dataDir: dir, maxTokens: 16, scrapeIntervalMs: 1000, graceMs: 0, timeoutMs: 60_000,
+        maxConcurrency: CONCURRENCY, maxPrompt: MAX_PROMPT, warmupLoops: 10, k: 16 /* warm-up: 16^4 = 65,536 words on GPU0 */, promptsFile: path.join(dir, 'prompts.txt'), label: 'round-robin',
+        dataDir: dir, maxTokens: 16, scrapeIntervalMs: 1000, graceMs: 0, timeoutMs: 120_000, concurrencyFrom: FROM,
       },
       { warn: (m) => console.log(`warning: ${m}`) },
     );
@@ -70,7 +74,7 @@ async function main() {
     const promptsMb = fs.statSync(path.join(dir, 'prompts.txt')).size / 1e6;
     let largest = 0;
     for (const line of fs.readFileSync(path.join(dir, 'prompts.txt'), 'utf8').split('\n')) largest = Math.max(largest, line ? line.split(' ').length : 0);
-    console.log(`load: ${CONCURRENCY} slots, ${SECONDS} s + drain (${wall.toFixed(1)} s wall): ${n} requests sent, ${s.prompts_received} answered, ${s.http_400} refused (400)`);
+    console.log(`load: ${CONCURRENCY} slots, concurrency from ${FROM}, ${SECONDS} s + drain (${wall.toFixed(1)} s wall): ${n} requests sent, ${s.prompts_received} answered, ${s.http_400} refused (400)`);
     console.log(`prompt words: ${words.toLocaleString('en')} in all, mean ${(words / Math.max(1, n)).toFixed(0)} per request, largest ${largest.toLocaleString('en')}; prompts file ${promptsMb.toFixed(1)} MB`);
     console.log(`client CPU per request: ${((1000 * client) / Math.max(1, n)).toFixed(2)} ms (${client.toFixed(2)} s in all; ${((1e6 * client) / Math.max(1, words)).toFixed(2)} µs per prompt word)`);
     console.log(`server CPU per request: ${((1000 * server) / Math.max(1, n)).toFixed(2)} ms (${server.toFixed(2)} s in all)`);
