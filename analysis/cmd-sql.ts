@@ -19,7 +19,7 @@ type Format = (typeof FORMATS)[number];
 
 export const spec: CommandSpec = {
   name: 'sql',
-  summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs, request_metrics, request_itl',
+  summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, predicted_requests, runs, request_metrics, request_itl',
   description:
     'Finalized runs are read from their Parquet files, the others from raw JSONL, checked line by line: a malformed line\n' +
     'stops with file:line: field: problem (a torn last line is tolerated), unless --lenient. Read-only unless --write.\n' +

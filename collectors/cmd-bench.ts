@@ -89,6 +89,21 @@ export const spec: CommandSpec = {
   ],
 };
 
+/**
+ * A manifest `servers` entry: the built-in simulated server answers GET /sim/config with its
+ * exact config (servelab sim predict replays the run with it); any other server is external.
+ */
+async function serverEntry(e: Endpoint): Promise<Record<string, unknown>> {
+  try {
+    const r = await fetch(`${e.baseUrl.replace(/\/+$/, '')}/sim/config`, { signal: AbortSignal.timeout(2000) });
+    const body = r.ok ? ((await r.json()) as Record<string, unknown>) : null;
+    if (body && typeof body.model === 'string' && typeof body.gpu === 'string') return { kind: 'sim', name: e.name, url: e.baseUrl, config: body };
+  } catch {
+    // not the simulated server (no such route, not JSON, or no answer in 2 s)
+  }
+  return { kind: 'external', url: e.baseUrl };
+}
+
 function endpointsOf(p: Parsed): Endpoint[] {
   const mix = opt.list(p, 'mix');
   const protocolOf = (pathName: string): Protocol => {
@@ -185,7 +200,7 @@ export async function run(argv: string[]): Promise<number> {
   const numPrompts = durationS === undefined || argv.some((a) => a === '--num-prompts' || a.startsWith('--num-prompts=')) ? opt.num(p, 'num-prompts')! : undefined;
   const config = { ...p.opts, model };
   const shard = opt.num(p, 'shard')!;
-  const run = createRun({ experiment: opt.str(p, 'experiment')!, runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), config, shard, resume: shard > 0, servers: endpoints.map((e) => ({ kind: 'external', url: e.baseUrl })) });
+  const run = createRun({ experiment: opt.str(p, 'experiment')!, runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), config, shard, resume: shard > 0, servers: await Promise.all(endpoints.map(serverEntry)) });
   process.stderr.write(`run ${run.dir}\n`);
 
   let engine: LoadEngine | undefined;

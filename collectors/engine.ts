@@ -38,6 +38,12 @@ export interface LoadPlan {
   saveChunks?: boolean;
   model?: string | null;
   countTokens?: ((text: string) => number) | null;
+  /**
+   * Closed loop only: makes each user's next item when it is about to send (instead of cycling
+   * `items`), so a generator can size a prompt from the load at that moment (the imbalance
+   * generator). Its item's `base.phase` tags the record.
+   */
+  source?: () => WorkItem | Promise<WorkItem>;
 }
 
 export interface LoadEffects {
@@ -79,7 +85,7 @@ export class LoadEngine {
     private readonly fx: LoadEffects,
   ) {
     if (plan.endpoints.length === 0) throw new Error('no endpoint to load');
-    if (plan.items.length === 0) throw new Error('no prompt to send');
+    if (plan.items.length === 0 && !plan.source) throw new Error('no prompt to send');
     this.rng = seededRng(plan.seed ?? 0);
     this.weights = plan.endpoints.map((e) => e.weight ?? 1);
   }
@@ -168,7 +174,14 @@ export class LoadEngine {
       await pacer.until(startAt, this.stopWake.signal);
       while (!this.stopping && left > 0 && this.fx.clock.nowNs() < deadline) {
         left--;
-        await this.launch(this.nextItem(), this.fx.clock.nowNs(), 'main');
+        const item = this.plan.source ? await this.plan.source() : this.nextItem();
+        const phase = item.base?.phase === 'warmup' ? 'warmup' : 'main';
+        if (this.stopping) {
+          // made while the stop came (a source may wait for a look-up): recorded, not sent
+          this.write(this.cancelledRecord(item, this.fx.clock.nowNs(), phase), null);
+          break;
+        }
+        await this.launch(item, this.fx.clock.nowNs(), phase);
         if (mode.thinkTimeMs && !this.stopping) await pacer.until(this.fx.clock.nowNs() + mode.thinkTimeMs * 1e6, this.stopWake.signal);
       }
     };

@@ -67,9 +67,10 @@ export class Exchange implements Dispatcher.DispatchHandler {
     if (this.reason) abort(this.reason);
   }
 
-  onHeaders(statusCode: number): boolean {
+  onHeaders(statusCode: number, rawHeaders?: Buffer[] | string[] | null): boolean {
     this.firstByteNs = this.o.clock.nowNs();
     this.httpStatus = statusCode;
+    if (rawHeaders) this.gpuHeader(rawHeaders);
     if (statusCode < 200 || statusCode >= 300) {
       this.decoder = new TextDecoder();
     } else if (this.o.stream) {
@@ -78,6 +79,16 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.body = [];
     }
     return true;
+  }
+
+  /** `x-gpu-id: N`: the GPU a front (simulated server, `servelab imbalance balance`) sent the request to. */
+  private gpuHeader(raw: Buffer[] | string[]): void {
+    for (let i = 0; i + 1 < raw.length; i += 2) {
+      const k = raw[i]!;
+      if (k.length !== 8 || k.toString().toLowerCase() !== 'x-gpu-id') continue;
+      const v = Number(raw[i + 1]!.toString());
+      if (Number.isInteger(v) && v >= 0) this.o.state.gpu = v;
+    }
   }
 
   onData(chunk: Buffer): boolean {

@@ -19,11 +19,12 @@ export const commands: Record<string, Entry> = {
   report: { summary: 'render a run\'s self-contained HTML report', load: () => import('../reports/cmd-report.ts') },
   notebook: { summary: 'report notebooks: render | new | preview', load: () => import('../reports/cmd-notebook.ts') },
   bench: { summary: 'benchmark a server (vLLM bench serve compatible flags)', load: () => import('../collectors/cmd-bench.ts') },
-  sim: { summary: 'the serving model: serve | run | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
+  sim: { summary: 'the serving model: serve | run | predict | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
   simulate: { summary: 'the seed scheduling simulator (FIFO, WeightedFIFO, SRPT, WSRPT)', load: () => import('../simulator/cmd-simulate.ts') },
   moe: { summary: 'the MoE imbalance experiment: datasets | cv | ...', load: () => import('../collectors/moe/cmd-moe.ts') },
   lora: { summary: 'the LoRA HBM-budget experiment: serve | smoke | probe | sweep', load: () => import('../collectors/lora/cmd-lora.ts') },
   sweep: { summary: 'a rate sweep of one server: a rate list, automatic (GuideLLM), or --sla search', load: () => import('../collectors/sweep/cmd-sweep.ts') },
+  imbalance: { summary: 'the round-robin GPU-imbalance experiment: generate | replay | warmup | balance', load: () => import('../collectors/imbalance/cmd-imbalance.ts') },
 };
 
 export function topHelp(): string {

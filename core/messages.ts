@@ -27,4 +27,6 @@ export const message = {
   moeGatesNotCollected: (backend: string, dataset: string, why: string) =>
     `${backend} ${dataset}: gate logs not collected (${why}); its real CV will be missing`,
   moeDatasetFailed: (why: string) => `${why}; the other datasets go on`,
+  imbalanceMetricsFallback: (url: string, why: string) =>
+    `metrics endpoint ${url}: ${why}; sizing prompts by this client's own in-flight count per GPU from now on where it fails (failures are counted in the summary)`,
 } as const;

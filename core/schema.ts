@@ -214,7 +214,29 @@ export const runs = {
   },
 } as const satisfies TableDef;
 
-export const tables = { requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs } as const;
+/**
+ * The serving model's prediction of a measured run (`servelab sim predict RUN`): the run's own
+ * requests replayed through the offline engine with the run's server configuration. Same
+ * columns as `requests`, one row per replayed request (same request_id), on the measured run's
+ * clock (a request arrives at its measured sent_ns); protocol 'sim'. A new prediction replaces
+ * the old one (raw/predicted/ is rewritten).
+ */
+export const predicted_requests = {
+  name: 'predicted_requests',
+  doc: 'serving-model prediction of the measured requests (servelab sim predict): same columns as requests, on the run clock',
+  raw: 'raw/predicted/requests*.jsonl',
+  fields: requests.fields,
+} as const satisfies TableDef;
+
+/** The MoE routing the prediction made, as gate_loads (source <endpoint>/<dataset>/replica<r>). */
+export const predicted_gate_loads = {
+  name: 'predicted_gate_loads',
+  doc: 'serving-model prediction of MoE gate loads (servelab sim predict): same columns as gate_loads, source <endpoint>/<dataset>/replica<r>',
+  raw: 'raw/predicted/gates/*.jsonl',
+  fields: gate_loads.fields,
+} as const satisfies TableDef;
+
+export const tables = { requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, predicted_requests, predicted_gate_loads, runs } as const;
 export type TableName = keyof typeof tables;
 export const TABLE_NAMES = Object.keys(tables) as TableName[];
 
@@ -225,6 +247,7 @@ export type ScrapeRecord = Row<typeof scrapes>;
 export type SimIntervalRecord = Row<typeof sim_intervals>;
 export type SimStepRecord = Row<typeof sim_steps>;
 export type RunManifest = Row<typeof runs>;
+export type PredictedRequestRecord = Row<typeof predicted_requests>;
 
 export type RecordOf<T extends TableName> = Row<(typeof tables)[T]>;
 

@@ -13,8 +13,9 @@
 //      c. stop the server
 //   4. servelab moe finish <run>          (manifest status, servers, dataset counts)
 //   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON)
-//   6. servelab moe report <run>          (the notebook reports/moe.md over the moe_* stages → report.html) and print the report path
-// --from RUN re-analyses an archived run (step 6 only), with no server.
+//   6. servelab sim predict <run>         (the serving model's prediction of the same requests; --no-predict skips it)
+//   7. servelab moe report <run>          (the notebook reports/moe.md over the moe_* stages → report.html) and print the report path
+// --from RUN re-analyses an archived run (step 7 only), with no server.
 import { $, fs, path } from 'zx';
 import { register } from 'tsx/esm/api';
 
@@ -52,6 +53,7 @@ Options:
                            [default: sim on the simulated server; dir with --gate-dir; else routed]
   --experts N              experts per MoE layer, for --gates routed [default: 8]
   --run DIR, --resume DIR  continue an interrupted run: datasets already measured are skipped
+  --no-predict             skip the serving model's prediction of the measured requests (servelab sim predict)
   --from RUN               re-analyse an archived run: stages and report only, no server
   --data DIR               run archive [default: data]
   --help
@@ -69,7 +71,7 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 
-const flags = new Set(['--quick']);
+const flags = new Set(['--quick', '--no-predict']);
 const opts = {};
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -81,7 +83,7 @@ for (let i = 0; i < args.length; i++) {
     i++;
   } else fail(`unexpected argument '${a}' (see --help)`, 2);
 }
-const known = ['quick', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
+const known = ['quick', 'no-predict', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
 for (const k of Object.keys(opts)) if (!known.includes(k)) fail(`unknown flag --${k} (see --help)`, 2);
 
 function fail(msg, code = 1) {
@@ -139,32 +141,32 @@ try {
   } else {
     // 1. The run.
     const resume = opts.run ?? opts.resume;
-    const init = await sh('[1/6]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resume ? ['--dir', resume] : [])]);
+    const init = await sh('[1/7]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resume ? ['--dir', resume] : [])]);
     if (init.exitCode !== 0) fail('could not create the run', init.exitCode);
     runDir = init.stdout.trim().split('\n').pop();
     // 2. Datasets (kept inside the run so --from and resume see the same ones).
     const dsDir = path.join(runDir, 'raw', 'datasets');
-    if (fs.existsSync(path.join(dsDir, 'index.json'))) console.log(`[2/6] datasets: reusing ${dsDir}`);
+    if (fs.existsSync(path.join(dsDir, 'index.json'))) console.log(`[2/7] datasets: reusing ${dsDir}`);
     else if (opts.datasets) {
       if (!fs.existsSync(path.join(opts.datasets, 'index.json'))) fail(`--datasets ${opts.datasets}: no index.json (make datasets with servelab moe datasets)`, 2);
       await fs.copy(opts.datasets, dsDir);
-      console.log(`[2/6] datasets: copied ${opts.datasets} → ${dsDir}`);
+      console.log(`[2/7] datasets: copied ${opts.datasets} → ${dsDir}`);
     } else {
-      const r = await sh('[2/6]', ['moe', 'datasets', '--out', dsDir, '--count', String(cfg.count), '--prompts-per-dataset', String(cfg.num_prompts), '--seed', String(cfg.seed)]);
+      const r = await sh('[2/7]', ['moe', 'datasets', '--out', dsDir, '--count', String(cfg.count), '--prompts-per-dataset', String(cfg.num_prompts), '--seed', String(cfg.seed)]);
       if (r.exitCode !== 0) fail('dataset generation failed', r.exitCode);
     }
     // 3. Each backend: start, benchmark every dataset, stop.
     const failed = [];
     for (const backend of cfg.backends) {
       const spec = serverSpec(backend);
-      console.log(`[3/6] ${backend}: starting ${spec.kind === 'sim' ? `sim preset ${spec.preset}` : 'vLLM'}`);
+      console.log(`[3/7] ${backend}: starting ${spec.kind === 'sim' ? `sim preset ${spec.preset}` : 'vLLM'}`);
       const server = await launchers.startServer(spec, { logDir: path.join(runDir, 'raw') });
       servers.push({ name: backend, kind: spec.kind, url: server.url, command: server.command });
       console.log(`      ${backend}: ready at ${server.url} (log ${server.logFile})`);
       try {
         const gates = gateMode === 'dir' ? `dir:${opts['gate-dir']}` : gateMode;
         const b0 = performance.now();
-        const r = await sh(`[3/6] ${backend}:`, ['moe', 'bench', runDir, '--datasets', dsDir, '--limit', String(cfg.count), '--backend', backend, '--base-url', server.url,
+        const r = await sh(`[3/7] ${backend}:`, ['moe', 'bench', runDir, '--datasets', dsDir, '--limit', String(cfg.count), '--backend', backend, '--base-url', server.url,
           '--num-prompts', String(cfg.num_prompts), '--output-len', String(cfg.output_len), '--seed', String(cfg.seed), '--gates', gates, '--experts', String(experts), '--resume'], { stream: true });
         benchSeconds += (performance.now() - b0) / 1000;
         if (r.exitCode !== 0) failed.push(backend);
@@ -176,14 +178,19 @@ try {
     if (failed.length) console.error(`moe.mjs: some datasets failed on ${failed.join(', ')}; they are marked in the report, the rest was measured`);
   }
   // 4. Final status (the measurement is done; the analysis below can be redone with --from).
-  if (!opts.from) await sh('[4/6]', ['moe', 'finish', runDir, '--status', 'complete', '--servers', JSON.stringify(servers)]);
+  if (!opts.from) await sh('[4/7]', ['moe', 'finish', runDir, '--status', 'complete', '--servers', JSON.stringify(servers)]);
   // 5. Finalize to Parquet (again after a resume: it rewrites from every raw file).
   if (!opts.from) {
-    const fin = await sh('[5/6]', ['runs', 'finalize', runDir]);
+    const fin = await sh('[5/7]', ['runs', 'finalize', runDir]);
     if (fin.exitCode !== 0) fail('finalize failed', fin.exitCode);
   }
-  // 6. Stages and report.
-  const rep = await sh('[6/6]', ['moe', 'report', runDir, ...(opts.from ? [] : ['--force'])]);
+  // 6. The serving model's prediction of the measured requests (predicted_requests, predicted_gate_loads).
+  if (!opts.from && !opts['no-predict']) {
+    const pr = await sh('[6/7]', ['sim', 'predict', runDir]);
+    if (pr.exitCode !== 0) console.error('moe.mjs: sim predict failed; the report is drawn without the prediction');
+  }
+  // 7. Stages and report.
+  const rep = await sh('[7/7]', ['moe', 'report', runDir, ...(opts.from ? [] : ['--force'])]);
   if (rep.exitCode !== 0) fail('report failed', rep.exitCode);
   const wall = (performance.now() - t0) / 1000;
   if (!opts.from) console.log(`wall ${wall.toFixed(1)} s; benchmarking (waiting on the servers) ${benchSeconds.toFixed(1)} s (${((100 * benchSeconds) / wall).toFixed(0)}%)`);

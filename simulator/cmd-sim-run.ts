@@ -8,6 +8,7 @@ import { createRun } from '../core/run.ts';
 import { refuseExistingRun } from './run-guard.ts';
 import { ROUTERS, type RouterKind } from './cluster.ts';
 import { POLICIES } from './engine/index.ts';
+import { BLOCK_SIZE, GPU_MEMORY_UTILIZATION, MOE_SKEW } from './engine-defaults.ts';
 import { runOffline } from './offline.ts';
 import { engineSetup } from './sim-setup.ts';
 import { ARRIVALS, type ArrivalSpec, COUNTERS, type Counter, type MixEntry, type WorkloadSpec, checkWorkload, generateWorkload, loadShareGpt, mmppAround, parseLengthSpec } from './workloads/index.ts';
@@ -42,12 +43,12 @@ export const spec: CommandSpec = {
     'max-loras': { type: 'integer', help: 'LoRA adapters per batch', default: 4, min: 1 },
     'gpu-loras': { type: 'integer', help: 'LoRA adapters resident in HBM (LRU)', default: 8, min: 1 },
     'lora-rank': { type: 'integer', help: 'LoRA rank', default: 16, min: 1 },
-    'moe-skew': { type: 'number', help: 'MoE routing skew by prompt topic, 0…1 (MoE models)', default: 0.7 },
+    'moe-skew': { type: 'number', help: 'MoE routing skew by prompt topic, 0…1 (MoE models)', default: MOE_SKEW },
     policy: { type: 'string', help: 'waiting-queue policy', choices: POLICIES, default: 'fcfs' },
-    'max-num-seqs': { type: 'integer', help: 'vLLM max_num_seqs', default: 256, min: 1 },
-    'max-num-batched-tokens': { type: 'integer', help: 'vLLM max_num_batched_tokens', default: 8192, min: 1 },
-    'gpu-memory-utilization': { type: 'number', help: 'HBM fraction for weights + KV cache', default: 0.9 },
-    'block-size': { type: 'integer', help: 'KV block size, tokens', default: 16, min: 1 },
+    'max-num-seqs': { type: 'integer', help: "vLLM max_num_seqs [default: vLLM's for the GPU: 1024 on H100/H200, 256 on A100]", min: 1 },
+    'max-num-batched-tokens': { type: 'integer', help: "vLLM max_num_batched_tokens [default: vLLM's for the GPU: 8192 on H100/H200, 2048 on A100]", min: 1 },
+    'gpu-memory-utilization': { type: 'number', help: 'HBM fraction for weights + KV cache', default: GPU_MEMORY_UTILIZATION },
+    'block-size': { type: 'integer', help: 'KV block size, tokens', default: BLOCK_SIZE, min: 1 },
     'step-by-step': { type: 'boolean', help: 'no closed-form decode stretches (slower; same results)' },
     chunks: { type: 'boolean', help: 'also write per-token chunk times (chunks table)' },
     gates: { type: 'boolean', help: 'write MoE gate loads (one row per step, layer and expert; --no-gates to skip)', default: true },

@@ -12,6 +12,7 @@ const stdout: Out = (s) => process.stdout.write(s + '\n');
 const SUBCOMMANDS: Record<string, { summary: string; run: (argv: string[], out: Out) => Promise<number> }> = {
   serve: { summary: 'the simulated server (vLLM / llama.cpp / /generate APIs) on the real clock', run: async (a) => (await import('./server/cmd-serve.ts')).run(a) },
   run: { summary: 'an offline simulation on the virtual clock, written as a run', run: async (a) => (await import('./cmd-sim-run.ts')).run(a) },
+  predict: { summary: "replay a measured run's requests through the serving model (predicted vs measured)", run: async (a) => (await import('./cmd-sim-predict.ts')).run(a) },
   explain: { summary: 'price one step and show each operation, the breakdown and the bottleneck', run: async (a, o) => (await import('./cmd-sim-explain.ts')).run(a, o) },
   fit: { summary: 'fit the cost-model coefficients to measured step or request samples (NNLS)', run: async (a, o) => (await import('./cmd-sim-fit.ts')).run(a, o) },
   models: { summary: 'the model presets with derived parameters, KV bytes per token and valid TP', run: runModels },
@@ -30,6 +31,7 @@ export function simHelp(): string {
     '',
     'Examples:',
     '  servelab sim explain --model Llama-3-8B --gpu H100 --tp 1 --prefill 2048 --decode 64 --ctx 2048',
+    '  servelab sim predict data/runs/bench/20261205-021500-ab12',
     '  servelab sim models',
     '  servelab sim fit --samples steps.jsonl --model Llama-3-8B --gpu H100 --out coeffs.json',
   ].join('\n');

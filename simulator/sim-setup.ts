@@ -1,6 +1,7 @@
 // Builds a replica's engine configuration from the model, GPU and serving flags: the roofline
 // cost model, the KV blocks that fit, the MoE router of a MoE model, and LoRA slots.
 import { createCostModel, type FullCostModel } from './cost-model.ts';
+import { BLOCK_SIZE, GPU_MEMORY_UTILIZATION, MOE_SKEW, batchDefaults } from './engine-defaults.ts';
 import type { EngineConfig } from './engine/index.ts';
 import { getGpu, loadGpuFile } from './hardware.ts';
 import { getModel, loadModelConfig, type ModelSpec } from './models.ts';
@@ -32,13 +33,15 @@ export function engineSetup(o: SetupOptions): { engine: EngineConfig; cost: Full
   if (o.gpuFile) loadGpuFile(o.gpuFile);
   const gpu = getGpu(o.gpu);
   const cost = createCostModel({ gpu, model, tp: o.tp ?? 1, ep: o.ep });
-  const blockSize = o.blockSize ?? 16;
+  const blockSize = o.blockSize ?? BLOCK_SIZE;
+  // vLLM's limits for this GPU where the flags name none: the same defaults as sim serve and sim predict.
+  const limits = batchDefaults(gpu.name);
   const engine: EngineConfig = {
     cost,
-    kvBlocks: cost.memory.kvBlocks(o.gpuMemoryUtilization ?? 0.9, blockSize),
+    kvBlocks: cost.memory.kvBlocks(o.gpuMemoryUtilization ?? GPU_MEMORY_UTILIZATION, blockSize),
     blockSize,
-    maxNumSeqs: o.maxNumSeqs,
-    maxNumBatchedTokens: o.maxNumBatchedTokens,
+    maxNumSeqs: o.maxNumSeqs ?? limits.maxNumSeqs,
+    maxNumBatchedTokens: o.maxNumBatchedTokens ?? limits.maxNumBatchedTokens,
     policy: o.policy,
     closedForm: o.closedForm,
     tokenEvents: o.tokenEvents,
@@ -49,7 +52,7 @@ export function engineSetup(o: SetupOptions): { engine: EngineConfig; cost: Full
       experts: model.moe.experts,
       topK: model.moe.topK,
       epRanks: o.ep ?? 1,
-      skew: o.moeSkew,
+      skew: o.moeSkew ?? MOE_SKEW,
       seed: o.seed ?? 0,
     };
   }

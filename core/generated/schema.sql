@@ -211,6 +211,119 @@ COMMENT ON COLUMN sim_steps.preempted IS 'requests preempted in the step';
 COMMENT ON COLUMN sim_steps.bottleneck IS 'dominant cost: compute, memory, tp_comm, ep_comm, overhead';
 COMMENT ON COLUMN sim_steps.extra IS 'input fields not in the contract, kept verbatim';
 
+-- predicted_requests: serving-model prediction of the measured requests (servelab sim predict): same columns as requests, on the run clock (raw: raw/predicted/requests*.jsonl)
+CREATE TABLE predicted_requests (
+  run VARCHAR NOT NULL,
+  shard INTEGER NOT NULL,
+  request_id VARCHAR NOT NULL,
+  endpoint VARCHAR NOT NULL,
+  protocol VARCHAR NOT NULL,
+  url VARCHAR,
+  model VARCHAR,
+  adapter VARCHAR,
+  gpu INTEGER,
+  phase VARCHAR NOT NULL,
+  dataset VARCHAR,
+  prompt_hash VARCHAR,
+  prompt_words INTEGER,
+  prompt_tokens_client INTEGER,
+  prompt_tokens_server INTEGER,
+  output_tokens_requested INTEGER,
+  output_tokens_server INTEGER,
+  output_tokens_client INTEGER,
+  output_tokens INTEGER,
+  token_mismatch BOOLEAN,
+  chunks INTEGER,
+  scheduled_ns BIGINT,
+  sent_ns BIGINT,
+  first_byte_ns BIGINT,
+  first_chunk_ns BIGINT,
+  first_token_ns BIGINT,
+  last_token_ns BIGINT,
+  done_ns BIGINT,
+  sent_unix_ms DOUBLE,
+  server_ttft_s DOUBLE,
+  server_latency_s DOUBLE,
+  server_timings JSON,
+  finish_reason VARCHAR,
+  status VARCHAR NOT NULL,
+  http_status INTEGER,
+  error VARCHAR,
+  weight DOUBLE,
+  priority INTEGER,
+  preemptions INTEGER,
+  extra JSON,
+  CHECK (protocol IN ('openai-completions', 'openai-chat', 'llamacpp', 'generate', 'sim')),
+  CHECK (phase IN ('warmup', 'main', 'probe')),
+  CHECK (status IN ('ok', 'http_error', 'timeout', 'connection_error', 'stream_error', 'cancelled'))
+);
+COMMENT ON TABLE predicted_requests IS 'serving-model prediction of the measured requests (servelab sim predict): same columns as requests, on the run clock';
+COMMENT ON COLUMN predicted_requests.run IS 'run id (the run folder name)';
+COMMENT ON COLUMN predicted_requests.shard IS 'collector shard id; several processes or hosts may load one run';
+COMMENT ON COLUMN predicted_requests.request_id IS 'unique within the run';
+COMMENT ON COLUMN predicted_requests.endpoint IS 'endpoint name (the config name, or the URL path)';
+COMMENT ON COLUMN predicted_requests.protocol IS 'wire protocol';
+COMMENT ON COLUMN predicted_requests.url IS 'URL the request was sent to';
+COMMENT ON COLUMN predicted_requests.model IS 'served model name asked for';
+COMMENT ON COLUMN predicted_requests.adapter IS 'LoRA adapter name or id';
+COMMENT ON COLUMN predicted_requests.gpu IS 'GPU or replica the request went to (assigned or reported)';
+COMMENT ON COLUMN predicted_requests.phase IS 'experiment phase';
+COMMENT ON COLUMN predicted_requests.dataset IS 'dataset name or file';
+COMMENT ON COLUMN predicted_requests.prompt_hash IS 'hash of the prompt text (first 16 hex of sha256)';
+COMMENT ON COLUMN predicted_requests.prompt_words IS 'words in the prompt';
+COMMENT ON COLUMN predicted_requests.prompt_tokens_client IS 'prompt tokens by the client tokenizer';
+COMMENT ON COLUMN predicted_requests.prompt_tokens_server IS 'prompt tokens from server usage';
+COMMENT ON COLUMN predicted_requests.output_tokens_requested IS 'max_tokens / n_predict asked for';
+COMMENT ON COLUMN predicted_requests.output_tokens_server IS 'completion tokens from server usage';
+COMMENT ON COLUMN predicted_requests.output_tokens_client IS 'completion tokens by the client tokenizer';
+COMMENT ON COLUMN predicted_requests.output_tokens IS 'output tokens used for metrics: server usage when present, else client';
+COMMENT ON COLUMN predicted_requests.token_mismatch IS 'client and server output token counts disagree';
+COMMENT ON COLUMN predicted_requests.chunks IS 'content chunks received';
+COMMENT ON COLUMN predicted_requests.scheduled_ns IS 'when the load schedule said to send';
+COMMENT ON COLUMN predicted_requests.sent_ns IS 'just before the request was written';
+COMMENT ON COLUMN predicted_requests.first_byte_ns IS 'first response byte';
+COMMENT ON COLUMN predicted_requests.first_chunk_ns IS 'first SSE event with non-empty choices (vLLM bench counts TTFT here, role chunk included)';
+COMMENT ON COLUMN predicted_requests.first_token_ns IS 'first non-empty content token';
+COMMENT ON COLUMN predicted_requests.last_token_ns IS 'last content token';
+COMMENT ON COLUMN predicted_requests.done_ns IS 'response complete ([DONE], stop:true, or end of body)';
+COMMENT ON COLUMN predicted_requests.sent_unix_ms IS 'wall clock at send, for aligning with server logs only';
+COMMENT ON COLUMN predicted_requests.server_ttft_s IS 'server-reported TTFT (the /generate protocol ttft)';
+COMMENT ON COLUMN predicted_requests.server_latency_s IS 'server-reported completion time';
+COMMENT ON COLUMN predicted_requests.server_timings IS 'server timings object (llama.cpp timings)';
+COMMENT ON COLUMN predicted_requests.finish_reason IS 'finish_reason / stop_type';
+COMMENT ON COLUMN predicted_requests.status IS 'outcome';
+COMMENT ON COLUMN predicted_requests.http_status IS 'HTTP status code';
+COMMENT ON COLUMN predicted_requests.error IS 'error text';
+COMMENT ON COLUMN predicted_requests.weight IS 'scheduling weight (simulator tasks)';
+COMMENT ON COLUMN predicted_requests.priority IS 'scheduling priority';
+COMMENT ON COLUMN predicted_requests.preemptions IS 'times preempted (simulator)';
+COMMENT ON COLUMN predicted_requests.extra IS 'input fields not in the contract, kept verbatim';
+
+-- predicted_gate_loads: serving-model prediction of MoE gate loads (servelab sim predict): same columns as gate_loads, source <endpoint>/<dataset>/replica<r> (raw: raw/predicted/gates/*.jsonl)
+CREATE TABLE predicted_gate_loads (
+  run VARCHAR NOT NULL,
+  shard INTEGER NOT NULL,
+  source VARCHAR NOT NULL,
+  step BIGINT NOT NULL,
+  layer INTEGER NOT NULL,
+  expert INTEGER NOT NULL,
+  tokens BIGINT NOT NULL,
+  step_tokens BIGINT NOT NULL,
+  t_ns BIGINT,
+  extra JSON
+);
+COMMENT ON TABLE predicted_gate_loads IS 'serving-model prediction of MoE gate loads (servelab sim predict): same columns as gate_loads, source <endpoint>/<dataset>/replica<r>';
+COMMENT ON COLUMN predicted_gate_loads.run IS 'run id (the run folder name)';
+COMMENT ON COLUMN predicted_gate_loads.shard IS 'collector shard id; several processes or hosts may load one run';
+COMMENT ON COLUMN predicted_gate_loads.source IS 'where the counts came from (EP rank, gate-log file, backend)';
+COMMENT ON COLUMN predicted_gate_loads.step IS 'engine step (forward pass) number';
+COMMENT ON COLUMN predicted_gate_loads.layer IS 'MoE layer index';
+COMMENT ON COLUMN predicted_gate_loads.expert IS 'expert index';
+COMMENT ON COLUMN predicted_gate_loads.tokens IS 'tokens routed to this expert in this step and layer';
+COMMENT ON COLUMN predicted_gate_loads.step_tokens IS 'tokens in the step (the >1000 warm-up filter uses it)';
+COMMENT ON COLUMN predicted_gate_loads.t_ns IS 'time of the step';
+COMMENT ON COLUMN predicted_gate_loads.extra IS 'input fields not in the contract, kept verbatim';
+
 -- runs: the run manifest (manifest.json), one row per run (raw: manifest.json)
 CREATE TABLE runs (
   run VARCHAR NOT NULL,

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { CliError, choiceList, inputError, usageError } from '../../core/errors.ts';
 import { ROUTERS, type RouterKind } from '../cluster.ts';
-import { getGpu } from '../hardware.ts';
+import { batchDefaults } from '../engine-defaults.ts';
 import { getModel, validTpDegrees } from '../models.ts';
 
 export const APIS = ['vllm', 'llamacpp'] as const;
@@ -111,18 +111,8 @@ export function defaultConfig(): ServerConfig {
   };
 }
 
-const GIB = 2 ** 30;
-
-/**
- * vLLM's batch limits when the launch names none (`get_batch_defaults`, vllm serve): on a GPU
- * with at least 70 GiB that is not an A100 (H100, H200) max_num_seqs 1024 and
- * max_num_batched_tokens 8192; on every other GPU 256 and 2048.
- */
-export function batchDefaults(gpuName: string): { maxNumSeqs: number; maxNumBatchedTokens: number } {
-  const gpu = getGpu(gpuName);
-  const big = gpu.hbmGB * 1e9 >= 70 * GIB && !/a100/i.test(gpu.name);
-  return big ? { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 } : { maxNumSeqs: 256, maxNumBatchedTokens: 2048 };
-}
+/** vLLM's batch limits for a GPU: one set of engine defaults (simulator/engine-defaults.ts). */
+export { batchDefaults };
 
 /** Deep-merges a partial config (from a preset, a file or flags) over a base. */
 export function mergeConfig(base: ServerConfig, patch: Partial<ServerConfig> | Record<string, unknown>): ServerConfig {

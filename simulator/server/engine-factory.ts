@@ -4,22 +4,31 @@
 import { createCostModel } from '../cost-model.ts';
 import { createEngine, type EngineConfig } from '../engine/index.ts';
 import { getGpu } from '../hardware.ts';
-import { getModel } from '../models.ts';
+import { getModel, type ModelSpec } from '../models.ts';
+import { BLOCK_SIZE, GPU_MEMORY_UTILIZATION } from '../engine-defaults.ts';
 import type { ServerConfig } from './config.ts';
 import type { EngineFactory } from './driver.ts';
 
-export const GPU_MEMORY_UTILIZATION = 0.9;
+export { GPU_MEMORY_UTILIZATION };
 
-/** The engine configuration of one replica of a server config. */
-export function engineConfig(c: ServerConfig, replica: number): EngineConfig {
-  const model = getModel(c.model);
+/** What `sim predict` sets beyond a server config: a model from config.json, vLLM's memory fraction, engine switches. */
+export interface EngineOverrides {
+  model?: ModelSpec;
+  gpuMemoryUtilization?: number;
+  tokenEvents?: boolean;
+}
+
+/** The engine configuration of one replica of a server config (the simulated server's, and `sim predict`'s). */
+export function engineConfig(c: ServerConfig, replica: number, over: EngineOverrides = {}): EngineConfig {
+  const model = over.model ?? getModel(c.model);
   const gpu = getGpu(c.gpu);
   const cost = createCostModel({ gpu, model, tp: c.tp, ep: c.ep });
   const cfg: EngineConfig = {
     cost,
-    kvBlocks: cost.memory.kvBlocks(GPU_MEMORY_UTILIZATION, 16),
+    kvBlocks: cost.memory.kvBlocks(over.gpuMemoryUtilization ?? GPU_MEMORY_UTILIZATION, BLOCK_SIZE),
     maxNumSeqs: c.maxNumSeqs,
     maxNumBatchedTokens: c.maxNumBatchedTokens,
+    ...(over.tokenEvents !== undefined ? { tokenEvents: over.tokenEvents } : {}),
   };
   if (c.lora || c.runtimeLoraUpdating) {
     const l = c.lora;

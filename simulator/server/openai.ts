@@ -122,6 +122,8 @@ export async function handleGenerate(inst: SimInstance, kind: Kind, req: Incomin
     stream,
     arrival: 0,
   };
+  // The GPU the front picked (its replica's first), for clients that tally per-GPU load.
+  res.setHeader('x-gpu-id', String(gen.replica * inst.config.tp * inst.config.ep));
   if (stream) startSse(res);
   inst.admit(gen, new OpenAISink(gen, res, inst, faults, kind, usage, inst.created));
 }

@@ -133,6 +133,8 @@ async function route(inst: SimInstance, req: IncomingMessage, res: ServerRespons
   }
   if (get && path === '/metrics') return metrics(inst, url, res);
   if (get && path === '/v1/models') return sendJson(res, 200, listModels(inst));
+  // The server's finalized config, so a run records exactly what served it (servelab sim predict reads it).
+  if (get && path === '/sim/config') return sendJson(res, 200, inst.config);
   if (post && path === '/v1/completions') return handleGenerate(inst, 'completion', req, res);
   if (post && path === '/v1/chat/completions') return handleGenerate(inst, 'chat', req, res);
   if (post && c.runtimeLoraUpdating && path === '/v1/load_lora_adapter') return handleLora(inst, 'load', req, res);
@@ -178,6 +180,7 @@ async function route(inst: SimInstance, req: IncomingMessage, res: ServerRespons
     '/health': true,
     '/metrics': true,
     '/v1/models': true,
+    '/sim/config': true,
     '/v1/completions': true,
     '/v1/chat/completions': true,
     '/v1/load_lora_adapter': c.runtimeLoraUpdating,

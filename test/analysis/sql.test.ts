@@ -71,14 +71,14 @@ describe('servelab sql', () => {
     conn.closeSync();
     db.closeSync();
     expect(rows).toEqual([{ run: 'done', n: 2 }, { run: 'live', n: 1 }]);
-    expect(tables).toEqual(['chunks', 'gate_load_groups', 'gate_loads', 'request_itl', 'request_metrics', 'requests', 'runs', 'scrapes', 'sim_intervals', 'sim_steps']);
+    expect(tables).toEqual(['chunks', 'gate_load_groups', 'gate_loads', 'predicted_gate_loads', 'predicted_request_metrics', 'predicted_requests', 'request_itl', 'request_metrics', 'requests', 'runs', 'scrapes', 'sim_intervals', 'sim_steps']);
   });
 
   it('a bad query prints DuckDB\'s message and the views; writes are refused unless --write', async () => {
     const bad = await capture(sql, 'select nope from requests', '--data', data);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^servelab: query failed: Binder Error: Referenced column "nope" not found/);
-    expect(bad.stderr).toContain('  views available: requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, runs, gate_load_groups, request_itl, request_metrics\n');
+    expect(bad.stderr).toContain('  views available: requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, predicted_requests, predicted_gate_loads, runs, gate_load_groups, predicted_request_metrics, request_itl, request_metrics\n');
     const write = await capture(sql, "copy requests to 'x.csv'", '--data', data);
     expect([write.code, write.stderr]).toEqual([2, `servelab: ${message.notReadOnly('COPY')}\n`]);
     expect((await capture(sql, 'create table t as select 1 x; select x from t', '--data', data, '--write', '-f', 'csv')).stdout).toBe('x\n1\n');

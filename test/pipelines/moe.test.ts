@@ -32,6 +32,10 @@ describe('pipelines/moe.mjs', () => {
     expect(manifest.counts.datasets_ok).toBe(8); // 4 datasets × 2 backends
     expect(fs.readdirSync(path.join(runDir, 'raw', 'gates')).sort()).toHaveLength(8);
     expect(fs.readdirSync(path.join(runDir, 'raw', 'gate_logs'))).toEqual(expect.arrayContaining(['baseline', 'all2all']));
+    // step 6: the serving model's prediction of every measured request, with its MoE routing
+    expect(manifest.prediction.replayed).toBe(manifest.counts.datasets_ok * 6);
+    expect(fs.existsSync(path.join(runDir, 'predicted_requests.parquet'))).toBe(true);
+    expect(fs.readdirSync(path.join(runDir, 'raw', 'predicted', 'gates')).length).toBeGreaterThanOrEqual(8);
     const html = fs.readFileSync(report!, 'utf8');
     expect(html).toContain('<title>MoE load imbalance: Baseline vs DefaultAll2All — simulated server</title>');
     for (const title of ['Serving metrics against imbalance', 'Does the predicted score foresee the real imbalance?', 'Per-step CV over time', 'Expert heat map (layer × expert)', 'Correlation and fitted trend']) {
