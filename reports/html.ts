@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { TopLevelSpec } from 'vega-lite';
+import { jsonLength } from './notebook/arrow.ts';
 
 export type DataRow = Record<string, unknown>;
 
@@ -177,15 +178,27 @@ const PAGE_BOOT = `
     var bin = atob(b64), bytes = new Uint8Array(bin.length);
     for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
     var t = Arrow.tableFromIPC(bytes), n = t.numRows, names = t.schema.fields.map(function (f) { return f.name; });
+    // Each column as a plain or typed array: dictionary text through its indices, numbers as they are.
     var cols = names.map(function (k) {
       var v = t.getChild(k);
-      return v.nullCount === 0 && v.type.typeId !== Arrow.Type.Dictionary && v.type.typeId !== Arrow.Type.Bool ? v.toArray() : { get: v.get.bind(v), slow: true, v: v };
+      if (v.type.typeId === Arrow.Type.Dictionary) {
+        var out = new Array(n), o = 0;
+        v.data.forEach(function (d) {
+          var dict = d.dictionary.toArray(), idx = d.values;
+          for (var i = 0; i < d.length; i++) out[o++] = d.nullCount && !d.getValid(i) ? null : dict[idx[i]];
+        });
+        return out;
+      }
+      if (v.nullCount === 0 && v.type.typeId !== Arrow.Type.Bool) return v.toArray();
+      var all = new Array(n);
+      for (var r0 = 0; r0 < n; r0++) all[r0] = v.get(r0);
+      return all;
     });
     var rows = new Array(n);
     for (var r = 0; r < n; r++) {
-      var o = {};
-      for (var j = 0; j < names.length; j++) { var c = cols[j]; o[names[j]] = c.slow ? c.v.get(r) : c[r]; }
-      rows[r] = o;
+      var row = {};
+      for (var j = 0; j < names.length; j++) row[names[j]] = cols[j][r];
+      rows[r] = row;
     }
     return rows;
   }
@@ -233,15 +246,15 @@ export function inlineArrow(): string {
 }
 
 /** A notebook page as one HTML document; `encode` may turn a cell's rows into Arrow (base64). */
-export function renderPage(page: Page, encode?: (rows: DataRow[], columns: string[], json: string) => { arrow: string } | undefined): string {
+export function renderPage(page: Page, encode?: (rows: DataRow[], columns: string[], jsonLength: () => number) => { arrow: string } | undefined): string {
   // Each cell's rows are serialized once: as JSON, or as Arrow when that is smaller.
   const parts: string[] = [];
   let anyArrow = false;
   for (const [k, d] of Object.entries(page.data)) {
-    const json = scriptJson(d.rows);
-    const enc = encode?.(d.rows, d.columns, json);
+    let json: string | undefined;
+    const enc = encode?.(d.rows, d.columns, () => (d.rows.length > 2000 ? jsonLength(d.rows) : (json ??= scriptJson(d.rows)).length));
     if (enc) anyArrow = true;
-    parts.push(`${scriptJson(k)}:{"columns":${scriptJson(d.columns)},${enc ? `"arrow":${scriptJson(enc.arrow)}` : `"rows":${json}`}}`);
+    parts.push(`${scriptJson(k)}:{"columns":${scriptJson(d.columns)},${enc ? `"arrow":${scriptJson(enc.arrow)}` : `"rows":${json ?? scriptJson(d.rows)}`}}`);
   }
   const payload = `{"charts":${scriptJson(page.charts)},"data":{${parts.join(',')}}}`;
   return `<!doctype html>

@@ -2,7 +2,6 @@
 // its SQL names (when stale), runs each SQL cell in DuckDB over the run's views, checks every
 // chart against its cell's columns, and lays the page out with reports/html.ts's page shell.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { Token } from 'markdown-it';
 import { compile } from 'vega-lite';
@@ -10,6 +9,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import { openCatalog, queryRows, type Catalog } from '../../analysis/catalog.ts';
 import { ident, sqlQuote } from '../../analysis/contract-sql.ts';
 import { readManifest, resolveRun, type Manifest } from '../../analysis/runstore.ts';
+import { derivedDirOf } from '../../analysis/stage-views.ts';
 import { loadStages, runStages } from '../../analysis/stages.ts';
 import { CliError, choiceList, errorMessage, usageError } from '../../core/errors.ts';
 import { escapeHtml, formatValue, renderPage, type DataRow, type PageChart } from '../html.ts';
@@ -54,18 +54,8 @@ interface RunRef {
   manifest: Manifest;
 }
 
-function writable(dir: string): boolean {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function derivedDir(runDir: string): string {
-  return writable(runDir) ? path.join(runDir, 'derived') : path.join(os.tmpdir(), 'servelab-derived', path.basename(runDir));
-}
+/** Where a run's stage outputs go: <run>/derived, or a temp folder when the run is read-only. */
+export const derivedDir = derivedDirOf;
 
 function resolveRuns(nb: Notebook, args: string[], dataDir: string | undefined): RunRef[] {
   const names = nb.front.runs;

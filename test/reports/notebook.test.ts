@@ -12,7 +12,7 @@ import { pageEncoding, rowsToArrow } from '../../reports/notebook/arrow.ts';
 import { parseNotebook, REPORTS_DIR } from '../../reports/notebook/parse.ts';
 import { renderNotebook } from '../../reports/notebook/render.ts';
 import { checkGolden } from '../helpers/golden.ts';
-import { SAMPLE_RUN } from '../helpers/notebook-runs.ts';
+import { MOE_RUN, SAMPLE_RUN } from '../helpers/notebook-runs.ts';
 
 const EXAMPLE = path.join(REPORTS_DIR, 'examples', 'ttft.md');
 const quiet = () => {};
@@ -152,12 +152,34 @@ describe('notebook render', () => {
   });
 });
 
+describe('a notebook over several runs', () => {
+  it('reads each named run: stage views hold every run with its run_name, notebook_runs maps the names', async () => {
+    const dir = tmpDir();
+    const a = path.join(dir, 'a');
+    const b = path.join(dir, 'b');
+    fs.cpSync(SAMPLE_RUN, a, { recursive: true, filter: (f) => !f.includes(`${path.sep}derived`) });
+    fs.cpSync(MOE_RUN, b, { recursive: true, filter: (f) => !f.includes(`${path.sep}derived`) });
+    const file = notebook(
+      '```sql per_run\nselect run_name, count(*)::int as rows from latency_summary group by all order by 1\n```\n\n```sql names\nselect string_agg(run_name || \'=\' || run, \', \' order by run_name) as s from notebook_runs\n```\n\n${names.s}\n',
+      'title: Compare\nruns: [base, other]',
+    );
+    const r = await renderNotebook(file, { runs: [`base=${a}`, `other=${b}`], log: quiet });
+    expect(r.cells.get('per_run')!.rows).toEqual([
+      { run_name: 'base', rows: 4 },
+      { run_name: 'other', rows: 2 },
+    ]);
+    expect(r.cells.get('names')!.rows[0]!.s).toBe('base=sample-001, other=golden');
+    expect((await failure(renderNotebook(file, { runs: [`base=${a}`], log: quiet }))).message).toMatch(/give --run NAME=RUN for other \(runs: base, other\)$/);
+    expect((await failure(renderNotebook(file, { runs: [`base=${a}`, `oter=${b}`], log: quiet }))).message).toBe(`--run oter=${b}: run name 'oter' is not one of 'base', 'other' (did you mean 'other'?)`);
+  });
+});
+
 describe('chart data as Arrow', () => {
   it('encodes a large cell as Arrow IPC when smaller than JSON, and reads back the same rows', () => {
     const rows = Array.from({ length: 5000 }, (_, i) => ({ backend: i % 2 ? 'baseline' : 'all2all', x: i / 7, n: i, ok: i % 3 === 0, note: i % 5 ? null : 'x' }));
     const columns = ['backend', 'x', 'n', 'ok', 'note'];
     const json = JSON.stringify(rows);
-    const enc = pageEncoding(rows, columns, json);
+    const enc = pageEncoding(rows, columns, () => json.length);
     expect(enc).toBeDefined();
     expect(enc!.arrow.length).toBeLessThan(json.length / 2);
     const back = tableFromIPC(Buffer.from(enc!.arrow, 'base64'));
@@ -166,7 +188,7 @@ describe('chart data as Arrow', () => {
   });
 
   it('keeps JSON for small cells and for columns that are not scalars', () => {
-    expect(pageEncoding([{ a: 1 }], ['a'], '[{"a":1}]')).toBeUndefined();
+    expect(pageEncoding([{ a: 1 }], ['a'], () => 9)).toBeUndefined();
     expect(rowsToArrow(Array.from({ length: 100 }, () => ({ a: [1, 2] })), ['a'])).toBeUndefined();
   });
 });
