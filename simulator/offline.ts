@@ -120,6 +120,8 @@ export function runOffline(opts: OfflineOptions): OfflineSummary {
         error: info?.error ?? null,
         priority: q.priority ?? null,
         preemptions: info?.preemptions ?? 0,
+        // LoRA: the adapter was resident when first scheduled (as the simulated /generate server reports it).
+        ...(info?.adapterResident !== undefined ? { extra: { adapter_resident: info.adapterResident } } : {}),
       });
     },
     onPreempt: () => void sum.preemptions++,

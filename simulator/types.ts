@@ -87,6 +87,8 @@ export interface FinishInfo {
   promptTokens: number;
   /** Why it was aborted by the engine itself (e.g. does not fit in the KV cache). */
   error?: string;
+  /** LoRA: its adapter was resident in HBM when it was first scheduled (false: it was swapped in). */
+  adapterResident?: boolean;
 }
 
 export interface EngineStats {

@@ -115,6 +115,7 @@ export class EngineCore {
       scheduled: s.scheduledAt,
       preemptions: s.preemptions,
       promptTokens: s.req.promptTokens,
+      ...(s.adapterResident !== undefined ? { adapterResident: s.adapterResident } : {}),
     });
   }
 

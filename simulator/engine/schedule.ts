@@ -124,7 +124,9 @@ export function formStep(e: EngineCore, start: number): boolean {
       kv.allocate(need);
       s.blocks = need;
       if (ad) {
-        swap += lora!.acquire(ad);
+        const sw = lora!.acquire(ad);
+        if (s.adapterResident === undefined) s.adapterResident = sw === 0;
+        swap += sw;
         loraTok += n;
       }
       s.state = 1;

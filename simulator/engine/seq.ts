@@ -19,6 +19,8 @@ export class Seq {
   firstToken = NaN;
   lastToken = NaN;
   scheduledAt = NaN;
+  /** LoRA: whether its adapter was resident in HBM when it was first scheduled (undefined: no adapter, or not yet). */
+  adapterResident: boolean | undefined = undefined;
   /** 0 waiting, 1 running, 2 finished. */
   state = 0;
   aborted = false;

@@ -138,7 +138,12 @@ const SERVER_FIELDS = new Set(Object.keys(defaultConfig()));
  * none it can read. `requestModel` is the served model name the requests asked for (a fallback
  * for --model). Errors name what is missing and the flag that supplies it.
  */
-export function predictTargets(servers: readonly ManifestServer[], flags: PredictFlags, requestModel?: string | null): PredictTarget[] {
+export function predictTargets(given: readonly ManifestServer[], flags: PredictFlags, requestModel?: string | null): PredictTarget[] {
+  // A `sim run` manifest names its replicas' model, GPU, TP and count: the same config, spelled its way.
+  const servers = given.map((s) => {
+    const r = s as ManifestServer & { model?: string; gpu?: string; tp?: number; replicas?: number };
+    return !s.config && !s.command && s.kind === 'sim' && r.model && r.gpu ? { ...s, config: { model: r.model, gpu: r.gpu, tp: r.tp ?? 1, gpus: (r.tp ?? 1) * (r.replicas ?? 1) } } : s;
+  });
   const readable = servers.filter((s) => s.config || (s.command && /\bsim serve\b|\bvllm\b.*\bserve\b/.test(s.command)));
   if (readable.length === 0) {
     const only = servers.length === 1 ? servers[0]! : undefined;

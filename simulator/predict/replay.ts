@@ -136,7 +136,9 @@ export function replay(o: ReplayOptions): ReplaySummary {
       };
       const phase = new Map<string, string>();
       for (const i of seg) if (m.phase[i] && m.phase[i] !== 'main') phase.set(m.request_id[i]!, m.phase[i]!);
-      const group = segs.length > 1 ? `${t.name}/${m.dataset[seg[0]!] ?? ''}` : t.name;
+      // Predicted gate sources <endpoint>/<dataset>/replica<r>, so their group matches the measured <backend>/<dataset>.
+      const ds = m.dataset[seg[0]!];
+      const group = ds !== null && seg.every((i) => m.dataset[i] === ds) ? `${t.name}/${ds}` : t.name;
       const s = runOffline({
         cluster: {
           replicas: replicaCount(t.config),

@@ -147,3 +147,28 @@ describe('sim predict: bad input names what is missing and the flag that supplie
     expect((await fail([dir])).message).toMatch(/nothing to replay.*no send time/);
   });
 });
+
+describe('sim predict with LoRA adapters', () => {
+  it('predicts which requests swap their adapter in; predict_lora_swaps compares them with the measured ones', async () => {
+    // A "measured" run made by the offline engine itself (it reports adapter_resident like the simulated
+    // /generate server): replayed on the same configuration, the prediction must agree request by request.
+    const { run: simRun } = await import('../../simulator/cmd-sim-run.ts');
+    const dir = path.join(tmp, 'lora');
+    expect(await simRun(['--rate', '20', '--num-requests', '60', '--adapters', '6', '--gpu-loras', '2', '--max-loras', '2', '--input-len', 'uniform:50:300', '--output-len', 'uniform:5:40', '--seed', '3', '--out', dir])).toBe(0);
+    const f = path.join(dir, 'manifest.json');
+    const m = JSON.parse(fs.readFileSync(f, 'utf8'));
+    m.servers = [{ kind: 'sim', name: 'default', config: { model: 'Llama-3-8B', gpu: 'H100', lora: { totalLoras: 6, gpuLoras: 2, maxLoras: 2, rank: 16 } } }];
+    fs.writeFileSync(f, JSON.stringify(m));
+    expect(await run([dir])).toBe(0);
+    const res = await runStages({ runDir: dir, stages: ['predict_lora_swaps'], log: () => {} });
+    const rows = await readParquet(res[0]!.output); // one per endpoint (sim run names them after the adapters)
+    const sum = (k: string) => rows.reduce((a, r) => a + Number(r[k]), 0);
+    expect(rows).toHaveLength(6);
+    expect(sum('requests')).toBe(60);
+    expect(sum('swaps_measured')).toBeGreaterThan(5); // 6 adapters over 2 slots: many misses
+    for (const r of rows) {
+      expect(r.swaps_predicted).toBe(r.swaps_measured);
+      expect(r.agree).toBe(1);
+    }
+  });
+});
