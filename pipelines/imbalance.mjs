@@ -13,7 +13,7 @@
 //      d. stop the front
 //   3. servelab imbalance finish R             (manifest status, servers)
 //   4. servelab runs finalize R                (raw JSONL → Parquet)
-//   5. (serving-model prediction: wired at merge time; --no-predict is recorded in the config)
+//   5. servelab sim predict R                  (the serving model's prediction of the same requests; --no-predict skips it)
 //   6. servelab report R                       (imbalance_* stages → report.html from reports/imbalance.md)
 // --from RUN re-analyses an archived run (step 6 only), with no server.
 import { $, fs, path } from 'zx';
@@ -146,9 +146,12 @@ try {
     // 4. Parquet.
     const fin = await sh('[4/6]', ['runs', 'finalize', runDir]);
     if (fin.exitCode !== 0) fail('finalize failed', fin.exitCode);
+    // 5. The serving model's prediction of the same requests (predicted_requests), each policy's front as its server.
+    if (cfg.predict) {
+      const pr = await sh('[5/6]', ['sim', 'predict', runDir]);
+      if (pr.exitCode !== 0) console.error('imbalance.mjs: sim predict failed; the report is drawn without the prediction');
+    } else console.log('[5/6] prediction skipped (--no-predict)');
   }
-  // 5. The serving model's prediction of the same requests (wired when sim predict lands).
-  console.log(`[5/6] prediction: ${cfg.predict ? 'not wired in this pipeline yet' : 'skipped (--no-predict)'}`);
   // 6. Stages and report.
   const st = await sh('[6/6]', ['stages', runDir, '--only', 'imbalance_summary,imbalance_policy,imbalance_prompt_words,imbalance_latency_by_gpu', ...(o.from ? [] : ['--force'])]);
   if (st.exitCode !== 0) fail('stages failed', st.exitCode);

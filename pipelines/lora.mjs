@@ -13,7 +13,7 @@
 //   6. servelab lora finish <run>          (manifest status, servers)
 //   7. servelab runs finalize <run>        (raw JSONL → Parquet)
 //   8. servelab stages <run> --only lora_… and servelab report <run> (the notebook reports/lora.md)
-//   (the serving model's prediction step is wired in at merge time; --no-predict is recorded)
+//   7b. servelab sim predict <run>         (the serving model's prediction of the same requests; --no-predict skips it)
 // --from RUN re-analyses an archived run (step 8 only), with no server.
 import { $, fs, path } from 'zx';
 import { register } from 'tsx/esm/api';
@@ -171,6 +171,11 @@ try {
     await sh('[6/8]', ['lora', 'finish', runDir, '--status', 'complete', '--servers', JSON.stringify(servers)]);
     const fin = await sh('[7/8]', ['runs', 'finalize', runDir]);
     if (fin.exitCode !== 0) fail('finalize failed', fin.exitCode);
+    // 7b. The serving model's prediction of the measured requests (predicted_requests), each sweep value on its own server.
+    if (opts.predict) {
+      const pr = await sh('[7/8]', ['sim', 'predict', runDir]);
+      if (pr.exitCode !== 0) console.error('lora.mjs: sim predict failed; the report is drawn without the prediction');
+    }
   }
   // 8. Stages and the report.
   const st = await sh('[8/8]', ['stages', runDir, '--only', 'lora_status,lora_rate,lora_ttft_by_m,lora_residency', ...(opts.from ? [] : ['--force'])]);

@@ -121,7 +121,7 @@ export function runOffline(opts: OfflineOptions): OfflineSummary {
         priority: q.priority ?? null,
         preemptions: info?.preemptions ?? 0,
         // LoRA: the adapter was resident when first scheduled (as the simulated /generate server reports it).
-        ...(info?.adapterResident !== undefined ? { extra: { adapter_resident: info.adapterResident } } : {}),
+        adapter_resident: info?.adapterResident ?? null,
       });
     },
     onPreempt: () => void sum.preemptions++,

@@ -2,16 +2,16 @@
 -- inputs: requests, predicted_requests
 -- depends: (none)
 -- grain: run × endpoint (requests with an adapter, ok in both; rows only when the prediction ran LoRA slots)
--- formulas: resident = extra.adapter_resident (the simulated /generate server reports it per response; the serving
---   model's prediction writes the same key); swaps = requests not resident; share = swaps / requests;
+-- formulas: resident = adapter_resident (the simulated /generate server reports it per response; the serving
+--   model's prediction writes the same column; older records kept it in extra.adapter_resident); swaps = requests not resident; share = swaps / requests;
 --   agree = share of requests where measured and predicted residency are the same; swaps_err = predicted − measured.
 -- units: counts in requests; share and agree 0–1.
 WITH m AS (
-  SELECT run, request_id, endpoint, TRY_CAST(json_extract(extra, '$.adapter_resident') AS BOOLEAN) AS resident
+  SELECT run, request_id, endpoint, coalesce(adapter_resident, TRY_CAST(json_extract(extra, '$.adapter_resident') AS BOOLEAN)) AS resident
   FROM requests WHERE status = 'ok' AND adapter IS NOT NULL
 ),
 p AS (
-  SELECT run, request_id, TRY_CAST(json_extract(extra, '$.adapter_resident') AS BOOLEAN) AS resident
+  SELECT run, request_id, coalesce(adapter_resident, TRY_CAST(json_extract(extra, '$.adapter_resident') AS BOOLEAN)) AS resident
   FROM predicted_requests WHERE status = 'ok' AND adapter IS NOT NULL
 )
 SELECT m.run, m.endpoint,

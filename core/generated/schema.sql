@@ -221,6 +221,7 @@ CREATE TABLE predicted_requests (
   url VARCHAR,
   model VARCHAR,
   adapter VARCHAR,
+  adapter_resident BOOLEAN,
   gpu INTEGER,
   phase VARCHAR NOT NULL,
   dataset VARCHAR,
@@ -266,6 +267,7 @@ COMMENT ON COLUMN predicted_requests.protocol IS 'wire protocol';
 COMMENT ON COLUMN predicted_requests.url IS 'URL the request was sent to';
 COMMENT ON COLUMN predicted_requests.model IS 'served model name asked for';
 COMMENT ON COLUMN predicted_requests.adapter IS 'LoRA adapter name or id';
+COMMENT ON COLUMN predicted_requests.adapter_resident IS 'the LoRA adapter was in GPU memory when the request was scheduled (server-reported; NULL when the server does not say)';
 COMMENT ON COLUMN predicted_requests.gpu IS 'GPU or replica the request went to (assigned or reported)';
 COMMENT ON COLUMN predicted_requests.phase IS 'experiment phase';
 COMMENT ON COLUMN predicted_requests.dataset IS 'dataset name or file';
