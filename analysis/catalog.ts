@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
 import { CliError } from '../core/errors.ts';
 import { scanJsonl } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
@@ -24,6 +24,8 @@ export interface Catalog {
   runDirs: string[];
   /** Warnings given while opening (lines skipped under `lenient`). */
   warnings: string[];
+  /** Folders the views read (the archive or the run folders, and the cleaned copies' folder): what lockDown allows. */
+  readDirs: string[];
   close(): void;
 }
 
@@ -143,6 +145,7 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
     },
   };
   const removeScratch = () => scratch && fs.rmSync(scratch, { recursive: true, force: true });
+  const archive = opts.runDirs ? runDirs : [path.resolve(opts.dataDir ?? process.env.SERVELAB_DATA ?? 'data')];
   const sources: [TableDef, string][] = [];
   try {
     const finalized = new Set(runDirs.filter((d) => isFinalized(d)));
@@ -169,6 +172,7 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
     views,
     runDirs,
     warnings,
+    readDirs: scratch ? [...archive, scratch] : archive,
     close() {
       conn.closeSync();
       instance.closeSync();
@@ -176,6 +180,99 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
     },
   };
 }
+
+/**
+ * Makes the catalog's connection read-only by construction, after its views exist: files are
+ * reachable only under the folders the views read (and the given paths, e.g. an output's temp
+ * file), every URL and every other path is refused, no extension is installed or loaded on
+ * demand, and the configuration is locked so a query cannot SET it back. Writes inside the
+ * archive still pass this, so `servelab sql` keeps its statement check as well.
+ */
+export async function lockDown(cat: Catalog, opts: { allowPaths?: string[] } = {}): Promise<void> {
+  const dirs = cat.readDirs.map((d) => sqlQuote(path.resolve(d) + path.sep)).join(', ');
+  const paths = (opts.allowPaths ?? []).map((f) => sqlQuote(path.resolve(f))).join(', ');
+  for (const stmt of [
+    'SET autoinstall_known_extensions = false',
+    'SET autoload_known_extensions = false',
+    `SET allowed_directories = [${dirs}]`,
+    `SET allowed_paths = [${paths}]`,
+    'SET enable_external_access = false',
+    'SET lock_configuration = true',
+  ]) {
+    await cat.conn.run(stmt);
+  }
+}
+
+const READ_TYPES = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
+const READ_WORDS = new Set(['SELECT', 'WITH', 'FROM', 'VALUES', 'TABLE', 'DESCRIBE', 'DESC', 'SHOW', 'SUMMARIZE', 'PIVOT', 'UNPIVOT', 'EXPLAIN']);
+
+/**
+ * The kind of the first statement in `sql` that is not a read (undefined when all are reads):
+ * an EXPLAIN is judged by the statement it explains, since EXPLAIN ANALYZE runs it.
+ */
+export async function firstNonRead(conn: DuckDBConnection, sql: string): Promise<string | undefined> {
+  const extracted = await conn.extractStatements(sql);
+  const texts = splitStatements(sql);
+  for (let i = 0; i < extracted.count; i++) {
+    let type: number;
+    try {
+      type = (await extracted.prepare(i)).statementType;
+    } catch (err) {
+      // Binding failed (on a locked connection, a COPY to a path outside the archive does):
+      // judge the statement by its first word, and let a read's own error through.
+      const word = texts.length === extracted.count ? /^\s*([a-z]+)/i.exec(texts[i]!)?.[1]?.toUpperCase() : undefined;
+      if (word && !READ_WORDS.has(word)) return word;
+      const inner = word === 'EXPLAIN' ? explained(texts[i]!) : undefined;
+      const kind = inner === undefined ? undefined : await firstNonRead(conn, inner);
+      if (kind) return `EXPLAIN ${kind}`;
+      throw err;
+    }
+    if (!READ_TYPES.has(type)) return StatementType[type] ?? String(type);
+    if (type !== StatementType.EXPLAIN) continue;
+    // The explained statement's text; when the split cannot be trusted, refuse rather than guess.
+    const inner = texts.length === extracted.count ? explained(texts[i]!) : undefined;
+    if (inner === undefined) return 'EXPLAIN';
+    const kind = await firstNonRead(conn, inner);
+    if (kind) return `EXPLAIN ${kind}`;
+  }
+  return undefined;
+}
+
+/** The statement an EXPLAIN [ANALYZE] [(options)] wraps, or undefined when that is not its shape. */
+function explained(stmt: string): string | undefined {
+  const m = /^\s*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?([\s\S]+)$/i.exec(stripComments(stmt));
+  return m?.[1];
+}
+
+/** Statement texts, split on semicolons outside quotes and comments; comments removed; empty ones dropped. */
+export function splitStatements(sql: string): string[] {
+  const parts: string[] = [];
+  let cur = '';
+  for (let i = 0; i < sql.length; i++) {
+    const ch = sql[i]!;
+    if (ch === "'" || ch === '"') {
+      const end = sql.indexOf(ch, i + 1);
+      const stop = end < 0 ? sql.length : end + 1;
+      cur += sql.slice(i, stop);
+      i = stop - 1;
+    } else if (ch === '-' && sql[i + 1] === '-') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end - 1;
+      cur += ' ';
+    } else if (ch === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 1;
+      cur += ' ';
+    } else if (ch === ';') {
+      parts.push(cur);
+      cur = '';
+    } else cur += ch;
+  }
+  parts.push(cur);
+  return parts.filter((s) => s.trim() !== '');
+}
+
+const stripComments = (stmt: string) => splitStatements(stmt).join(';');
 
 /** Runs a query and returns JSON-safe rows (BIGINT as numbers when safe, else strings). */
 export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {

@@ -185,7 +185,8 @@ async function copyTo(conn: DuckDBConnection, select: string, file: string): Pro
   return Number(reader.getRowObjectsJson()[0]?.Count ?? 0);
 }
 
-const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+/** The temp file an atomic write of `file` goes through (same folder, so the rename is atomic). */
+export const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
 
 /** Puts a finished temp file in place: fsync, rename, fsync the folder. */
 function commit(tmp: string, file: string): void {
