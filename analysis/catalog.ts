@@ -110,7 +110,7 @@ export function tableSource(t: TableDef, runs: RunSplit, check: RawCheck): strin
   } else {
     const parquet = runs.finalized.map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
     if (parquet.length) {
-      parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true)`);
+      parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true, hive_partitioning = false)`);
     }
     const raw = checkedRawFiles(
       t,

@@ -11,7 +11,7 @@ export async function withStageViews<T>(stages: readonly string[], outputs: Reco
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {
-    for (const stage of stages) await conn.run(`CREATE VIEW ${stage} AS SELECT * FROM read_parquet(${sqlQuote(outputs[stage]!)})`);
+    for (const stage of stages) await conn.run(`CREATE VIEW ${stage} AS SELECT * FROM read_parquet(${sqlQuote(outputs[stage]!)}, hive_partitioning = false)`);
     return await fn((sql) => queryRows(conn, sql));
   } finally {
     conn.closeSync();

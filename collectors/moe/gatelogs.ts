@@ -180,7 +180,7 @@ export function gateLinesSql(files: readonly string[]): string {
   const json = files.filter((f) => !f.endsWith('.jsonl'));
   const parts: string[] = [];
   const read = (fs_: readonly string[], format: string) =>
-    `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true)`;
+    `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true, hive_partitioning = false)`;
   if (ndjson.length) parts.push(read(ndjson, 'newline_delimited'));
   if (json.length) parts.push(read(json, 'auto'));
   return parts.join('\nUNION ALL\n');
