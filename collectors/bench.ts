@@ -131,7 +131,7 @@ export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects 
 
 /** Records the run's final status: a stopped load (Ctrl-C) leaves it incomplete. */
 export function finishRun(run: RunHandle, outcome: LoadOutcome): void {
-  run.finish(outcome.stopped ? 'incomplete' : 'complete', outcome.stopped ? 'stopped by the user (Ctrl-C)' : undefined);
+  run.finish(outcome.stopped ? 'incomplete' : 'complete', outcome.stopped ? 'stopped by a signal (Ctrl-C or SIGTERM) before the load ended' : undefined);
 }
 
 export interface ResultParams {

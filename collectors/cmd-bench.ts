@@ -10,7 +10,7 @@ import { message } from '../core/messages.ts';
 import { createRun } from '../core/run.ts';
 import { type Goodput, METRICS, type Metric, checkThresholds, computeBenchResult, finishRun, parseThreshold, firstModel, resultJson, RESULT_METRIC_KEY, RESULT_SCALAR_KEYS, runLoad } from './bench.ts';
 import type { Endpoint } from './client.ts';
-import type { LoadEngine, WorkItem } from './engine.ts';
+import { drainOnStopSignals, type LoadEngine, type WorkItem } from './engine.ts';
 import { startProgress } from './progress.ts';
 import { CLIENT_PROTOCOLS, PROTOCOL_PATH, type Protocol, protocolForPath } from './protocols.ts';
 import { parseStages } from './schedule.ts';
@@ -176,15 +176,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(`run ${run.dir}\n`);
 
   let engine: LoadEngine | undefined;
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write(`\nstopping: no new requests; waiting up to ${opt.num(p, 'grace')} s for those in flight (Ctrl-C again cancels them)\n`);
-      engine?.stop();
-    } else engine?.cancelNow();
-  };
-  process.on('SIGINT', onSigint);
+  const signals = drainOnStopSignals(opt.num(p, 'grace')!);
   const prog = startProgress({ activeUsers: () => engine?.activeRequests ?? 0, durationS, totalRequests: numPrompts });
   let outcome;
   try {
@@ -199,17 +191,17 @@ export async function run(argv: string[]): Promise<number> {
         scrapeIntervalMs: opt.num(p, 'scrape-interval')! * 1000,
         scrape: opt.list(p, 'scrape').map((url): ScrapeTarget => ({ url, kind: /[?&]gpu_id=/.test(url) ? 'gpu-json' : 'prometheus' })),
       },
-      { onRecord: (r) => prog.record(r), warn, onEngine: (e) => (engine = e) },
+      { onRecord: (r) => prog.record(r), warn, onEngine: (e) => signals.attach((engine = e)) },
     );
+    prog.stop();
+    finishRun(run, outcome);
   } catch (e) {
     prog.stop();
     run.finish('failed', (e as Error).message);
     throw e instanceof CliError ? e : new CliError(`bench: ${(e as Error).message}`);
   } finally {
-    process.off('SIGINT', onSigint);
+    signals.release();
   }
-  prog.stop();
-  finishRun(run, outcome);
   const figures = await computeBenchResult(run.dir, { metrics, percentiles, goodput });
   const proto = endpoints[0]!.protocol;
   const result = resultJson(
