@@ -112,17 +112,29 @@ if (gateMode === 'dir' && cfg.server === 'sim') fail('--gates dir is for an inst
 const experts = Number(opts.experts ?? 8);
 if (!Number.isInteger(experts) || experts < 1) fail(`--experts: '${opts.experts}' is not a whole number ≥ 1`, 2);
 cfg.gates = gateMode;
+const BACKENDS = ['baseline', 'all2all'];
+for (const b of cfg.backends) if (!BACKENDS.includes(b)) fail(`--backends: '${b}' is not one of ${BACKENDS.join(', ')}`, 2);
+if (cfg.backends.length === 0) fail(`--backends: none given (choices: ${BACKENDS.join(', ')})`, 2);
+for (const [flag, v, min] of [['--count', cfg.count, 1], ['--num-prompts', cfg.num_prompts, 1], ['--output-len', cfg.output_len, 1], ['--seed', cfg.seed, 0], ['--gpus', cfg.gpus, 1]]) {
+  if (!Number.isInteger(v) || v < min) fail(`${flag}: '${v}' is not a whole number ≥ ${min}`, 2);
+}
+const resumeDir = opts.run ?? opts.resume;
+if (resumeDir && !fs.existsSync(path.join(resumeDir, 'manifest.json'))) fail(`--resume ${resumeDir}: not a run folder (no manifest.json); to start a new run leave --resume out`, 2);
+if (opts.datasets && !fs.existsSync(path.join(opts.datasets, 'index.json'))) fail(`--datasets ${opts.datasets}: no index.json (make datasets with servelab moe datasets)`, 2);
+if (opts.from && !fs.existsSync(path.join(opts.from, 'manifest.json'))) fail(`--from ${opts.from}: not a run folder (no manifest.json)`, 2);
 const data = opts.data ?? process.env.SERVELAB_DATA ?? 'data';
 const t0 = performance.now();
 let benchSeconds = 0;
-const sh = async (step, argv, { stream = false } = {}) => {
-  console.log(`${step} servelab ${argv.join(' ')}`);
-  const p = $`${cli} ${argv}`.nothrow();
+let step = null; // the servelab subcommand running now (a signal stops it first)
+const sh = async (label, argv, { stream = false } = {}) => {
+  console.log(`${label} servelab ${argv.join(' ')}`);
+  const p = (step = $`${cli} ${argv}`.nothrow());
   if (stream) {
     p.stdout.on('data', (d) => process.stdout.write(d));
     p.stderr.on('data', (d) => process.stderr.write(d));
   }
   const r = await p;
+  step = null;
   if (!stream) {
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
@@ -132,26 +144,35 @@ const sh = async (step, argv, { stream = false } = {}) => {
 
 let runDir;
 let servers = [];
+// SIGTERM/SIGINT/SIGHUP: stop the step running now (it records what it has), stop the servers
+// this pipeline started, mark the run incomplete, exit 128 + the signal number.
+launchers.stopServersOnSignal(async (sig) => {
+  if (step) {
+    step.kill('SIGTERM');
+    await Promise.race([step, new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  if (runDir && !opts.from) await $`${cli} moe finish ${runDir} --status incomplete --error ${`stopped by ${sig}`} --servers ${JSON.stringify(servers)}`.nothrow();
+  if (runDir) console.error(`moe.mjs: stopped by ${sig}; the run is kept in ${runDir}; resume with: npx zx pipelines/moe.mjs --resume ${runDir}`);
+});
+/** A failure after the run exists: the catch below marks the run before exiting with `code`. */
+const stop = (msg, code = 1) => Object.assign(new Error(msg), { exitCode: code });
 try {
   if (opts.from) {
     runDir = path.resolve(opts.from);
-    if (!fs.existsSync(path.join(runDir, 'manifest.json'))) fail(`--from ${opts.from}: not a run folder (no manifest.json)`);
   } else {
     // 1. The run.
-    const resume = opts.run ?? opts.resume;
-    const init = await sh('[1/6]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resume ? ['--dir', resume] : [])]);
+    const init = await sh('[1/6]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resumeDir ? ['--resume', resumeDir] : [])]);
     if (init.exitCode !== 0) fail('could not create the run', init.exitCode);
     runDir = init.stdout.trim().split('\n').pop();
     // 2. Datasets (kept inside the run so --from and resume see the same ones).
     const dsDir = path.join(runDir, 'raw', 'datasets');
     if (fs.existsSync(path.join(dsDir, 'index.json'))) console.log(`[2/6] datasets: reusing ${dsDir}`);
     else if (opts.datasets) {
-      if (!fs.existsSync(path.join(opts.datasets, 'index.json'))) fail(`--datasets ${opts.datasets}: no index.json (make datasets with servelab moe datasets)`, 2);
       await fs.copy(opts.datasets, dsDir);
       console.log(`[2/6] datasets: copied ${opts.datasets} → ${dsDir}`);
     } else {
       const r = await sh('[2/6]', ['moe', 'datasets', '--out', dsDir, '--count', String(cfg.count), '--prompts-per-dataset', String(cfg.num_prompts), '--seed', String(cfg.seed)]);
-      if (r.exitCode !== 0) fail('dataset generation failed', r.exitCode);
+      if (r.exitCode !== 0) throw stop('dataset generation failed', r.exitCode);
     }
     // 3. Each backend: start, benchmark every dataset, stop.
     const failed = [];
@@ -180,11 +201,11 @@ try {
   // 5. Finalize to Parquet (again after a resume: it rewrites from every raw file).
   if (!opts.from) {
     const fin = await sh('[5/6]', ['runs', 'finalize', runDir]);
-    if (fin.exitCode !== 0) fail('finalize failed', fin.exitCode);
+    if (fin.exitCode !== 0) throw stop('finalize failed', fin.exitCode);
   }
   // 6. Stages and report.
   const rep = await sh('[6/6]', ['moe', 'report', runDir, ...(opts.from ? [] : ['--force'])]);
-  if (rep.exitCode !== 0) fail('report failed', rep.exitCode);
+  if (rep.exitCode !== 0) throw stop('report failed', rep.exitCode);
   const wall = (performance.now() - t0) / 1000;
   if (!opts.from) console.log(`wall ${wall.toFixed(1)} s; benchmarking (waiting on the servers) ${benchSeconds.toFixed(1)} s (${((100 * benchSeconds) / wall).toFixed(0)}%)`);
   console.log(`report: ${path.join(runDir, 'report.html')}`);
@@ -193,7 +214,7 @@ try {
   console.error(`moe.mjs: ${err?.message ?? err}`);
   for (const d of err?.details ?? []) console.error(`  ${d}`);
   if (runDir) console.error(`the run is kept in ${runDir}; resume with: npx zx pipelines/moe.mjs --resume ${runDir}`);
-  process.exit(1);
+  process.exit(typeof err?.exitCode === 'number' && err.exitCode > 0 ? err.exitCode : 1);
 }
 
 function serverSpec(backend) {
