@@ -62,6 +62,8 @@ const words = ['Hello', ' world', ',', ' this', ' is', ' a', ' test', '.'];
 export async function startSseServer(opts: SseServerOptions = {}): Promise<SseServer> {
   const model = opts.model ?? 'test-model';
   const hits = new Map<string, number>();
+  // when each POST response was fully written (stampMs): the server's own count, for GET /completed
+  const completed: number[] = [];
   let inflight = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -79,6 +81,7 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
       }
       inflight++;
       res.on('close', () => inflight--);
+      res.on('finish', () => completed.push(stampMs()));
       post(url.pathname, body, req, res);
     });
   });
@@ -93,6 +96,9 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
     } else if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(opts.metricsText ?? SAMPLE_METRICS);
+    } else if (url.pathname === '/completed') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(completed));
     } else if (url.pathname === '/health') {
       res.writeHead(200).end();
     } else res.writeHead(404).end('not found');
