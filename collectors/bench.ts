@@ -70,10 +70,10 @@ export interface BenchEffects {
 }
 
 /** The first model /v1/models lists, as vLLM's client picks it. */
-export async function firstModel(baseUrl: string, dispatcher?: Dispatcher): Promise<string> {
+export async function firstModel(baseUrl: string, dispatcher?: Dispatcher, headers?: Record<string, string>): Promise<string> {
   const url = baseUrl.replace(/\/+$/, '') + '/v1/models';
   try {
-    const res = await request(url, { dispatcher, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const res = await request(url, { dispatcher, headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const body = (await res.body.json()) as { data?: { id?: string }[] };
     const id = body.data?.[0]?.id;
     if (res.statusCode === 200 && id) return id;

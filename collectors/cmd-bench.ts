@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CommandSpec, helpText, opt, parseArgs, type Parsed } from '../core/args.ts';
+import { parseHeader, scrubCommand, splitUserinfo } from '../core/credentials.ts';
 import { CliError, ExitCode, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
@@ -63,6 +64,8 @@ export const spec: CommandSpec = {
     'metric-percentiles': { type: 'string', help: 'percentiles reported', default: '99' },
     goodput: { type: 'list', variadic: true, help: 'SLOs in ms: ttft:MS tpot:MS e2el:MS', metavar: 'KEY:MS' },
     threshold: { type: 'list', help: 'k6-style check on a result key, repeatable (e.g. p99_ttft_ms<500); a failure exits 3', metavar: 'EXPR' },
+    'api-key': { type: 'string', help: 'sent as Authorization: Bearer KEY (default: $OPENAI_API_KEY); never written to the run', metavar: 'KEY' },
+    header: { type: 'list', help: "extra request header 'Name: value', repeatable; values are never written to the run", metavar: 'HEADER' },
     'result-json': { type: 'string', help: 'also write the result JSON here', metavar: 'FILE' },
     label: { type: 'string', help: 'label in the result JSON' },
     seed: { type: 'integer', help: 'seed for arrivals, sampling and endpoint choice', default: 0 },
@@ -94,17 +97,39 @@ function endpointsOf(p: Parsed): Endpoint[] {
     return pr;
   };
   const stream = opt.bool(p, 'stream');
+  const headers = requestHeaders(p);
+  // user:password in a URL becomes a Basic Authorization header and leaves the URL (nothing stores it)
+  const endpoint = (e: Endpoint): Endpoint => {
+    const { url, authorization } = splitUserinfo(e.baseUrl);
+    const h = { ...(authorization && !hasHeader(headers, 'authorization') ? { authorization } : {}), ...headers };
+    return { ...e, baseUrl: url, ...(Object.keys(h).length ? { headers: h } : {}) };
+  };
   if (mix.length === 0) {
     const pathName = opt.str(p, 'endpoint')!;
-    return [{ name: pathName, baseUrl: opt.str(p, 'base-url')!, path: pathName, protocol: protocolOf(pathName), stream }];
+    return [endpoint({ name: pathName, baseUrl: opt.str(p, 'base-url')!, path: pathName, protocol: protocolOf(pathName), stream })];
   }
   return mix.map((m) => {
-    const r = /^([^=]+)=(https?:\/\/[^/@]+)(\/[^@]*)?(?:@([\d.]+))?$/.exec(m);
-    if (!r) throw usageError(`--mix '${m}': expected NAME=URL[PATH]@WEIGHT, e.g. Flash=http://127.0.0.1:8081/completion@0.7`);
+    const r = /^([^=]+)=(https?:\/\/[^/]+)(\/[^@]*)?(?:@([\d.]+))?$/.exec(m);
+    if (!r) throw usageError(`--mix '${scrubCommand(m)}': expected NAME=URL[PATH]@WEIGHT, e.g. Flash=http://127.0.0.1:8081/completion@0.7`);
     const pathName = r[3] ?? opt.str(p, 'endpoint')!;
     const protocol = protocolOf(pathName);
-    return { name: r[1]!, baseUrl: r[2]!, path: pathName || PROTOCOL_PATH[protocol], protocol, weight: r[4] ? Number(r[4]) : 1, stream };
+    return endpoint({ name: r[1]!, baseUrl: r[2]!, path: pathName || PROTOCOL_PATH[protocol], protocol, weight: r[4] ? Number(r[4]) : 1, stream });
   });
+}
+
+const hasHeader = (h: Record<string, string>, name: string) => Object.keys(h).some((k) => k.toLowerCase() === name);
+
+/** --header 'Name: value' (repeatable) and --api-key / $OPENAI_API_KEY as a Bearer token, as vLLM's bench sends it. */
+function requestHeaders(p: Parsed): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of opt.list(p, 'header')) {
+    const kv = parseHeader(h);
+    if (!kv) throw usageError(`--header '${h.split(':')[0]}': expected 'Name: value', e.g. --header 'X-Request-Source: bench'`);
+    out[kv[0]] = kv[1];
+  }
+  const key = opt.str(p, 'api-key') ?? process.env.OPENAI_API_KEY;
+  if (key && !hasHeader(out, 'authorization')) out.authorization = `Bearer ${key}`;
+  return out;
 }
 
 function workload(p: Parsed, warn: (m: string) => void): WorkItem[] {
@@ -162,7 +187,7 @@ export async function run(argv: string[]): Promise<number> {
   const maxConcurrency = opt.num(p, 'max-concurrency') ?? null;
   if (maxConcurrency && !metrics.includes('client_queue_time')) metrics.push('client_queue_time', 'e2el_including_client_queue');
   let model = opt.str(p, 'model') ?? null;
-  if (!model && endpoints.some((e) => e.protocol.startsWith('openai'))) model = await firstModel(endpoints[0]!.baseUrl);
+  if (!model && endpoints.some((e) => e.protocol.startsWith('openai'))) model = await firstModel(endpoints[0]!.baseUrl, undefined, endpoints[0]!.headers);
   for (const e of endpoints) e.model = model;
   const items = workload(p, warn);
   if (opt.bool(p, 'ignore-eos')) for (const it of items) it.ignoreEos = true;

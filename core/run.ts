@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { scrubCommand, scrubSecrets } from './credentials.ts';
 import { CliError, ExitCode } from './errors.ts';
 import { JsonlWriter, writeFileAtomic } from './jsonl-writer.ts';
 import type { RecordOf, RunManifest, TableName } from './schema.ts';
@@ -170,8 +171,11 @@ export class RunHandle {
     return c;
   }
 
+  /** Writes the manifest (atomically), with credentials scrubbed (core/credentials.ts). */
   updateManifest(patch: Partial<RunManifest>): void {
-    this.manifest = { ...this.manifest, ...patch };
+    const m = scrubSecrets({ ...this.manifest, ...patch });
+    if (typeof m.command === 'string') m.command = scrubCommand(m.command);
+    this.manifest = m;
     writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest, null, 2) + '\n');
   }
 
