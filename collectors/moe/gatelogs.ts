@@ -54,8 +54,29 @@ export function checkGateLine(obj: unknown): [string | undefined, string] | null
   return null;
 }
 
-/** Scans a file line by line for the first bad line (used to explain a failed DuckDB read). */
-export function findBadLine(file: string): CliError | null {
+/** The expert count of a line, for the one-count-per-run check (undefined when the line is not a gate line). */
+const expertsOf = (obj: unknown): number | undefined => {
+  const c = (obj as { expert_counts?: unknown } | null)?.expert_counts;
+  return Array.isArray(c) ? c.length : undefined;
+};
+
+/**
+ * Scans a file line by line for the first bad line (used to explain a failed DuckDB read);
+ * `experts` holds the expert count seen first (with where), so a line with another count is named.
+ */
+export function findBadLine(file: string, experts: { n?: number; where?: string } = {}): CliError | null {
+  const mixed = (where: string, obj: unknown): CliError | null => {
+    const n = expertsOf(obj);
+    if (n === undefined) return null;
+    if (experts.n === undefined) {
+      experts.n = n;
+      experts.where = where;
+      return null;
+    }
+    return n === experts.n
+      ? null
+      : inputError(where, 'expert_counts', `${n} experts, but ${experts.where} has ${experts.n}: one run's gate logs must come from one model (give each model its own run)`);
+  };
   const text = fs.readFileSync(file, 'utf8');
   const lines = text.split('\n');
   if (file.endsWith('.json') && text.trimStart().startsWith('[')) {
@@ -68,6 +89,8 @@ export function findBadLine(file: string): CliError | null {
     for (const [i, obj] of (arr as unknown[]).entries()) {
       const p = checkGateLine(obj);
       if (p) return inputError(`${file}[${i}]`, p[0], p[1]);
+      const m = mixed(`${file}[${i}]`, obj);
+      if (m) return m;
     }
     return null;
   }
@@ -83,6 +106,8 @@ export function findBadLine(file: string): CliError | null {
     }
     const p = checkGateLine(obj);
     if (p) return inputError(`${file}:${i + 1}`, p[0], p[1]);
+    const m = mixed(`${file}:${i + 1}`, obj);
+    if (m) return m;
   }
   return null;
 }
@@ -172,7 +197,8 @@ function countLines(file: string, bytes: number): number {
   return lines;
 }
 
-export const GATE_COLUMNS = `{step: 'BIGINT', layer: 'INTEGER', num_tokens: 'BIGINT', expert_counts: 'BIGINT[]', rank: 'INTEGER', t: 'DOUBLE'}`;
+// Read as DOUBLE and checked before the cast: a BIGINT column would round 0.5 and 2.7 silently.
+export const GATE_COLUMNS = `{step: 'DOUBLE', layer: 'DOUBLE', num_tokens: 'DOUBLE', expert_counts: 'DOUBLE[]', rank: 'INTEGER', t: 'DOUBLE'}`;
 
 /** SQL reading gate-log files as lines (one row per file line, with its file name). */
 export function gateLinesSql(files: readonly string[]): string {
@@ -210,15 +236,24 @@ export async function loadGateLines(
     await conn.run(`INSERT INTO ${table}_src VALUES ${mapping}`);
     try {
       await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT s.grp, s.source, l.step, l.layer, l.num_tokens, l.expert_counts, l.t FROM (${gateLinesSql(prepared.files)}) l JOIN ${table}_src s USING (filename)`,
+        `CREATE OR REPLACE TEMP TABLE ${table}_raw AS SELECT s.grp, s.source, l.step, l.layer, l.num_tokens, l.expert_counts, l.t FROM (${gateLinesSql(prepared.files)}) l JOIN ${table}_src s USING (filename)`,
       );
     } catch (err) {
       throw explain(files, err);
     }
+    // Whole numbers ≥ 0 everywhere, and one expert count per group: otherwise the file scan names the line.
+    const whole = (x: string) => `(${x} IS NULL OR ${x} < 0 OR ${x} <> floor(${x}) OR ${x} > 9e15)`;
     const bad = await conn.runAndReadAll(
-      `SELECT source FROM ${table} WHERE step IS NULL OR layer IS NULL OR num_tokens IS NULL OR expert_counts IS NULL OR len(expert_counts) = 0 OR list_min(expert_counts) < 0 LIMIT 1`,
+      `SELECT 1 FROM ${table}_raw WHERE ${whole('step')} OR ${whole('layer')} OR ${whole('num_tokens')} OR expert_counts IS NULL OR len(expert_counts) = 0
+         OR list_bool_or(list_transform(expert_counts, x -> ${whole('x')}))
+       UNION ALL SELECT 1 FROM (SELECT count(DISTINCT len(expert_counts)) k FROM ${table}_raw GROUP BY grp) WHERE k > 1 LIMIT 1`,
     );
     if (bad.currentRowCount > 0) throw explain(files, new Error('missing or invalid fields'));
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT grp, source, step::BIGINT step, layer::INTEGER layer, num_tokens::BIGINT num_tokens,
+         expert_counts::BIGINT[] expert_counts, t FROM ${table}_raw`,
+    );
+    await conn.run(`DROP TABLE ${table}_raw`);
     const n = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM ${table}`);
     if (Number(n.getRows()[0]![0]) === 0) throw new CliError(`${path.dirname(files[0]!)}: gate-log files hold no lines`);
     return { warnings: prepared.warnings };
@@ -228,8 +263,11 @@ export async function loadGateLines(
 }
 
 function explain(files: readonly string[], err: unknown): CliError {
+  // one expert count per folder (a folder is one group: one backend × dataset, one model)
+  const experts = new Map<string, { n?: number; where?: string }>();
   for (const f of files) {
-    const e = findBadLine(f);
+    if (!experts.has(path.dirname(f))) experts.set(path.dirname(f), {});
+    const e = findBadLine(f, experts.get(path.dirname(f)));
     if (e) return e;
   }
   return new CliError(`gate logs: ${errorMessage(err)}`);
