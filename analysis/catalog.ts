@@ -10,7 +10,7 @@ import { scanJsonl } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
 import { emptySelect, ident, objectSelect, sqlQuote } from './contract-sql.ts';
-import { findRunDirs, isFinalized, rawFiles, writeCleanJsonl } from './runstore.ts';
+import { findRunDirs, isFinalized, orphanRunDirs, rawFiles, writeCleanJsonl } from './runstore.ts';
 import { catalogViews } from './views.ts';
 
 export { isFinalized, sqlQuote };
@@ -128,6 +128,13 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
     const dataDir = opts.dataDir ?? process.env.SERVELAB_DATA ?? 'data';
     if (!fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
     runDirs = findRunDirs(dataDir);
+    const orphans = orphanRunDirs(dataDir);
+    if (orphans.length) {
+      throw new CliError(`${orphans[0]}: run data without manifest.json${orphans.length > 1 ? ` (and ${orphans.length - 1} more folder(s))` : ''}: its records would be left out of every view`, 1, [
+        'restore its manifest.json, or move the folder out of the archive',
+        ...orphans.slice(1, 6),
+      ]);
+    }
   }
   const warnings: string[] = [];
   const warn = opts.warn ?? ((line: string) => process.stderr.write(`${line}\n`));

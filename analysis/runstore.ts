@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { CliError, nearest } from '../core/errors.ts';
+import { CliError, inputError, nearest } from '../core/errors.ts';
 import { JsonlWriter, writeFileAtomic } from '../core/jsonl-writer.ts';
-import { readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
+import { jsonlLines, readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { DEFAULT_DATA_DIR } from '../core/run.ts';
-import { type RunManifest, type TableDef, tables } from '../core/schema.ts';
+import { RUN_STATUS, type RunManifest, type TableDef, tables } from '../core/schema.ts';
 import { objectSelect, sqlQuote, typedSelect } from './contract-sql.ts';
 
 export const FINALIZED_MARKER = '.finalized';
@@ -34,11 +34,40 @@ export function readManifest(dir: string): Manifest {
   } catch {
     throw new CliError(`${file}: missing: not a run folder (a run holds manifest.json and raw/)`);
   }
+  let m: unknown;
   try {
-    return JSON.parse(text) as Manifest;
+    m = JSON.parse(text);
   } catch (err) {
     throw new CliError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw inputError(file, undefined, 'expected a JSON object (the run manifest)');
+  const o = m as Record<string, unknown>;
+  if (!(RUN_STATUS as readonly unknown[]).includes(o.status)) {
+    throw inputError(file, 'status', `${o.status === undefined ? 'missing' : `${JSON.stringify(o.status)} is not valid`}: one of ${RUN_STATUS.join(', ')}`);
+  }
+  for (const k of ['run', 'experiment'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw inputError(file, k, `expected a string, got ${JSON.stringify(o[k])}`);
+  }
+  return o as Manifest;
+}
+
+/**
+ * Folders under the archive that hold run data (raw/ or table Parquet) but no manifest.json:
+ * scanning skips them, so their records would vanish from every query without a word.
+ */
+export function orphanRunDirs(dataDir: string): string[] {
+  const root = path.join(dataDir, 'runs');
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) return [];
+  const out: string[] = [];
+  for (const exp of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!exp.isDirectory() || exp.name.startsWith('.')) continue;
+    for (const r of fs.readdirSync(path.join(root, exp.name), { withFileTypes: true })) {
+      const dir = path.join(root, exp.name, r.name);
+      if (!r.isDirectory() || r.name.startsWith('.') || fs.existsSync(path.join(dir, 'manifest.json'))) continue;
+      if (fs.existsSync(path.join(dir, 'raw')) || fs.existsSync(path.join(dir, 'requests.parquet'))) out.push(dir);
+    }
+  }
+  return out.sort();
 }
 
 /**
@@ -284,6 +313,7 @@ export async function finalizeTable(conn: DuckDBConnection, dir: string, t: Tabl
     if (written !== records) {
       throw new CliError(`${t.name}: DuckDB read ${written} records but the line check found ${records}; nothing was written`, 1, files);
     }
+    if (t.name === 'requests') await refuseDuplicateIds(conn, tmp, files);
     commit(tmp, out);
     return {
       table: t.name,
@@ -296,6 +326,36 @@ export async function finalizeTable(conn: DuckDBConnection, dir: string, t: Tabl
     };
   } finally {
     fs.rmSync(tmp, { force: true });
+  }
+}
+
+/**
+ * One record per request: a request id seen twice (per shard) would count a request twice in
+ * every statistic, so finalize stops and names both lines.
+ */
+async function refuseDuplicateIds(conn: DuckDBConnection, parquet: string, files: readonly string[]): Promise<void> {
+  const r = await conn.runAndReadAll(
+    `SELECT request_id, shard FROM read_parquet(${sqlQuote(parquet)}, hive_partitioning = false) WHERE request_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 1`,
+  );
+  if (r.currentRowCount === 0) return;
+  const [id, shard] = r.getRowsJS()[0]! as [string, number];
+  const at: string[] = [];
+  const needle = `"request_id":${JSON.stringify(id)}`;
+  for (const f of files) {
+    for (const { text, line } of jsonlLines(f)) {
+      if (text.includes(needle) || (text.includes(JSON.stringify(id)) && idOf(text) === id)) at.push(`${f}:${line}`);
+      if (at.length >= 2) break;
+    }
+    if (at.length >= 2) break;
+  }
+  throw inputError(at[1] ?? files[0]!, 'request_id', `${JSON.stringify(id)} (shard ${shard}) appears again${at[0] ? ` (first at ${at[0]})` : ''}: one record per request; nothing was written`);
+}
+
+function idOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { request_id?: unknown }).request_id;
+  } catch {
+    return undefined;
   }
 }
 

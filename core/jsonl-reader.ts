@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { CliError, inputError } from './errors.ts';
 import { fastChecker, type FastCheck } from './jsonl-fastcheck.ts';
-import { type TableDef } from './schema.ts';
+import { isTimeNs, type TableDef } from './schema.ts';
 import { normalizeRecord } from './validate.ts';
 
 export interface ReadOptions {
@@ -200,7 +200,7 @@ export function checker(table: TableDef): Check {
   if (c) return c;
   const entries = Object.entries(table.fields).filter(([n]) => n !== 'extra');
   const names = entries.map(([n]) => n);
-  const specs = entries.map(([, f]) => ({ type: f.type, enum: f.enum as readonly string[] | undefined, required: !f.nullable && f.default === undefined }));
+  const specs = entries.map(([n, f]) => ({ type: f.type, enum: f.enum as readonly string[] | undefined, required: !f.nullable && f.default === undefined, time: isTimeNs(n) }));
   // Field by field in contract order: parsed records share a shape, so these reads are cheap.
   c = (rec) => {
     let present = 0;
@@ -218,7 +218,7 @@ export function checker(table: TableDef): Check {
           if (typeof v !== 'string' || (f.enum !== undefined && !f.enum.includes(v))) return 'bad';
           break;
         case 'BIGINT':
-          if (!Number.isInteger(v)) return 'bad';
+          if (!Number.isSafeInteger(v) || (f.time && (v as number) < 0)) return 'bad';
           break;
         case 'INTEGER':
           if (!Number.isInteger(v) || Math.abs(v as number) > 2147483647) return 'bad';

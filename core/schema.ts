@@ -48,6 +48,9 @@ export type Row<T extends { fields: Record<string, Field> }> = {
 const run = { type: 'VARCHAR', doc: 'run id (the run folder name)' } as const;
 const shard = { type: 'INTEGER', doc: 'collector shard id; several processes or hosts may load one run', default: 0 } as const;
 const extra = { type: 'JSON', nullable: true, doc: 'input fields not in the contract, kept verbatim' } as const;
+/** A *_ns field: a time in ns since the run started, never negative. */
+export const isTimeNs = (name: string) => name.endsWith('_ns');
+
 const ns = (doc: string) => ({ type: 'BIGINT', nullable: true, doc }) as const;
 
 export const REQUEST_STATUS = ['ok', 'http_error', 'timeout', 'connection_error', 'stream_error', 'cancelled'] as const;
