@@ -29,6 +29,11 @@ export interface ReadStats {
 
 const MAX_PROBLEMS = 5;
 
+/** The largest line one record may take (DuckDB's maximum_object_size is set to the same). */
+export const MAX_RECORD_BYTES = 256 << 20;
+const tooLong = (file: string, line: number, bytes: number) =>
+  inputError(`${file}:${line}`, undefined, `the line is ${(bytes / (1 << 20)).toFixed(0)} MB; one record may take at most ${MAX_RECORD_BYTES >> 20} MB`);
+
 /** Raw lines of a file with their 1-based numbers; the last one may lack its newline. */
 export function* jsonlLines(file: string, chunkBytes = 1 << 22): Generator<{ text: string; line: number; last: boolean }> {
   const fd = fs.openSync(file, 'r');
@@ -160,6 +165,10 @@ export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}
     stats.lines = line;
     if (isBlank(text)) continue;
     bad.nextLine();
+    if (text.length > MAX_RECORD_BYTES / 3 && Buffer.byteLength(text) > MAX_RECORD_BYTES) {
+      bad.malformed(line, tooLong(file, line, Buffer.byteLength(text)));
+      continue;
+    }
     const parsed = bad.parse(text, line);
     if (!parsed) continue;
     const record = normalizeOr(table, parsed.value, file, line, bad);
@@ -259,6 +268,11 @@ export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {})
       if (fast(buf, start, end)) {
         bad.nextLine();
         res.records++;
+        return;
+      }
+      if (end - start > MAX_RECORD_BYTES) {
+        bad.nextLine();
+        bad.malformed(line, tooLong(file, line, end - start));
         return;
       }
       const text = buf.toString('utf8', start, end);
