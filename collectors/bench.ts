@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { request, type Dispatcher } from 'undici';
 import { openCatalog, queryRows } from '../analysis/catalog.ts';
-import { monotonicClock, type Clock } from '../core/clock.ts';
+import { runClock, type Clock } from '../core/clock.ts';
 import { CliError } from '../core/errors.ts';
 import type { RunHandle } from '../core/run.ts';
 import type { RequestRecord } from '../core/schema.ts';
@@ -98,7 +98,7 @@ export function loadMode(o: BenchOptions, rngSeed: number): LoadMode {
 
 /** Loads the server(s) and writes every request into the run. */
 export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects = {}): Promise<LoadOutcome> {
-  const clock = fx.clock ?? monotonicClock();
+  const clock = fx.clock ?? runClock(run.manifest.started_unix_ms);
   const ownAgent = fx.dispatcher ? null : makeAgent({ connections: o.connections });
   const dispatcher = fx.dispatcher ?? ownAgent!;
   const engine = new LoadEngine(

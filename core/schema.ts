@@ -134,7 +134,7 @@ export const gate_loads = {
     expert: { type: 'INTEGER', doc: 'expert index' },
     tokens: { type: 'BIGINT', doc: 'tokens routed to this expert in this step and layer' },
     step_tokens: { type: 'BIGINT', doc: 'tokens in the step (the >1000 warm-up filter uses it)' },
-    t_ns: ns('time of the step'),
+    t_ns: ns("time of the step on its server's clock (ns since that server started; compare steps of one source, not with requests)"),
     extra,
   },
 } as const satisfies TableDef;
