@@ -6,7 +6,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { CliError, inputError, nearest } from '../core/errors.ts';
 import { JsonlWriter, writeFileAtomic } from '../core/jsonl-writer.ts';
-import { jsonlLines, readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
+import { jsonlLines, noteLineBytes, readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { DEFAULT_DATA_DIR } from '../core/run.ts';
 import { RUN_STATUS, type RunManifest, type TableDef, tables } from '../core/schema.ts';
@@ -362,7 +362,13 @@ function idOf(text: string): unknown {
 /** Writes the records that pass the contract's checks (unknown fields in `extra`) to one JSONL file. */
 export function writeCleanJsonl(t: TableDef, files: readonly string[], out: string, opts: { lenient?: boolean } = {}): void {
   const w = new JsonlWriter(out, { flushMs: 60_000 });
-  for (const f of files) for (const rec of readJsonl(t, f, opts)) w.write(rec);
+  for (const f of files) {
+    for (const rec of readJsonl(t, f, opts)) {
+      const line = JSON.stringify(rec);
+      if (line.length > 1 << 22) noteLineBytes(out, Buffer.byteLength(line)); // DuckDB must be told of long lines
+      w.writeLine(`${line}\n`);
+    }
+  }
   w.close();
 }
 

@@ -29,8 +29,29 @@ export interface ReadStats {
 
 const MAX_PROBLEMS = 5;
 
-/** The largest line one record may take (DuckDB's maximum_object_size is set to the same). */
+/** The largest line one record may take. */
 export const MAX_RECORD_BYTES = 256 << 20;
+/** DuckDB's default maximum_object_size. */
+const DUCKDB_OBJECT_BYTES = 16 << 20;
+
+// The longest line of each file checked here: DuckDB reads a file with longer lines only when
+// told (maximum_object_size), and a larger setting costs memory on every read, so it is raised
+// only for the files that need it.
+const longest = new Map<string, number>();
+
+/** Records that `file` holds a line of `bytes` (the checks call it; so does a cleaned-copy writer). */
+export function noteLineBytes(file: string, bytes: number): void {
+  if (bytes > DUCKDB_OBJECT_BYTES && bytes > (longest.get(file) ?? 0)) longest.set(file, bytes);
+}
+
+/** The read_json option these files need (`, maximum_object_size = N`), or '' when DuckDB's default holds. */
+export function objectSizeOption(files: readonly string[]): string {
+  const max = Math.max(0, ...files.map((f) => longest.get(f) ?? 0));
+  if (max === 0) return '';
+  let n = DUCKDB_OBJECT_BYTES;
+  while (n < max + 1024) n *= 2;
+  return `, maximum_object_size = ${n}`;
+}
 const tooLong = (file: string, line: number, bytes: number) =>
   inputError(`${file}:${line}`, undefined, `the line is ${(bytes / (1 << 20)).toFixed(0)} MB; one record may take at most ${MAX_RECORD_BYTES >> 20} MB`);
 
@@ -165,9 +186,13 @@ export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}
     stats.lines = line;
     if (isBlank(text)) continue;
     bad.nextLine();
-    if (text.length > MAX_RECORD_BYTES / 3 && Buffer.byteLength(text) > MAX_RECORD_BYTES) {
-      bad.malformed(line, tooLong(file, line, Buffer.byteLength(text)));
-      continue;
+    if (text.length > DUCKDB_OBJECT_BYTES / 3) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > MAX_RECORD_BYTES) {
+        bad.malformed(line, tooLong(file, line, bytes));
+        continue;
+      }
+      noteLineBytes(file, bytes);
     }
     const parsed = bad.parse(text, line);
     if (!parsed) continue;
@@ -270,10 +295,13 @@ export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {})
         res.records++;
         return;
       }
-      if (end - start > MAX_RECORD_BYTES) {
-        bad.nextLine();
-        bad.malformed(line, tooLong(file, line, end - start));
-        return;
+      if (end - start > DUCKDB_OBJECT_BYTES) {
+        if (end - start > MAX_RECORD_BYTES) {
+          bad.nextLine();
+          bad.malformed(line, tooLong(file, line, end - start));
+          return;
+        }
+        noteLineBytes(file, end - start);
       }
       const text = buf.toString('utf8', start, end);
       if (isBlank(text)) return;

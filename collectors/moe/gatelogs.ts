@@ -5,7 +5,6 @@ import os from 'node:os';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CliError, errorMessage, inputError } from '../../core/errors.ts';
-import { MAX_RECORD_BYTES } from '../../core/jsonl-reader.ts';
 import { message } from '../../core/messages.ts';
 import { sqlQuote } from '../../analysis/catalog.ts';
 
@@ -207,7 +206,7 @@ export function gateLinesSql(files: readonly string[]): string {
   const json = files.filter((f) => !f.endsWith('.jsonl'));
   const parts: string[] = [];
   const read = (fs_: readonly string[], format: string) =>
-    `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true, hive_partitioning = false, maximum_object_size = ${MAX_RECORD_BYTES})`;
+    `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true, hive_partitioning = false)`;
   if (ndjson.length) parts.push(read(ndjson, 'newline_delimited'));
   if (json.length) parts.push(read(json, 'auto'));
   return parts.join('\nUNION ALL\n');
