@@ -359,6 +359,78 @@ function idOf(text: string): unknown {
   }
 }
 
+const prunedTables = (m: Manifest): string[] => (Array.isArray(m.extra?.pruned) ? (m.extra.pruned as string[]) : []);
+
+/**
+ * A table whose raw files `runs prune` removed: its Parquet holds those rows, so they are kept,
+ * and raw lines written since (a resumed run) are added to them.
+ */
+async function finalizePruned(conn: DuckDBConnection, dir: string, t: TableDef, opts: { lenient?: boolean }): Promise<TableResult | undefined> {
+  const out = path.join(dir, `${t.name}.parquet`);
+  if (!fs.existsSync(out)) return finalizeTable(conn, dir, t, opts);
+  const countOf = async (f: string) => Number((await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${sqlQuote(f)}, hive_partitioning = false)`)).getRows()[0]![0]);
+  if (rawFiles(dir, t).length === 0) {
+    return { table: t.name, files: 0, records: await countOf(out), torn: [], skipped: 0, problems: [], path: 'typed' };
+  }
+  const base = path.join(dir, `.${t.name}.pruned-base.parquet`);
+  fs.renameSync(out, base);
+  try {
+    const r = await finalizeTable(conn, dir, t, opts);
+    const fresh = path.join(dir, `.${t.name}.fresh.parquet`);
+    fs.renameSync(out, fresh);
+    try {
+      const n = await copyToParquet(conn, `SELECT * FROM read_parquet([${sqlQuote(base)}, ${sqlQuote(fresh)}], union_by_name = true, hive_partitioning = false)`, out);
+      fs.rmSync(base, { force: true });
+      return { ...r!, records: n };
+    } finally {
+      fs.rmSync(fresh, { force: true });
+    }
+  } catch (err) {
+    if (!fs.existsSync(out) && fs.existsSync(base)) fs.renameSync(base, out);
+    throw err;
+  }
+}
+
+export interface PruneResult {
+  removed: { file: string; bytes: number }[];
+  /** Why nothing was pruned (not finalized, counts disagree). */
+  skipped?: string;
+}
+
+/**
+ * Removes raw JSONL files of a finalized run whose Parquet holds the same number of rows as
+ * finalize recorded (gate loads, or every table with `all`), and notes the tables in the
+ * manifest (extra.pruned) so a later finalize keeps their rows.
+ */
+export async function pruneRun(dir: string, opts: { all?: boolean; dryRun?: boolean } = {}): Promise<PruneResult> {
+  const m = readManifest(dir);
+  if (m.status === 'running' || !isFinalized(dir, m)) return { removed: [], skipped: 'not finalized (servelab runs finalize it first)' };
+  const list = opts.all ? (Object.values(tables) as TableDef[]).filter((t) => t.name !== 'runs') : [tables.gate_loads as TableDef];
+  const counts = (m.counts ?? {}) as Record<string, unknown>;
+  const db = await openDuckDB();
+  const removed: PruneResult['removed'] = [];
+  const done: string[] = [];
+  try {
+    for (const t of list) {
+      const files = rawFiles(dir, t);
+      if (files.length === 0) continue;
+      const pq = path.join(dir, `${t.name}.parquet`);
+      if (!fs.existsSync(pq)) return { removed, skipped: `${t.name}.parquet is missing` };
+      const n = Number((await db.conn.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${sqlQuote(pq)}, hive_partitioning = false)`)).getRows()[0]![0]);
+      if (n !== counts[t.name]) return { removed, skipped: `${t.name}.parquet holds ${n} rows but finalize recorded ${String(counts[t.name])}` };
+      for (const f of files) removed.push({ file: f, bytes: fs.statSync(f).size });
+      done.push(t.name);
+    }
+  } finally {
+    db.close();
+  }
+  if (opts.dryRun || done.length === 0) return { removed };
+  const extra = { ...(m.extra ?? {}), pruned: [...new Set([...prunedTables(m), ...done])] };
+  writeFileAtomic(path.join(dir, 'manifest.json'), JSON.stringify({ ...m, extra }, null, 2) + '\n');
+  for (const f of removed) fs.rmSync(f.file, { force: true });
+  return { removed };
+}
+
 /** Writes the records that pass the contract's checks (unknown fields in `extra`) to one JSONL file. */
 export function writeCleanJsonl(t: TableDef, files: readonly string[], out: string, opts: { lenient?: boolean } = {}): void {
   const w = new JsonlWriter(out, { flushMs: 60_000 });
@@ -412,8 +484,9 @@ export async function finalizeRun(dir: string, opts: FinalizeOptions = {}): Prom
   const results: TableResult[] = [];
   try {
     const order = (Object.values(tables) as TableDef[]).filter((t) => t.name !== 'runs' && t.name !== 'requests');
+    const pruned = prunedTables(manifest);
     for (const t of [...order, tables.requests as TableDef]) {
-      const r = await finalizeTable(db.conn, dir, t, opts);
+      const r = pruned.includes(t.name) ? await finalizePruned(db.conn, dir, t, opts) : await finalizeTable(db.conn, dir, t, opts);
       if (r) results.push(r);
     }
     const warnings = results.flatMap((r) => [

@@ -12,7 +12,8 @@
 //         (per dataset: gate-log record → benchmark → dump → ingest into gate_loads; failures marked, the rest go on)
 //      c. stop the server
 //   4. servelab moe finish <run>          (manifest status, servers, dataset counts)
-//   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON)
+//   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON),
+//      then servelab runs prune <run>      (the raw gate loads, once the Parquet is verified; not with --keep-raw)
 //   6. servelab moe report <run>          (moe_* stages → report.html) and print the report path
 // --from RUN re-analyses an archived run (step 6 only), with no server.
 import { $, fs, path } from 'zx';
@@ -53,6 +54,8 @@ Options:
   --experts N              experts per MoE layer, for --gates routed [default: 8]
   --run DIR, --resume DIR  continue an interrupted run: datasets already measured are skipped
   --from RUN               re-analyse an archived run: stages and report only, no server
+  --keep-raw               keep the raw gate-load JSONL after finalize (default: removed once the
+                           Parquet is verified, servelab runs prune; the server's gate logs stay, gzipped)
   --data DIR               run archive [default: data]
   --help
 
@@ -69,7 +72,7 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 
-const flags = new Set(['--quick']);
+const flags = new Set(['--quick', '--keep-raw']);
 const opts = {};
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -81,7 +84,7 @@ for (let i = 0; i < args.length; i++) {
     i++;
   } else fail(`unexpected argument '${a}' (see --help)`, 2);
 }
-const known = ['quick', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
+const known = ['quick', 'keep-raw', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
 for (const k of Object.keys(opts)) if (!known.includes(k)) fail(`unknown flag --${k} (see --help)`, 2);
 
 function fail(msg, code = 1) {
@@ -202,6 +205,8 @@ try {
   if (!opts.from) {
     const fin = await sh('[5/6]', ['runs', 'finalize', runDir]);
     if (fin.exitCode !== 0) throw stop('finalize failed', fin.exitCode);
+    // The raw gate loads are the largest part of a run and now sit in gate_loads.parquet.
+    if (!opts['keep-raw']) await sh('[5/6]', ['runs', 'prune', runDir]);
   }
   // 6. Stages and report.
   const rep = await sh('[6/6]', ['moe', 'report', runDir, ...(opts.from ? [] : ['--force'])]);
