@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { queryRows } from '../../analysis/catalog.ts';
-import { gateLogFiles, loadGateLines } from './gatelogs.ts';
+import { gateLogFiles, gateSourceName, loadGateLines } from './gatelogs.ts';
 
 export const CV_METHODS = ['per-step', 'aggregated'] as const;
 export type CvMethod = (typeof CV_METHODS)[number];
@@ -64,7 +64,7 @@ export async function computeCv(dirs: readonly string[], opts: { epSize?: number
         groupOf.set(f, path.basename(path.resolve(d)));
       }
     }
-    const { warnings } = await loadGateLines(conn, files, (f) => `${groupOf.get(f)}/${path.basename(f).replace(/\.jsonl?$/, '')}`);
+    const { warnings } = await loadGateLines(conn, files, (f) => `${groupOf.get(f)}/${gateSourceName(f)}`);
     await conn.run(`SET VARIABLE ep_size = ${Math.max(1, Math.floor(opts.epSize ?? 4))}`);
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE gate_expert_totals AS

@@ -3,12 +3,47 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CliError, errorMessage, inputError } from '../../core/errors.ts';
 import { message } from '../../core/messages.ts';
 import { sqlQuote } from '../../analysis/catalog.ts';
 
-export const GATE_FILE_RE = /^gate_logs_.*\.jsonl?$/;
+export const GATE_FILE_RE = /^gate_logs_.*\.jsonl?(\.gz)?$/;
+
+/** A gate-log file's name without .jsonl/.json/.gz: the source name it is ingested under. */
+export const gateSourceName = (file: string) => path.basename(file).replace(/\.jsonl?(\.gz)?$/, '');
+
+/** A gate-log file's text (gunzipped when it ends in .gz). */
+function readGateText(file: string): string {
+  const buf = fs.readFileSync(file);
+  return (file.endsWith('.gz') ? zlib.gunzipSync(buf) : buf).toString('utf8');
+}
+
+/**
+ * Gzips each plain gate_logs_* file of a folder in place (file.gz written, fsynced, then the
+ * original removed): the raw copy kept after ingest takes a fraction of the disk. DuckDB and
+ * every reader here read .gz as they read plain files.
+ */
+export function compressGateLogs(dir: string): number {
+  let n = 0;
+  for (const f of fs.readdirSync(dir)) {
+    if (!GATE_FILE_RE.test(f) || f.endsWith('.gz')) continue;
+    const src = path.join(dir, f);
+    const tmp = path.join(dir, `.${f}.gz.tmp`);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, zlib.gzipSync(fs.readFileSync(src), { level: 6 }));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, `${src}.gz`);
+    fs.rmSync(src);
+    n++;
+  }
+  return n;
+}
 
 /** The gate_logs_* files of one directory, sorted; a clear error when there are none. */
 export function gateLogFiles(dir: string): string[] {
@@ -77,9 +112,9 @@ export function findBadLine(file: string, experts: { n?: number; where?: string 
       ? null
       : inputError(where, 'expert_counts', `${n} experts, but ${experts.where} has ${experts.n}: one run's gate logs must come from one model (give each model its own run)`);
   };
-  const text = fs.readFileSync(file, 'utf8');
+  const text = readGateText(file);
   const lines = text.split('\n');
-  if (file.endsWith('.json') && text.trimStart().startsWith('[')) {
+  if (/\.json(\.gz)?$/.test(file) && text.trimStart().startsWith('[')) {
     let arr: unknown;
     try {
       arr = JSON.parse(text);
@@ -132,7 +167,8 @@ export function prepareFiles(files: readonly string[]): PreparedFiles {
   const warnings: string[] = [];
   const temps: string[] = [];
   for (const f of files) {
-    const torn = tornTail(f);
+    // a .gz file is written whole (compressGateLogs), so it has no torn tail to cut
+    const torn = f.endsWith('.gz') ? null : tornTail(f);
     if (!torn) {
       out.push(f);
       originals.push(f);
@@ -202,8 +238,8 @@ export const GATE_COLUMNS = `{step: 'DOUBLE', layer: 'DOUBLE', num_tokens: 'DOUB
 
 /** SQL reading gate-log files as lines (one row per file line, with its file name). */
 export function gateLinesSql(files: readonly string[]): string {
-  const ndjson = files.filter((f) => f.endsWith('.jsonl'));
-  const json = files.filter((f) => !f.endsWith('.jsonl'));
+  const ndjson = files.filter((f) => /\.jsonl(\.gz)?$/.test(f));
+  const json = files.filter((f) => !/\.jsonl(\.gz)?$/.test(f));
   const parts: string[] = [];
   const read = (fs_: readonly string[], format: string) =>
     `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true, hive_partitioning = false)`;

@@ -59,3 +59,21 @@ describe('gate-log values', () => {
     expect(b.summaries[0]!.per_step_cv).toBeCloseTo(a.summaries[0]!.per_step_cv as number, 12);
   });
 });
+
+describe('gzipped gate logs', () => {
+  it('compressGateLogs gzips in place; moe cv reads .jsonl.gz as the plain file and names a bad line in it', async () => {
+    const { compressGateLogs } = await import('../../../collectors/moe/gatelogs.ts');
+    const plain = gates([[ok(0), ok(1), ok(2, [3, 0, 0, 1])], [ok(0), ok(1)]]);
+    const want = await computeCv([plain]);
+    const dir = gates([[ok(0), ok(1), ok(2, [3, 0, 0, 1])], [ok(0), ok(1)]]);
+    const before = fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0);
+    expect(compressGateLogs(dir)).toBe(2);
+    expect(fs.readdirSync(dir).sort()).toEqual(['gate_logs_0.jsonl.gz', 'gate_logs_1.jsonl.gz']);
+    expect(fs.readdirSync(dir).reduce((a, f) => a + fs.statSync(path.join(dir, f)).size, 0)).toBeLessThan(before);
+    const got = await computeCv([dir]);
+    expect(got.summaries).toEqual(want.summaries);
+    const bad = gates([[ok(0), { ...ok(1), layer: -1 }]]);
+    compressGateLogs(bad);
+    expect(await error(bad)).toBe(`${path.join(bad, 'gate_logs_0.jsonl.gz')}:2: layer: expected a whole number ≥ 0, got -1`);
+  });
+});
