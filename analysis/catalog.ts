@@ -10,7 +10,7 @@ import { scanJsonl } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { type TableDef, type TableName, tables } from '../core/schema.ts';
 import { emptySelect, ident, objectSelect, sqlQuote } from './contract-sql.ts';
-import { findRunDirs, isFinalized, orphanRunDirs, rawFiles, writeCleanJsonl } from './runstore.ts';
+import { findRunDirs, isFinalized, orphanRunDirs, rawFiles, readManifest, writeCleanJsonl } from './runstore.ts';
 import { catalogViews } from './views.ts';
 
 export { isFinalized, sqlQuote };
@@ -95,6 +95,8 @@ export interface RunSplit {
   all: string[];
   finalized: string[];
   live: string[];
+  /** Live runs' tables whose raw files `runs prune` removed: read from their Parquet too. */
+  pruned?: Map<string, readonly string[]>;
 }
 
 /**
@@ -108,7 +110,8 @@ export function tableSource(t: TableDef, runs: RunSplit, check: RawCheck): strin
     const manifests = runs.all.map((d) => path.join(d, 'manifest.json'));
     if (manifests.length) parts.push(objectSelect(t, manifests, { format: 'auto', check: false }));
   } else {
-    const parquet = runs.finalized.map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
+    const withParquet = [...runs.finalized, ...runs.live.filter((d) => runs.pruned?.get(d)?.includes(t.name))];
+    const parquet = withParquet.map((d) => path.join(d, `${t.name}.parquet`)).filter((f) => fs.existsSync(f));
     if (parquet.length) {
       parts.push(`SELECT ${selectList(t)} FROM read_parquet([${parquet.map(sqlQuote).join(', ')}], union_by_name = true, hive_partitioning = false)`);
     }
@@ -156,7 +159,9 @@ export async function openCatalog(opts: CatalogOptions = {}): Promise<Catalog> {
   const sources: [TableDef, string][] = [];
   try {
     const finalized = new Set(runDirs.filter((d) => isFinalized(d)));
-    const runs: RunSplit = { all: runDirs, finalized: [...finalized], live: runDirs.filter((d) => !finalized.has(d)) };
+    const live = runDirs.filter((d) => !finalized.has(d));
+    const pruned = new Map(live.map((d) => [d, prunedTablesOf(d)] as const).filter(([, t]) => t.length > 0));
+    const runs: RunSplit = { all: runDirs, finalized: [...finalized], live, pruned };
     for (const t of Object.values(tables) as TableDef[]) sources.push([t, tableSource(t, runs, check) ?? emptySelect(t)]);
   } catch (err) {
     removeScratch();
@@ -280,6 +285,16 @@ export function splitStatements(sql: string): string[] {
 }
 
 const stripComments = (stmt: string) => splitStatements(stmt).join(';');
+
+/** Tables of a run whose raw files were pruned (a resumed run reads their rows from Parquet). */
+function prunedTablesOf(dir: string): string[] {
+  try {
+    const p = readManifest(dir).extra?.pruned;
+    return Array.isArray(p) ? p.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
 
 /** Runs a query and returns JSON-safe rows (BIGINT as numbers when safe, else strings). */
 export async function queryRows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {

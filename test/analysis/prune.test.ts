@@ -55,6 +55,7 @@ describe('runs prune', () => {
     for (let e = 0; e < 4; e++) again.append('gate_loads', { source: 'a/y', step: 0, layer: 0, expert: e, tokens: 1, step_tokens: 4 }, 'a__y');
     for (let e = 0; e < 4; e++) again.append('gate_loads', { source: 'a/y', step: 1, layer: 0, expert: e, tokens: 1, step_tokens: 4 }, 'a__y');
     again.finish('complete');
+    expect(await gateRows(data)).toBe(28); // resumed, not yet finalized: pruned rows from Parquet, new ones raw
     const f = await finalizeRun(r.dir);
     expect(f.tables.find((t) => t.table === 'gate_loads')?.records).toBe(28);
     expect(await gateRows(data)).toBe(28);
