@@ -7,7 +7,7 @@ import { CliError, ExitCode, choiceList, usageError } from '../core/errors.ts';
 import { message } from '../core/messages.ts';
 import { formatBytes, formatTable } from '../core/output.ts';
 import { subcommandLines } from '../core/subcommands.ts';
-import { defaultDataDir, finalizeRun, findRunDirs, rawFiles, resolveRun, runInfo, type RunInfo } from './runstore.ts';
+import { defaultDataDir, finalizeRun, findRunDirs, pruneRun, rawFiles, resolveRun, runInfo, type RunInfo } from './runstore.ts';
 import { type TableDef, tables } from '../core/schema.ts';
 
 const data: OptionSpec = { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' };
@@ -17,7 +17,7 @@ const runArg = { name: 'run', required: true, help: 'run folder, run id, or expe
 const specs = {
   ls: {
     name: 'runs ls',
-    summary: 'list the runs of an archive: experiment, run, status, start, requests, finalized',
+    summary: 'list the runs of an archive: experiment, run, status, start, requests, finalized, size on disk',
     options: { data, json: { type: 'boolean', help: 'one JSON object per run (NDJSON)' } },
     examples: ['servelab runs ls', 'servelab runs ls --data data/samples'],
   },
@@ -39,6 +39,20 @@ const specs = {
       'servelab runs finalize data/runs/moe/20261123-051500-ab12 --lenient',
     ],
   },
+  prune: {
+    name: 'runs prune',
+    summary: 'remove raw JSONL that a verified finalize already holds in Parquet (gate logs by default; --all for every table)',
+    description:
+      'Only finalized runs whose Parquet row counts match the counts finalize recorded are pruned; the tables pruned are noted\n' +
+      'in the manifest, and a later finalize (after a resume) keeps their Parquet rows and adds the new raw ones.',
+    options: {
+      data,
+      all: { type: 'boolean', help: 'every raw table file, not only gate loads (raw/gates/)' },
+      'dry-run': { type: 'boolean', help: 'say what would be removed, remove nothing' },
+    },
+    positionals: [{ name: 'run', help: 'run folder, run id, or experiment/run-id (default: every run of the archive)' }],
+    examples: ['servelab runs prune moe/20261123-051500-ab12', 'servelab runs prune --dry-run', 'servelab runs prune --all --data /tmp/archive'],
+  },
   repair: {
     name: 'runs repair',
     summary: 'finalize a run left `running` by a writer that died (kill -9, crash) and mark it incomplete',
@@ -53,7 +67,7 @@ const SUBS = Object.keys(specs) as Sub[];
 
 function groupHelp(): string {
   return [
-    'usage: servelab runs <ls|show|finalize|repair> [options]',
+    'usage: servelab runs <ls|show|finalize|prune|repair> [options]',
     '',
     ...subcommandLines(specs),
     '',
@@ -84,14 +98,14 @@ const handlers: { [K in Sub]: (p: Parsed, dataDir: string) => Promise<number> } 
       process.stderr.write(`${message.emptyArchive(dataDir)}\n`);
       return ExitCode.ok;
     }
-    const unreadable = broken.map((b) => ({ experiment: path.basename(path.dirname(b.dir)), run: path.basename(b.dir), status: 'unreadable', started: null, requests: null, finalized: false, dir: b.dir }));
+    const unreadable = broken.map((b) => ({ experiment: path.basename(path.dirname(b.dir)), run: path.basename(b.dir), status: 'unreadable', started: null, requests: null, finalized: false, bytes: dirBytes(b.dir), dir: b.dir }));
     const all = [...runs.map(lsRow), ...unreadable];
     if (opt.bool(p, 'json')) {
       for (const r of all) process.stdout.write(`${JSON.stringify(r)}\n`);
       return done;
     }
-    const rows = all.map((r) => [r.experiment, r.run, r.status, r.started, r.requests, r.finalized ? 'yes' : 'no']);
-    process.stdout.write(`${formatTable(['experiment', 'run', 'status', 'started', 'requests', 'finalized'], rows)}\n`);
+    const rows = all.map((r) => [r.experiment, r.run, r.status, r.started, r.requests, r.finalized ? 'yes' : 'no', formatBytes(r.bytes)]);
+    process.stdout.write(`${formatTable(['experiment', 'run', 'status', 'started', 'requests', 'finalized', 'size'], rows)}\n`);
     return done;
   },
 
@@ -135,7 +149,36 @@ const handlers: { [K in Sub]: (p: Parsed, dataDir: string) => Promise<number> } 
   async repair(p, dataDir) {
     return finalizeCmd(p, dataDir, true);
   },
+
+  async prune(p, dataDir) {
+    const ref = p.positionals[0];
+    if (!ref && !fs.existsSync(dataDir)) throw new CliError(message.noDataDir(dataDir));
+    const dirs = ref ? [resolveRun(ref, dataDir)] : findRunDirs(dataDir);
+    const dry = opt.bool(p, 'dry-run');
+    const rows: unknown[][] = [];
+    let freed = 0;
+    for (const dir of dirs) {
+      const r = await pruneRun(dir, { all: opt.bool(p, 'all'), dryRun: dry });
+      if (r.skipped) process.stderr.write(`${path.relative(process.cwd(), dir) || dir}: not pruned: ${r.skipped}\n`);
+      for (const f of r.removed) rows.push([path.relative(dataDir, dir) || dir, path.relative(dir, f.file), formatBytes(f.bytes)]);
+      freed += r.removed.reduce((a, f) => a + f.bytes, 0);
+    }
+    if (rows.length) process.stdout.write(`${formatTable(['run', dry ? 'would remove' : 'removed', 'size'], rows)}\n`);
+    process.stdout.write(`${dry ? 'would free' : 'freed'} ${formatBytes(freed)} in ${dirs.length} run(s)\n`);
+    return ExitCode.ok;
+  },
 };
+
+/** Bytes under a folder (the run's size on disk, without following links). */
+function dirBytes(dir: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const f = path.join(dir, e.name);
+    if (e.isDirectory()) n += dirBytes(f);
+    else if (e.isFile()) n += fs.statSync(f).size;
+  }
+  return n;
+}
 
 async function finalizeCmd(p: Parsed, dataDir: string, repair: boolean): Promise<number> {
   const dir = resolveRun(p.positionals[0]!, dataDir);
@@ -154,7 +197,7 @@ async function finalizeCmd(p: Parsed, dataDir: string, repair: boolean): Promise
 function lsRow(r: RunInfo) {
   const counts = (r.manifest.counts ?? {}) as Record<string, unknown>;
   const requests = typeof counts.requests === 'number' ? counts.requests : rawFiles(r.dir, tables.requests).reduce((a, f) => a + lineCount(f), 0);
-  return { experiment: r.experiment, run: r.run, status: r.manifest.status, started: isoTime(r.manifest.started_unix_ms), requests, finalized: r.finalized, dir: r.dir };
+  return { experiment: r.experiment, run: r.run, status: r.manifest.status, started: isoTime(r.manifest.started_unix_ms), requests, finalized: r.finalized, bytes: dirBytes(r.dir), dir: r.dir };
 }
 
 function recordsOf(m: RunInfo['manifest'], table: string): number | string {

@@ -3,15 +3,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { StatementType, type DuckDBPreparedStatement } from '@duckdb/node-api';
+import { type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { type CommandSpec, opt, parseOrHelp } from '../core/args.ts';
 import { CliError, ExitCode, fileSystemProblem, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { formatTable } from '../core/output.ts';
-import { jsSafe, openCatalog, type Catalog } from './catalog.ts';
+import { firstNonRead, jsSafe, lockDown, openCatalog, type Catalog } from './catalog.ts';
 import { ident, sqlQuote } from './contract-sql.ts';
-import { copyToParquet, defaultDataDir, fsyncFile } from './runstore.ts';
+import { copyToParquet, defaultDataDir, fsyncFile, tempFor } from './runstore.ts';
 import { addStageViews, describe, resultToArrowIpc, stagesMentioned, viewsHelp } from './stage-views.ts';
 
 export const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
@@ -22,7 +22,8 @@ export const spec: CommandSpec = {
   summary: 'answer SQL over every run: views requests, chunks, gate_loads, scrapes, sim_intervals, sim_steps, predicted_requests, runs, request_metrics, request_itl',
   description:
     'Finalized runs are read from their Parquet files, the others from raw JSONL, checked line by line: a malformed line\n' +
-    'stops with file:line: field: problem (a torn last line is tolerated), unless --lenient. Read-only unless --write.\n' +
+    'stops with file:line: field: problem (a torn last line is tolerated), unless --lenient. Read-only unless --write\n' +
+    '(EXPLAIN ANALYZE counts as the statement it runs); even with --write no file outside the archive and no URL is reachable.\n' +
     'request_metrics (every request with ttft/tpot/e2e/send lag) and request_itl (its chunk gaps) are computed views.\n' +
     'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.\n' +
     '--format arrow --out FILE.arrow writes an Arrow IPC file (pandas.read_feather, polars.read_ipc, DuckDB).' +
@@ -49,8 +50,6 @@ export const spec: CommandSpec = {
     'servelab sql "select * from latency_summary" --format arrow --out summary.arrow',
   ],
 };
-
-const READ_TYPES = new Set<number>([StatementType.SELECT, StatementType.EXPLAIN]);
 
 function formatFor(format: string | undefined, out: string | undefined): Format {
   if (format) return format as Format;
@@ -118,6 +117,8 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`wrote ${dbFile}: tables ${cat.views.join(', ')} over ${cat.runDirs.length} run(s)\n`);
     }
     if (!query) return ExitCode.ok;
+    // From here on no file outside the archive (but the --format parquet output) and no URL is reachable.
+    await lockDown(cat, { allowPaths: format === 'parquet' ? [tempFor(path.resolve(out!))] : [] });
     const views = [`views available: ${cat.views.join(', ')}`, `see their columns with: servelab sql "describe requests"`];
     const fail = (err: unknown) => {
       if (err instanceof CliError) return err;
@@ -130,11 +131,10 @@ export async function run(argv: string[]): Promise<number> {
     try {
       const extracted = await cat.conn.extractStatements(query);
       if (extracted.count === 0) throw usageError('sql: the query is empty');
+      const nonRead = opt.bool(p, 'write') ? undefined : await firstNonRead(cat.conn, query);
+      if (nonRead) throw usageError(message.notReadOnly(nonRead));
       for (let i = 0; i < extracted.count; i++) {
         const prepared = await extracted.prepare(i);
-        if (!opt.bool(p, 'write') && !READ_TYPES.has(prepared.statementType)) {
-          throw usageError(message.notReadOnly(StatementType[prepared.statementType] ?? String(prepared.statementType)));
-        }
         if (i < extracted.count - 1) await prepared.run();
         else last = prepared;
       }

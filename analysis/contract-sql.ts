@@ -1,6 +1,7 @@
 // SQL that reads raw JSON records into the contract's columns inside DuckDB, defaults filled
 // and unknown fields kept in `extra`. Finalize pairs it with the reader's exact line check;
 // the catalog's live views over raw JSONL use it alone (required fields and enums checked).
+import { objectSizeOption } from '../core/jsonl-reader.ts';
 import { type Field, type TableDef } from '../core/schema.ts';
 
 export const sqlQuote = (s: string) => `'${s.replaceAll("'", "''")}'`;
@@ -52,7 +53,7 @@ export function objectSelect(t: TableDef, files: readonly string[], opts: Object
       ELSE json_merge_patch(CASE WHEN json_type(s.extra) = 'OBJECT' THEN s.extra ELSE '{}' END, u) END`;
   const cols = all.filter(([n]) => n !== 'extra').map(([n, f]) => column(n, f));
   if (t.fields.extra) cols.push(`CAST(${extra} AS JSON) AS extra`);
-  const source = `read_json_objects([${files.map(sqlQuote).join(', ')}], format = '${opts.format ?? 'newline_delimited'}', ignore_errors = true)`;
+  const source = `read_json_objects([${files.map(sqlQuote).join(', ')}], format = '${opts.format ?? 'newline_delimited'}', ignore_errors = true, hive_partitioning = false${objectSizeOption(files)})`;
   // UNNEST of a one-element list makes DuckDB parse each line once per function; a plain
   // subquery would be inlined into every reference (one parse per column).
   const parsed = `SELECT p.s AS s, p.u AS u FROM (SELECT unnest([{
@@ -76,7 +77,7 @@ export function jsonColumns(t: TableDef): string {
  */
 export function typedSelect(t: TableDef, files: readonly string[]): string {
   const cols = Object.entries(t.fields).map(([n, f]) => column(n, f, ident(n)));
-  return `SELECT ${cols.join(', ')} FROM read_json([${files.map(sqlQuote).join(', ')}], format = 'newline_delimited', columns = ${jsonColumns(t)}, ignore_errors = true) WHERE "run" IS NOT NULL`;
+  return `SELECT ${cols.join(', ')} FROM read_json([${files.map(sqlQuote).join(', ')}], format = 'newline_delimited', columns = ${jsonColumns(t)}, ignore_errors = true, hive_partitioning = false${objectSizeOption(files)}) WHERE "run" IS NOT NULL`;
 }
 
 /** An empty relation with the table's columns, so queries over an empty archive still bind. */

@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { CliError, nearest } from '../core/errors.ts';
+import { CliError, inputError, nearest } from '../core/errors.ts';
 import { JsonlWriter, writeFileAtomic } from '../core/jsonl-writer.ts';
-import { readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
+import { jsonlLines, noteLineBytes, readJsonl, scanJsonl, type ScanResult } from '../core/jsonl-reader.ts';
 import { message } from '../core/messages.ts';
 import { DEFAULT_DATA_DIR } from '../core/run.ts';
-import { type RunManifest, type TableDef, tables } from '../core/schema.ts';
+import { RUN_STATUS, type RunManifest, type TableDef, tables } from '../core/schema.ts';
 import { objectSelect, sqlQuote, typedSelect } from './contract-sql.ts';
 
 export const FINALIZED_MARKER = '.finalized';
@@ -34,11 +34,40 @@ export function readManifest(dir: string): Manifest {
   } catch {
     throw new CliError(`${file}: missing: not a run folder (a run holds manifest.json and raw/)`);
   }
+  let m: unknown;
   try {
-    return JSON.parse(text) as Manifest;
+    m = JSON.parse(text);
   } catch (err) {
     throw new CliError(`${file}: invalid JSON: ${(err as Error).message}`);
   }
+  if (!m || typeof m !== 'object' || Array.isArray(m)) throw inputError(file, undefined, 'expected a JSON object (the run manifest)');
+  const o = m as Record<string, unknown>;
+  if (!(RUN_STATUS as readonly unknown[]).includes(o.status)) {
+    throw inputError(file, 'status', `${o.status === undefined ? 'missing' : `${JSON.stringify(o.status)} is not valid`}: one of ${RUN_STATUS.join(', ')}`);
+  }
+  for (const k of ['run', 'experiment'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'string') throw inputError(file, k, `expected a string, got ${JSON.stringify(o[k])}`);
+  }
+  return o as Manifest;
+}
+
+/**
+ * Folders under the archive that hold run data (raw/ or table Parquet) but no manifest.json:
+ * scanning skips them, so their records would vanish from every query without a word.
+ */
+export function orphanRunDirs(dataDir: string): string[] {
+  const root = path.join(dataDir, 'runs');
+  if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) return [];
+  const out: string[] = [];
+  for (const exp of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!exp.isDirectory() || exp.name.startsWith('.')) continue;
+    for (const r of fs.readdirSync(path.join(root, exp.name), { withFileTypes: true })) {
+      const dir = path.join(root, exp.name, r.name);
+      if (!r.isDirectory() || r.name.startsWith('.') || fs.existsSync(path.join(dir, 'manifest.json'))) continue;
+      if (fs.existsSync(path.join(dir, 'raw')) || fs.existsSync(path.join(dir, 'requests.parquet'))) out.push(dir);
+    }
+  }
+  return out.sort();
 }
 
 /**
@@ -185,7 +214,8 @@ async function copyTo(conn: DuckDBConnection, select: string, file: string): Pro
   return Number(reader.getRowObjectsJson()[0]?.Count ?? 0);
 }
 
-const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
+/** The temp file an atomic write of `file` goes through (same folder, so the rename is atomic). */
+export const tempFor = (file: string) => path.join(path.dirname(file), `.${path.basename(file)}.tmp-${process.pid}`);
 
 /** Puts a finished temp file in place: fsync, rename, fsync the folder. */
 function commit(tmp: string, file: string): void {
@@ -283,6 +313,7 @@ export async function finalizeTable(conn: DuckDBConnection, dir: string, t: Tabl
     if (written !== records) {
       throw new CliError(`${t.name}: DuckDB read ${written} records but the line check found ${records}; nothing was written`, 1, files);
     }
+    if (t.name === 'requests') await refuseDuplicateIds(conn, tmp, files);
     commit(tmp, out);
     return {
       table: t.name,
@@ -298,10 +329,118 @@ export async function finalizeTable(conn: DuckDBConnection, dir: string, t: Tabl
   }
 }
 
+/**
+ * One record per request: a request id seen twice (per shard) would count a request twice in
+ * every statistic, so finalize stops and names both lines.
+ */
+async function refuseDuplicateIds(conn: DuckDBConnection, parquet: string, files: readonly string[]): Promise<void> {
+  const r = await conn.runAndReadAll(
+    `SELECT request_id, shard FROM read_parquet(${sqlQuote(parquet)}, hive_partitioning = false) WHERE request_id IS NOT NULL GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL LIMIT 1`,
+  );
+  if (r.currentRowCount === 0) return;
+  const [id, shard] = r.getRowsJS()[0]! as [string, number];
+  const at: string[] = [];
+  const needle = `"request_id":${JSON.stringify(id)}`;
+  for (const f of files) {
+    for (const { text, line } of jsonlLines(f)) {
+      if (text.includes(needle) || (text.includes(JSON.stringify(id)) && idOf(text) === id)) at.push(`${f}:${line}`);
+      if (at.length >= 2) break;
+    }
+    if (at.length >= 2) break;
+  }
+  throw inputError(at[1] ?? files[0]!, 'request_id', `${JSON.stringify(id)} (shard ${shard}) appears again${at[0] ? ` (first at ${at[0]})` : ''}: one record per request; nothing was written`);
+}
+
+function idOf(text: string): unknown {
+  try {
+    return (JSON.parse(text) as { request_id?: unknown }).request_id;
+  } catch {
+    return undefined;
+  }
+}
+
+const prunedTables = (m: Manifest): string[] => (Array.isArray(m.extra?.pruned) ? (m.extra.pruned as string[]) : []);
+
+/**
+ * A table whose raw files `runs prune` removed: its Parquet holds those rows, so they are kept,
+ * and raw lines written since (a resumed run) are added to them.
+ */
+async function finalizePruned(conn: DuckDBConnection, dir: string, t: TableDef, opts: { lenient?: boolean }): Promise<TableResult | undefined> {
+  const out = path.join(dir, `${t.name}.parquet`);
+  if (!fs.existsSync(out)) return finalizeTable(conn, dir, t, opts);
+  const countOf = async (f: string) => Number((await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${sqlQuote(f)}, hive_partitioning = false)`)).getRows()[0]![0]);
+  if (rawFiles(dir, t).length === 0) {
+    return { table: t.name, files: 0, records: await countOf(out), torn: [], skipped: 0, problems: [], path: 'typed' };
+  }
+  const base = path.join(dir, `.${t.name}.pruned-base.parquet`);
+  fs.renameSync(out, base);
+  try {
+    const r = await finalizeTable(conn, dir, t, opts);
+    const fresh = path.join(dir, `.${t.name}.fresh.parquet`);
+    fs.renameSync(out, fresh);
+    try {
+      const n = await copyToParquet(conn, `SELECT * FROM read_parquet([${sqlQuote(base)}, ${sqlQuote(fresh)}], union_by_name = true, hive_partitioning = false)`, out);
+      fs.rmSync(base, { force: true });
+      return { ...r!, records: n };
+    } finally {
+      fs.rmSync(fresh, { force: true });
+    }
+  } catch (err) {
+    if (!fs.existsSync(out) && fs.existsSync(base)) fs.renameSync(base, out);
+    throw err;
+  }
+}
+
+export interface PruneResult {
+  removed: { file: string; bytes: number }[];
+  /** Why nothing was pruned (not finalized, counts disagree). */
+  skipped?: string;
+}
+
+/**
+ * Removes raw JSONL files of a finalized run whose Parquet holds the same number of rows as
+ * finalize recorded (gate loads, or every table with `all`), and notes the tables in the
+ * manifest (extra.pruned) so a later finalize keeps their rows.
+ */
+export async function pruneRun(dir: string, opts: { all?: boolean; dryRun?: boolean } = {}): Promise<PruneResult> {
+  const m = readManifest(dir);
+  if (m.status === 'running' || !isFinalized(dir, m)) return { removed: [], skipped: 'not finalized (servelab runs finalize it first)' };
+  const list = opts.all ? (Object.values(tables) as TableDef[]).filter((t) => t.name !== 'runs') : [tables.gate_loads as TableDef];
+  const counts = (m.counts ?? {}) as Record<string, unknown>;
+  const db = await openDuckDB();
+  const removed: PruneResult['removed'] = [];
+  const done: string[] = [];
+  try {
+    for (const t of list) {
+      const files = rawFiles(dir, t);
+      if (files.length === 0) continue;
+      const pq = path.join(dir, `${t.name}.parquet`);
+      if (!fs.existsSync(pq)) return { removed, skipped: `${t.name}.parquet is missing` };
+      const n = Number((await db.conn.runAndReadAll(`SELECT count(*)::BIGINT FROM read_parquet(${sqlQuote(pq)}, hive_partitioning = false)`)).getRows()[0]![0]);
+      if (n !== counts[t.name]) return { removed, skipped: `${t.name}.parquet holds ${n} rows but finalize recorded ${String(counts[t.name])}` };
+      for (const f of files) removed.push({ file: f, bytes: fs.statSync(f).size });
+      done.push(t.name);
+    }
+  } finally {
+    db.close();
+  }
+  if (opts.dryRun || done.length === 0) return { removed };
+  const extra = { ...(m.extra ?? {}), pruned: [...new Set([...prunedTables(m), ...done])] };
+  writeFileAtomic(path.join(dir, 'manifest.json'), JSON.stringify({ ...m, extra }, null, 2) + '\n');
+  for (const f of removed) fs.rmSync(f.file, { force: true });
+  return { removed };
+}
+
 /** Writes the records that pass the contract's checks (unknown fields in `extra`) to one JSONL file. */
 export function writeCleanJsonl(t: TableDef, files: readonly string[], out: string, opts: { lenient?: boolean } = {}): void {
   const w = new JsonlWriter(out, { flushMs: 60_000 });
-  for (const f of files) for (const rec of readJsonl(t, f, opts)) w.write(rec);
+  for (const f of files) {
+    for (const rec of readJsonl(t, f, opts)) {
+      const line = JSON.stringify(rec);
+      if (line.length > 1 << 22) noteLineBytes(out, Buffer.byteLength(line)); // DuckDB must be told of long lines
+      w.writeLine(`${line}\n`);
+    }
+  }
   w.close();
 }
 
@@ -345,8 +484,9 @@ export async function finalizeRun(dir: string, opts: FinalizeOptions = {}): Prom
   const results: TableResult[] = [];
   try {
     const order = (Object.values(tables) as TableDef[]).filter((t) => t.name !== 'runs' && t.name !== 'requests');
+    const pruned = prunedTables(manifest);
     for (const t of [...order, tables.requests as TableDef]) {
-      const r = await finalizeTable(db.conn, dir, t, opts);
+      const r = pruned.includes(t.name) ? await finalizePruned(db.conn, dir, t, opts) : await finalizeTable(db.conn, dir, t, opts);
       if (r) results.push(r);
     }
     const warnings = results.flatMap((r) => [

@@ -52,7 +52,7 @@ export async function addStageViews(cat: Catalog, stages: readonly string[], log
   const made: string[] = [];
   for (const [stage, files] of outputs) {
     if (cat.views.includes(stage)) continue;
-    await cat.conn.run(`CREATE OR REPLACE VIEW ${ident(stage)} AS SELECT * FROM read_parquet([${files.map(sqlQuote).join(', ')}], union_by_name = true)`);
+    await cat.conn.run(`CREATE OR REPLACE VIEW ${ident(stage)} AS SELECT * FROM read_parquet([${files.map(sqlQuote).join(', ')}], union_by_name = true, hive_partitioning = false)`);
     cat.views.push(stage);
     made.push(stage);
   }

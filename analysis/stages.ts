@@ -221,7 +221,7 @@ async function buildStage(conn: DuckDBConnection, stage: StageDef, output: strin
   const errorFile = path.join(outDir, `${stage.name}.error.txt`);
   try {
     for (const d of stage.depends) {
-      await conn.run(`CREATE OR REPLACE TEMP VIEW ${d} AS SELECT * FROM read_parquet(${sqlQuote(path.join(outDir, `${d}.parquet`))})`);
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${d} AS SELECT * FROM read_parquet(${sqlQuote(path.join(outDir, `${d}.parquet`))}, hive_partitioning = false)`);
     }
     await copyToParquet(conn, stage.sql, output);
     fs.rmSync(errorFile, { force: true });

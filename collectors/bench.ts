@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { request, type Dispatcher } from 'undici';
 import { openCatalog, queryRows } from '../analysis/catalog.ts';
-import { monotonicClock, type Clock } from '../core/clock.ts';
+import { runClock, type Clock } from '../core/clock.ts';
 import { CliError } from '../core/errors.ts';
 import type { RunHandle } from '../core/run.ts';
 import type { RequestRecord } from '../core/schema.ts';
@@ -70,10 +70,10 @@ export interface BenchEffects {
 }
 
 /** The first model /v1/models lists, as vLLM's client picks it. */
-export async function firstModel(baseUrl: string, dispatcher?: Dispatcher): Promise<string> {
+export async function firstModel(baseUrl: string, dispatcher?: Dispatcher, headers?: Record<string, string>): Promise<string> {
   const url = baseUrl.replace(/\/+$/, '') + '/v1/models';
   try {
-    const res = await request(url, { dispatcher, headersTimeout: 10_000, bodyTimeout: 10_000 });
+    const res = await request(url, { dispatcher, headers, headersTimeout: 10_000, bodyTimeout: 10_000 });
     const body = (await res.body.json()) as { data?: { id?: string }[] };
     const id = body.data?.[0]?.id;
     if (res.statusCode === 200 && id) return id;
@@ -98,7 +98,7 @@ export function loadMode(o: BenchOptions, rngSeed: number): LoadMode {
 
 /** Loads the server(s) and writes every request into the run. */
 export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects = {}): Promise<LoadOutcome> {
-  const clock = fx.clock ?? monotonicClock();
+  const clock = fx.clock ?? runClock(run.manifest.started_unix_ms);
   const ownAgent = fx.dispatcher ? null : makeAgent({ connections: o.connections });
   const dispatcher = fx.dispatcher ?? ownAgent!;
   const engine = new LoadEngine(
@@ -131,7 +131,7 @@ export async function runLoad(run: RunHandle, o: BenchOptions, fx: BenchEffects 
 
 /** Records the run's final status: a stopped load (Ctrl-C) leaves it incomplete. */
 export function finishRun(run: RunHandle, outcome: LoadOutcome): void {
-  run.finish(outcome.stopped ? 'incomplete' : 'complete', outcome.stopped ? 'stopped by the user (Ctrl-C)' : undefined);
+  run.finish(outcome.stopped ? 'incomplete' : 'complete', outcome.stopped ? 'stopped by a signal (Ctrl-C or SIGTERM) before the load ended' : undefined);
 }
 
 export interface ResultParams {

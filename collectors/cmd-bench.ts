@@ -4,13 +4,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { type CommandSpec, helpText, opt, parseArgs, type Parsed } from '../core/args.ts';
+import { parseHeader, scrubCommand, splitUserinfo } from '../core/credentials.ts';
 import { CliError, ExitCode, usageError } from '../core/errors.ts';
 import { writeFileAtomic } from '../core/jsonl-writer.ts';
 import { message } from '../core/messages.ts';
 import { createRun } from '../core/run.ts';
 import { type Goodput, METRICS, type Metric, checkThresholds, computeBenchResult, finishRun, parseThreshold, firstModel, resultJson, RESULT_METRIC_KEY, RESULT_SCALAR_KEYS, runLoad } from './bench.ts';
 import type { Endpoint } from './client.ts';
-import type { LoadEngine, WorkItem } from './engine.ts';
+import { drainOnStopSignals, type LoadEngine, type WorkItem } from './engine.ts';
 import { startProgress } from './progress.ts';
 import { CLIENT_PROTOCOLS, PROTOCOL_PATH, type Protocol, protocolForPath } from './protocols.ts';
 import { parseStages } from './schedule.ts';
@@ -41,29 +42,31 @@ export const spec: CommandSpec = {
     'dataset-path': { type: 'string', help: 'ShareGPT JSON, or a prompts file (one per line, or JSONL with "prompt")' },
     'random-input-len': { type: 'integer', help: 'random: prompt tokens', default: 1024, min: 1 },
     'random-output-len': { type: 'integer', help: 'random: output tokens (sent as max_tokens with ignore_eos)', default: 128, min: 1 },
-    'random-range-ratio': { type: 'number', help: 'random: lengths uniform in [len·(1−r), len·(1+r)]', default: 0, min: 0 },
+    'random-range-ratio': { type: 'number', help: 'random: lengths uniform in [len·(1−r), len·(1+r)], r below 1', default: 0, min: 0, max: 0.999 },
     prefix: { type: 'string', help: 'random: text put before every prompt' },
     'sharegpt-output-len': { type: 'integer', help: 'sharegpt: fixed output length (else the reference completion length)', min: 1 },
     'prompt-regime': { type: 'string', help: 'sharegpt: keep prompts by client tokens (short 256–1024, long 2048–4096)', choices: Object.keys(REGIMES) },
     'output-len': { type: 'integer', help: 'file: fixed output length (max_tokens with ignore_eos)', min: 1 },
     lenient: { type: 'boolean', help: 'skip malformed dataset entries (reported) instead of failing' },
-    'num-prompts': { type: 'integer', help: 'requests in the main phase', default: 1000, min: 1 },
+    'num-prompts': { type: 'integer', help: 'requests in the main phase', default: 1000, min: 1, max: 100_000_000 },
     'request-rate': { type: 'number', help: 'arrivals per second (inf: all at once)', default: Infinity },
     burstiness: { type: 'number', help: 'gamma shape: 1 Poisson, <1 burstier, inf constant', default: 1 },
     'max-concurrency': { type: 'integer', help: 'cap on requests in flight (client queue time recorded)', min: 1 },
     'ramp-up': { type: 'string', help: 'rate stages before the steady rate, DUR:FROM-TO,… (e.g. 10:0-50)', metavar: 'STAGES' },
     users: { type: 'integer', help: 'closed loop: N users, each sends its next request when the last one ends', min: 1 },
     'think-time': { type: 'number', help: 'closed loop: ms a user waits between requests', default: 0 },
-    'ramp-up-seconds': { type: 'number', help: 'closed loop: users start evenly over this many seconds', default: 0 },
-    duration: { type: 'number', help: 'run this many seconds instead of a request count', metavar: 'S' },
+    'ramp-up-seconds': { type: 'number', help: 'closed loop: users start evenly over this many seconds', default: 0, min: 0 },
+    duration: { type: 'number', help: 'run this many seconds instead of a request count', metavar: 'S', above: 0 },
     'num-warmups': { type: 'integer', help: 'warm-up requests before the main phase (phase=warmup)', default: 0, min: 0 },
     warmup: { type: 'integer', help: 'same as --num-warmups', min: 0 },
-    timeout: { type: 'number', help: 'per-request timeout in seconds', default: 600 },
-    grace: { type: 'number', help: 'seconds a stop (Ctrl-C) waits for requests in flight before cancelling', default: 5 },
+    timeout: { type: 'number', help: 'per-request timeout in seconds', default: 600, above: 0 },
+    grace: { type: 'number', help: 'seconds a stop (Ctrl-C) waits for requests in flight before cancelling', default: 5, min: 0 },
     'percentile-metrics': { type: 'string', help: `metrics reported (${METRICS.join(',')})`, default: 'ttft,tpot,itl' },
     'metric-percentiles': { type: 'string', help: 'percentiles reported', default: '99' },
     goodput: { type: 'list', variadic: true, help: 'SLOs in ms: ttft:MS tpot:MS e2el:MS', metavar: 'KEY:MS' },
     threshold: { type: 'list', help: 'k6-style check on a result key, repeatable (e.g. p99_ttft_ms<500); a failure exits 3', metavar: 'EXPR' },
+    'api-key': { type: 'string', help: 'sent as Authorization: Bearer KEY (default: $OPENAI_API_KEY); never written to the run', metavar: 'KEY' },
+    header: { type: 'list', help: "extra request header 'Name: value', repeatable; values are never written to the run", metavar: 'HEADER' },
     'result-json': { type: 'string', help: 'also write the result JSON here', metavar: 'FILE' },
     label: { type: 'string', help: 'label in the result JSON' },
     seed: { type: 'integer', help: 'seed for arrivals, sampling and endpoint choice', default: 0 },
@@ -73,7 +76,7 @@ export const spec: CommandSpec = {
     'ignore-eos': { type: 'boolean', help: 'send ignore_eos so outputs have the requested length' },
     'save-chunks': { type: 'boolean', help: 'write per-chunk arrival times (always on when itl is reported)' },
     scrape: { type: 'list', help: 'metrics URLs to sample during the run (Prometheus text, or /metrics?gpu_id=N JSON)', metavar: 'URL' },
-    'scrape-interval': { type: 'number', help: 'seconds between scrapes', default: 1 },
+    'scrape-interval': { type: 'number', help: 'seconds between scrapes (at least 0.05)', default: 1, min: 0.05 },
     connections: { type: 'integer', help: 'HTTP connections per origin (default unlimited)', min: 1 },
     shard: { type: 'integer', help: 'shard id when several processes load one run (give them one --run-id)', default: 0, min: 0 },
     experiment: { type: 'string', help: 'experiment name of the run', default: 'bench' },
@@ -113,16 +116,23 @@ function endpointsOf(p: Parsed): Endpoint[] {
     return pr;
   };
   const stream = streamOf(p);
+  const headers = requestHeaders(p);
+  // user:password in a URL becomes a Basic Authorization header and leaves the URL (nothing stores it)
+  const endpoint = (e: Endpoint): Endpoint => {
+    const { url, authorization } = splitUserinfo(e.baseUrl);
+    const h = { ...(authorization && !hasHeader(headers, 'authorization') ? { authorization } : {}), ...headers };
+    return { ...e, baseUrl: url, ...(Object.keys(h).length ? { headers: h } : {}) };
+  };
   if (mix.length === 0) {
     const pathName = opt.str(p, 'endpoint')!;
-    return [{ name: pathName, baseUrl: opt.str(p, 'base-url')!, path: pathName, protocol: protocolOf(pathName), stream }];
+    return [endpoint({ name: pathName, baseUrl: opt.str(p, 'base-url')!, path: pathName, protocol: protocolOf(pathName), stream })];
   }
   return mix.map((m) => {
-    const r = /^([^=]+)=(https?:\/\/[^/@]+)(\/[^@]*)?(?:@([\d.]+))?$/.exec(m);
-    if (!r) throw usageError(`--mix '${m}': expected NAME=URL[PATH]@WEIGHT, e.g. Flash=http://127.0.0.1:8081/completion@0.7`);
+    const r = /^([^=]+)=(https?:\/\/[^/]+)(\/[^@]*)?(?:@([\d.]+))?$/.exec(m);
+    if (!r) throw usageError(`--mix '${scrubCommand(m)}': expected NAME=URL[PATH]@WEIGHT, e.g. Flash=http://127.0.0.1:8081/completion@0.7`);
     const pathName = r[3] ?? opt.str(p, 'endpoint')!;
     const protocol = protocolOf(pathName);
-    return { name: r[1]!, baseUrl: r[2]!, path: pathName || PROTOCOL_PATH[protocol], protocol, weight: r[4] ? Number(r[4]) : 1, stream };
+    return endpoint({ name: r[1]!, baseUrl: r[2]!, path: pathName || PROTOCOL_PATH[protocol], protocol, weight: r[4] ? Number(r[4]) : 1, stream });
   });
 }
 
@@ -132,6 +142,21 @@ function streamOf(p: Parsed): boolean {
   const pathName = opt.str(p, 'endpoint')!;
   const proto = (opt.str(p, 'backend') as Protocol | undefined) ?? protocolForPath(pathName);
   return opt.list(p, 'mix').length === 0 && proto === 'generate' ? false : true;
+}
+
+const hasHeader = (h: Record<string, string>, name: string) => Object.keys(h).some((k) => k.toLowerCase() === name);
+
+/** --header 'Name: value' (repeatable) and --api-key / $OPENAI_API_KEY as a Bearer token, as vLLM's bench sends it. */
+function requestHeaders(p: Parsed): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of opt.list(p, 'header')) {
+    const kv = parseHeader(h);
+    if (!kv) throw usageError(`--header '${h.split(':')[0]}': expected 'Name: value', e.g. --header 'X-Request-Source: bench'`);
+    out[kv[0]] = kv[1];
+  }
+  const key = opt.str(p, 'api-key') ?? process.env.OPENAI_API_KEY;
+  if (key && !hasHeader(out, 'authorization')) out.authorization = `Bearer ${key}`;
+  return out;
 }
 
 function workload(p: Parsed, warn: (m: string) => void): WorkItem[] {
@@ -189,7 +214,7 @@ export async function run(argv: string[]): Promise<number> {
   const maxConcurrency = opt.num(p, 'max-concurrency') ?? null;
   if (maxConcurrency && !metrics.includes('client_queue_time')) metrics.push('client_queue_time', 'e2el_including_client_queue');
   let model = opt.str(p, 'model') ?? null;
-  if (!model && endpoints.some((e) => e.protocol.startsWith('openai'))) model = await firstModel(endpoints[0]!.baseUrl);
+  if (!model && endpoints.some((e) => e.protocol.startsWith('openai'))) model = await firstModel(endpoints[0]!.baseUrl, undefined, endpoints[0]!.headers);
   for (const e of endpoints) e.model = model;
   const loras = opt.num(p, 'total-loras');
   const items = loras ? assignAdapters(workload(p, warn), loras, parseAdapterDist(opt.str(p, 'adapter-dist')!), opt.num(p, 'seed')!, endpoints[0]!.protocol) : workload(p, warn);
@@ -204,15 +229,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(`run ${run.dir}\n`);
 
   let engine: LoadEngine | undefined;
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
-      process.stderr.write(`\nstopping: no new requests; waiting up to ${opt.num(p, 'grace')} s for those in flight (Ctrl-C again cancels them)\n`);
-      engine?.stop();
-    } else engine?.cancelNow();
-  };
-  process.on('SIGINT', onSigint);
+  const signals = drainOnStopSignals(opt.num(p, 'grace')!);
   const prog = startProgress({ activeUsers: () => engine?.activeRequests ?? 0, durationS, totalRequests: numPrompts });
   let outcome;
   try {
@@ -227,17 +244,17 @@ export async function run(argv: string[]): Promise<number> {
         scrapeIntervalMs: opt.num(p, 'scrape-interval')! * 1000,
         scrape: opt.list(p, 'scrape').map((url): ScrapeTarget => ({ url, kind: /[?&]gpu_id=/.test(url) ? 'gpu-json' : 'prometheus' })),
       },
-      { onRecord: (r) => prog.record(r), warn, onEngine: (e) => (engine = e) },
+      { onRecord: (r) => prog.record(r), warn, onEngine: (e) => signals.attach((engine = e)) },
     );
+    prog.stop();
+    finishRun(run, outcome);
   } catch (e) {
     prog.stop();
     run.finish('failed', (e as Error).message);
     throw e instanceof CliError ? e : new CliError(`bench: ${(e as Error).message}`);
   } finally {
-    process.off('SIGINT', onSigint);
+    signals.release();
   }
-  prog.stop();
-  finishRun(run, outcome);
   const figures = await computeBenchResult(run.dir, { metrics, percentiles, goodput });
   const proto = endpoints[0]!.protocol;
   const result = resultJson(

@@ -279,3 +279,35 @@ export class LoadEngine {
     };
   }
 }
+
+/**
+ * SIGINT and SIGTERM stop a load gracefully: the first issues nothing more and drains the
+ * requests in flight for the grace period (each still gets its record), a second cancels them
+ * now. Either way the caller finishes the run (incomplete) and prints its summary. A signal
+ * that comes before the engine exists stops it as soon as it is attached.
+ */
+export function drainOnStopSignals(graceS: number, write = (s: string) => process.stderr.write(s)): { attach(e: LoadEngine): void; release(): void } {
+  let signals = 0;
+  let engine: LoadEngine | undefined;
+  const apply = () => {
+    if (signals >= 2) engine?.cancelNow();
+    else if (signals === 1) engine?.stop();
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) write(`\n${sig}: stopping: no new requests; waiting up to ${graceS} s for those in flight (another Ctrl-C or SIGTERM cancels them)\n`);
+    apply();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    attach(e) {
+      engine = e;
+      apply();
+    },
+    release() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
+}

@@ -2,6 +2,7 @@
 // sleeps between sends, so lag never accumulates (vLLM's under-delivery at high rates).
 // A unit-rate process (exp, gamma or constant gaps) is mapped through the inverse of the
 // cumulative rate Λ(t), which gives ramps and stages for free.
+import { usageError } from '../core/errors.ts';
 import type { Rng } from './rng.ts';
 
 export const ARRIVALS = ['poisson', 'gamma', 'constant'] as const;
@@ -65,12 +66,20 @@ function inverter(spec: ScheduleSpec): (lambda: number) => number {
  * noise would otherwise miss it by ~1/√n): n arrivals span (n−1)/rate, and a duration-bound
  * schedule holds round(rate·duration) arrivals. `exactRate: false` keeps the raw draw.
  */
+/** The most arrivals one schedule holds (8 bytes each: 800 MB); more is a usage error, not a crash. */
+export const MAX_SCHEDULED = 100_000_000;
+const tooMany = (n: number) =>
+  usageError(`the load would schedule ${n.toExponential(2)} requests; at most ${MAX_SCHEDULED.toLocaleString('en-US')} per run`, [
+    'lower --num-prompts, --duration or --request-rate, or split the load into several runs (--shard)',
+  ]);
+
 export function buildSchedule(spec: ScheduleSpec & { exactRate?: boolean }, rng: Rng): Float64Array {
   if (spec.count === undefined && spec.durationS === undefined) throw new Error('schedule needs a count or a duration');
   const limit = spec.count ?? Number.MAX_SAFE_INTEGER;
   const endS = spec.durationS ?? Infinity;
   if (spec.rate === Infinity && !spec.stages?.length) {
     if (spec.count === undefined) throw new Error('an infinite rate needs a request count');
+    if (spec.count > MAX_SCHEDULED) throw tooMany(spec.count);
     return new Float64Array(spec.count);
   }
   const gap = unitGap(spec, rng);
@@ -84,6 +93,7 @@ export function buildSchedule(spec: ScheduleSpec & { exactRate?: boolean }, rng:
   for (let i = 0; i < limit; i++) {
     const t = i === 0 ? 0 : at(lambda);
     if (!(t < endS)) break;
+    if (i >= MAX_SCHEDULED) throw tooMany(i + 1);
     out.push(Math.round(t * 1e9));
     lambda += gap();
   }
@@ -93,6 +103,7 @@ export function buildSchedule(spec: ScheduleSpec & { exactRate?: boolean }, rng:
 function exactRateSchedule(rate: number, gap: () => number, limit: number, endS: number): Float64Array {
   // n arrivals: as many as the count allows, and no more than the duration holds at this rate
   const n = Math.min(limit, Number.isFinite(endS) ? Math.max(1, Math.round(rate * endS)) : limit);
+  if (n > MAX_SCHEDULED) throw tooMany(n);
   // cumulative unit-time positions of arrivals 0..n-1, and where arrival n would fall
   const pos = new Float64Array(n + 1);
   for (let i = 1; i <= n; i++) pos[i] = pos[i - 1]! + gap();
@@ -107,9 +118,12 @@ function exactRateSchedule(rate: number, gap: () => number, limit: number, endS:
 /** Parses stages 'DUR:RATE[-RATE],…' e.g. '10:0-50,60:50' (linear 0→50 over 10 s, then 50 for 60 s). */
 export function parseStages(text: string): RateStage[] {
   return text.split(',').map((part) => {
-    const m = /^\s*([\d.]+)s?:([\d.]+)(?:-([\d.]+))?\s*$/.exec(part);
-    if (!m) throw new Error(`stage '${part}': expected DURATION:RATE or DURATION:FROM-TO (e.g. 10:0-50)`);
-    const from = Number(m[2]);
-    return { durationS: Number(m[1]), from, to: m[3] === undefined ? from : Number(m[3]) };
+    const m = /^\s*(\d+(?:\.\d+)?)s?:(\d+(?:\.\d+)?)(?:-(\d+(?:\.\d+)?))?\s*$/.exec(part);
+    const bad = (why: string) => usageError(`--ramp-up: stage '${part}': ${why}`, ['stages are DURATION:RATE or DURATION:FROM-TO, comma-separated (e.g. 10:0-50,20:50)']);
+    if (!m) throw bad('expected DURATION:RATE or DURATION:FROM-TO');
+    const stage = { durationS: Number(m[1]), from: Number(m[2]), to: m[3] === undefined ? Number(m[2]) : Number(m[3]) };
+    if (!(stage.durationS > 0)) throw bad('the duration must be greater than 0 s');
+    if (stage.durationS > 7 * 86_400 || stage.from > 1e6 || stage.to > 1e6) throw bad('at most 7 days and 1,000,000 req/s');
+    return stage;
   });
 }

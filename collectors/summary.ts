@@ -48,13 +48,19 @@ export function summaryText(r: Record<string, unknown>, metrics: Metric[], perce
   }
   L.push('='.repeat(50));
   const errors = (r.errors ?? {}) as Record<string, number>;
-  const kinds = Object.entries(errors).filter(([k]) => k !== 'contention' && !k.startsWith('http_'));
-  if (kinds.length) {
+  // One row per failed request: HTTP errors appear once, split by status code, so the rows add
+  // up to "Failed requests" (contention is a cross-cut, printed apart).
+  const rows: [string, number][] = [];
+  for (const [k, n] of Object.entries(errors)) {
+    if (k === 'contention' || k === 'http_error') continue;
+    rows.push([k.startsWith('http_') ? `http_error (HTTP ${k.slice(5)})` : k, n]);
+  }
+  const byCode = Object.entries(errors).filter(([k]) => k.startsWith('http_') && k !== 'http_error').reduce((a, [, n]) => a + n, 0);
+  if ((errors.http_error ?? 0) > byCode) rows.push(['http_error (no status)', errors.http_error! - byCode]);
+  if (rows.length) {
     L.push('', 'Errors by kind:');
-    const rows = kinds.map(([k, n]) => [k, n] as [string, number]);
-    for (const [k, n] of Object.entries(errors)) if (k.startsWith('http_')) rows.push([`  HTTP ${k.slice(5)}`, n]);
     L.push(formatTable(['kind', 'requests'], rows));
-    L.push(`Contention errors (timeouts + HTTP 503): ${errors.contention ?? 0}`);
+    L.push(`Contention errors (timeouts + HTTP 503, counted above too): ${errors.contention ?? 0}`);
   }
   if (r.token_mismatches) L.push(`Output token count mismatches (client tokenizer vs server usage): ${r.token_mismatches}`);
   return L.join('\n');

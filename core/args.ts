@@ -16,6 +16,10 @@ export interface OptionSpec {
   metavar?: string;
   /** A number flag must be ≥ this. */
   min?: number;
+  /** A number flag must be > this (e.g. 0 for a timeout or an interval). */
+  above?: number;
+  /** A number flag must be ≤ this (bounds what would exhaust memory or mean nothing). */
+  max?: number;
 }
 
 export interface PositionalSpec {
@@ -128,6 +132,9 @@ function convert(name: string, o: OptionSpec, values: string[], previous: Option
         throw usageError(`--${name}: '${raw}' is not a whole number`);
       }
       if (o.min !== undefined && n < o.min) throw usageError(`--${name}: ${raw} is below the minimum ${o.min}`);
+      if (o.above !== undefined && !(n > o.above)) throw usageError(`--${name}: ${raw} must be greater than ${o.above}`);
+      if (o.max !== undefined && n > o.max) throw usageError(`--${name}: ${raw} is above the maximum ${o.max}`);
+      if (o.type === 'integer' && Number.isFinite(n) && !Number.isSafeInteger(n)) throw usageError(`--${name}: ${raw} is too large for a whole number`);
       return n;
     }
     case 'list': {

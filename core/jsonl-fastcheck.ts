@@ -1,6 +1,6 @@
 // Byte-level check of one raw JSONL line against a table's contract, without decoding or
 // JSON.parse: the finalize scan's fast path. It says yes only when sure; the rest goes the exact way.
-import type { TableDef } from './schema.ts';
+import { isTimeNs, type TableDef } from './schema.ts';
 
 /** True only if the line is one JSON object that the reader's check would call 'ok'. */
 export type FastCheck = (b: Uint8Array, start: number, end: number) => boolean;
@@ -25,6 +25,8 @@ interface Spec {
   /** Null or missing is refused. */
   required: boolean;
   enumValues: Uint8Array[] | undefined;
+  /** A *_ns time: never negative. */
+  nonNegative: boolean;
 }
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -93,7 +95,8 @@ function valueEnd(f: Spec, b: Uint8Array, i: number, end: number): number {
       return -1;
     }
     case KIND.BIGINT:
-      return numberEnd(b, i, end, true);
+      // 15 digits stay below 2^53 (exact in JSON.parse); a longer one or a negative time goes the exact way
+      return f.nonNegative && b[i] === MINUS ? -1 : numberEnd(b, i, end, true, 15);
     case KIND.INTEGER: {
       const e = numberEnd(b, i, end, true, 10);
       if (e < 0) return -1;
@@ -132,6 +135,7 @@ export function fastChecker(table: TableDef): FastCheck {
       kind: KIND[f.type],
       required: !f.nullable && f.default === undefined,
       enumValues: f.type === 'VARCHAR' && f.enum ? (f.enum as readonly string[]).map(bytes) : undefined,
+      nonNegative: isTimeNs(n),
     }));
   const required = specs.map((s, k) => (s.required ? k : -1)).filter((k) => k >= 0);
   // Keys come in the same order line after line: try the previous line's field at each position first.

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { CliError, inputError } from './errors.ts';
 import { fastChecker, type FastCheck } from './jsonl-fastcheck.ts';
-import { type TableDef } from './schema.ts';
+import { isTimeNs, type TableDef } from './schema.ts';
 import { normalizeRecord } from './validate.ts';
 
 export interface ReadOptions {
@@ -28,6 +28,32 @@ export interface ReadStats {
 }
 
 const MAX_PROBLEMS = 5;
+
+/** The largest line one record may take. */
+export const MAX_RECORD_BYTES = 256 << 20;
+/** DuckDB's default maximum_object_size. */
+const DUCKDB_OBJECT_BYTES = 16 << 20;
+
+// The longest line of each file checked here: DuckDB reads a file with longer lines only when
+// told (maximum_object_size), and a larger setting costs memory on every read, so it is raised
+// only for the files that need it.
+const longest = new Map<string, number>();
+
+/** Records that `file` holds a line of `bytes` (the checks call it; so does a cleaned-copy writer). */
+export function noteLineBytes(file: string, bytes: number): void {
+  if (bytes > DUCKDB_OBJECT_BYTES && bytes > (longest.get(file) ?? 0)) longest.set(file, bytes);
+}
+
+/** The read_json option these files need (`, maximum_object_size = N`), or '' when DuckDB's default holds. */
+export function objectSizeOption(files: readonly string[]): string {
+  const max = Math.max(0, ...files.map((f) => longest.get(f) ?? 0));
+  if (max === 0) return '';
+  let n = DUCKDB_OBJECT_BYTES;
+  while (n < max + 1024) n *= 2;
+  return `, maximum_object_size = ${n}`;
+}
+const tooLong = (file: string, line: number, bytes: number) =>
+  inputError(`${file}:${line}`, undefined, `the line is ${(bytes / (1 << 20)).toFixed(0)} MB; one record may take at most ${MAX_RECORD_BYTES >> 20} MB`);
 
 /** Raw lines of a file with their 1-based numbers; the last one may lack its newline. */
 export function* jsonlLines(file: string, chunkBytes = 1 << 22): Generator<{ text: string; line: number; last: boolean }> {
@@ -160,6 +186,14 @@ export function* readJsonl(table: TableDef, file: string, opts: ReadOptions = {}
     stats.lines = line;
     if (isBlank(text)) continue;
     bad.nextLine();
+    if (text.length > DUCKDB_OBJECT_BYTES / 3) {
+      const bytes = Buffer.byteLength(text);
+      if (bytes > MAX_RECORD_BYTES) {
+        bad.malformed(line, tooLong(file, line, bytes));
+        continue;
+      }
+      noteLineBytes(file, bytes);
+    }
     const parsed = bad.parse(text, line);
     if (!parsed) continue;
     const record = normalizeOr(table, parsed.value, file, line, bad);
@@ -200,7 +234,7 @@ export function checker(table: TableDef): Check {
   if (c) return c;
   const entries = Object.entries(table.fields).filter(([n]) => n !== 'extra');
   const names = entries.map(([n]) => n);
-  const specs = entries.map(([, f]) => ({ type: f.type, enum: f.enum as readonly string[] | undefined, required: !f.nullable && f.default === undefined }));
+  const specs = entries.map(([n, f]) => ({ type: f.type, enum: f.enum as readonly string[] | undefined, required: !f.nullable && f.default === undefined, time: isTimeNs(n) }));
   // Field by field in contract order: parsed records share a shape, so these reads are cheap.
   c = (rec) => {
     let present = 0;
@@ -218,7 +252,7 @@ export function checker(table: TableDef): Check {
           if (typeof v !== 'string' || (f.enum !== undefined && !f.enum.includes(v))) return 'bad';
           break;
         case 'BIGINT':
-          if (!Number.isInteger(v)) return 'bad';
+          if (!Number.isSafeInteger(v) || (f.time && (v as number) < 0)) return 'bad';
           break;
         case 'INTEGER':
           if (!Number.isInteger(v) || Math.abs(v as number) > 2147483647) return 'bad';
@@ -260,6 +294,14 @@ export function scanJsonl(table: TableDef, file: string, opts: ReadOptions = {})
         bad.nextLine();
         res.records++;
         return;
+      }
+      if (end - start > DUCKDB_OBJECT_BYTES) {
+        if (end - start > MAX_RECORD_BYTES) {
+          bad.nextLine();
+          bad.malformed(line, tooLong(file, line, end - start));
+          return;
+        }
+        noteLineBytes(file, end - start);
       }
       const text = buf.toString('utf8', start, end);
       if (isBlank(text)) return;

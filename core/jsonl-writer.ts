@@ -1,6 +1,9 @@
-// Append-only JSONL writer with group commit: records are buffered and reach the file at
-// least every `flushMs` (200 ms) or when the buffer passes `maxBufferBytes`; close() fsyncs.
-// Writes are synchronous appends, so a crash loses at most the last interval.
+// Append-only JSONL writer with group commit: records are buffered and reach the file within
+// `flushMs` (100 ms) of being written, or when the buffer passes `maxBufferBytes`; close() fsyncs.
+// A timer flushes an idle buffer, and every write flushes a buffer whose oldest line is due, so
+// a busy or stalled event loop (timers late) cannot hold lines back. Writes are synchronous
+// appends, so a kill -9 loses at most the lines of the last interval (DESIGN: 200 ms at most;
+// bench/killnine.bench.ts measures it).
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -19,6 +22,9 @@ export class JsonlWriter {
   private closed = false;
   count = 0;
   private readonly maxBufferBytes: number;
+  private readonly flushMs: number;
+  /** performance.now() when the oldest buffered line was written. */
+  private oldestAt = 0;
 
   constructor(file: string, opts: JsonlWriterOptions = {}) {
     this.file = file;
@@ -26,7 +32,8 @@ export class JsonlWriter {
     this.fd = fs.openSync(file, 'a');
     this.maxBufferBytes = opts.maxBufferBytes ?? 1 << 20;
     this.buf = Buffer.allocUnsafe(Math.min(this.maxBufferBytes, 1 << 16));
-    this.timer = setInterval(() => this.flush(), opts.flushMs ?? 200);
+    this.flushMs = opts.flushMs ?? 100;
+    this.timer = setInterval(() => this.flush(), this.flushMs);
     this.timer.unref();
   }
 
@@ -42,9 +49,16 @@ export class JsonlWriter {
       if (this.used >= this.maxBufferBytes) this.flush();
       if (this.used + worst > this.buf.length) this.grow(this.used + worst);
     }
+    const first = this.used === 0;
     this.used += this.buf.write(line, this.used);
     this.count++;
-    if (this.used >= this.maxBufferBytes) this.flush();
+    this.afterWrite(first);
+  }
+
+  /** Flushes when the buffer is full or its oldest line has waited flushMs. */
+  private afterWrite(first: boolean): void {
+    if (first) this.oldestAt = performance.now();
+    if (this.used >= this.maxBufferBytes || performance.now() - this.oldestAt >= this.flushMs) this.flush();
   }
 
   /**
@@ -60,13 +74,14 @@ export class JsonlWriter {
       if (this.used + worst > this.buf.length) this.grow(this.used + worst);
     }
     // The object's '{' lands on the prefix's last byte, which the prefix copy then overwrites with ','.
+    const first = this.used === 0;
     const at = this.used + prefix.length - 1;
     const n = this.buf.write(json, at);
     prefix.copy(this.buf, this.used);
     this.used = at + n;
     this.buf[this.used++] = 10;
     this.count++;
-    if (this.used >= this.maxBufferBytes) this.flush();
+    this.afterWrite(first);
   }
 
   private grow(need: number): void {

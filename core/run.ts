@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { scrubCommand, scrubSecrets } from './credentials.ts';
 import { CliError, ExitCode } from './errors.ts';
 import { JsonlWriter, writeFileAtomic } from './jsonl-writer.ts';
 import type { RecordOf, RunManifest, TableName } from './schema.ts';
@@ -19,6 +20,37 @@ export function newRunId(now = new Date()): string {
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   const stamp = `${now.getUTCFullYear()}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   return `${stamp}-${Math.random().toString(16).slice(2, 6)}`;
+}
+
+/**
+ * Checks an experiment name or run id, the one place that does: each is exactly one folder
+ * under runs/, so no path separator, no `.`/`..`, nothing empty or hidden (a leading `.` is
+ * skipped when the archive is scanned), no control characters, and no `=` (DuckDB reads a
+ * `key=value` folder as a hive partition and it would overwrite a column).
+ */
+export function validateRunName(what: 'experiment' | 'run id', name: string): void {
+  const flag = what === 'experiment' ? '--experiment' : '--run-id';
+  const problem =
+    name === ''
+      ? 'is empty'
+      : name === '.' || name === '..'
+        ? 'names a folder of its own (. or ..)'
+        : /[/\\]/.test(name)
+          ? 'contains a path separator'
+          : /[\x00-\x1f\x7f]/.test(name)
+            ? 'contains a control character'
+            : name.includes('=')
+              ? "contains '=' (a key=value folder reads as a hive partition column)"
+              : name.startsWith('.')
+                ? "starts with '.' (hidden folders are not scanned)"
+                : name.length > 200
+                  ? 'is longer than 200 characters'
+                  : undefined;
+  if (problem) {
+    throw new CliError(`${flag} ${JSON.stringify(name)}: the ${what} ${problem}`, ExitCode.usage, [
+      'use letters, digits, -, _ and . (e.g. moe-2026-11-23 or tp4_run1); it is one folder under runs/',
+    ]);
+  }
 }
 
 export interface CreateRunOptions {
@@ -139,8 +171,11 @@ export class RunHandle {
     return c;
   }
 
+  /** Writes the manifest (atomically), with credentials scrubbed (core/credentials.ts). */
   updateManifest(patch: Partial<RunManifest>): void {
-    this.manifest = { ...this.manifest, ...patch };
+    const m = scrubSecrets({ ...this.manifest, ...patch });
+    if (typeof m.command === 'string') m.command = scrubCommand(m.command);
+    this.manifest = m;
     writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify(this.manifest, null, 2) + '\n');
   }
 
@@ -157,6 +192,8 @@ export class RunHandle {
 }
 
 export function createRun(opts: CreateRunOptions): RunHandle {
+  validateRunName('experiment', opts.experiment);
+  if (opts.runId !== undefined) validateRunName('run id', opts.runId);
   const id = opts.runId ?? (opts.dir ? path.basename(opts.dir) : newRunId());
   const dir = opts.dir ?? path.join(runsRoot(opts.dataDir), opts.experiment, id);
   const manifestFile = path.join(dir, 'manifest.json');

@@ -48,6 +48,9 @@ export type Row<T extends { fields: Record<string, Field> }> = {
 const run = { type: 'VARCHAR', doc: 'run id (the run folder name)' } as const;
 const shard = { type: 'INTEGER', doc: 'collector shard id; several processes or hosts may load one run', default: 0 } as const;
 const extra = { type: 'JSON', nullable: true, doc: 'input fields not in the contract, kept verbatim' } as const;
+/** A *_ns field: a time in ns since the run started, never negative. */
+export const isTimeNs = (name: string) => name.endsWith('_ns');
+
 const ns = (doc: string) => ({ type: 'BIGINT', nullable: true, doc }) as const;
 
 export const REQUEST_STATUS = ['ok', 'http_error', 'timeout', 'connection_error', 'stream_error', 'cancelled'] as const;
@@ -132,7 +135,7 @@ export const gate_loads = {
     expert: { type: 'INTEGER', doc: 'expert index' },
     tokens: { type: 'BIGINT', doc: 'tokens routed to this expert in this step and layer' },
     step_tokens: { type: 'BIGINT', doc: 'tokens in the step (the >1000 warm-up filter uses it)' },
-    t_ns: ns('time of the step'),
+    t_ns: ns("time of the step on its server's clock (ns since that server started; compare steps of one source, not with requests)"),
     extra,
   },
 } as const satisfies TableDef;

@@ -1,7 +1,7 @@
 // Checks one parsed record against its table: types, enums, required fields. Unknown fields
 // move into `extra`, never dropped. Errors read `file:line: field: problem`.
 import { inputError } from './errors.ts';
-import { type Field, type TableDef } from './schema.ts';
+import { type Field, isTimeNs, type TableDef } from './schema.ts';
 
 export interface Where {
   file: string;
@@ -57,6 +57,9 @@ function checkValue(field: Field, key: string, value: unknown, at: string): unkn
         throw inputError(at, key, `expected an integer, got ${describe(value)}`);
       }
       if (field.type === 'INTEGER' && Math.abs(value) > 2 ** 31 - 1) throw inputError(at, key, `${value} does not fit INTEGER`);
+      // beyond 2^53 JSON numbers are not exact, and beyond 2^63 DuckDB's BIGINT would read NULL
+      if (!Number.isSafeInteger(value)) throw inputError(at, key, `${value} is beyond ±2^53 (9007199254740991), where integers are no longer exact`);
+      if (value < 0 && isTimeNs(key)) throw inputError(at, key, `${value} is negative: *_ns count nanoseconds from the run's start`);
       return value;
     case 'DOUBLE':
       if (typeof value !== 'number') throw inputError(at, key, `expected a number, got ${describe(value)}`);

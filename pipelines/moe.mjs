@@ -12,7 +12,8 @@
 //         (per dataset: gate-log record → benchmark → dump → ingest into gate_loads; failures marked, the rest go on)
 //      c. stop the server
 //   4. servelab moe finish <run>          (manifest status, servers, dataset counts)
-//   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON)
+//   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON),
+//      then servelab runs prune <run>      (the raw gate loads, once the Parquet is verified; not with --keep-raw)
 //   6. servelab sim predict <run>         (the serving model's prediction of the same requests; --no-predict skips it)
 //   7. servelab moe report <run>          (the notebook reports/moe.md over the moe_* stages → report.html) and print the report path
 // --from RUN re-analyses an archived run (step 7 only), with no server.
@@ -55,6 +56,8 @@ Options:
   --run DIR, --resume DIR  continue an interrupted run: datasets already measured are skipped
   --no-predict             skip the serving model's prediction of the measured requests (servelab sim predict)
   --from RUN               re-analyse an archived run: stages and report only, no server
+  --keep-raw               keep the raw gate-load JSONL after finalize (default: removed once the
+                           Parquet is verified, servelab runs prune; the server's gate logs stay, gzipped)
   --data DIR               run archive [default: data]
   --help
 
@@ -71,7 +74,7 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 
-const flags = new Set(['--quick', '--no-predict']);
+const flags = new Set(['--quick', '--no-predict', '--keep-raw']);
 const opts = {};
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -83,7 +86,7 @@ for (let i = 0; i < args.length; i++) {
     i++;
   } else fail(`unexpected argument '${a}' (see --help)`, 2);
 }
-const known = ['quick', 'no-predict', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
+const known = ['quick', 'no-predict', 'keep-raw', 'count', 'num-prompts', 'output-len', 'datasets', 'seed', 'backends', 'server', 'model', 'gpus', 'port', 'batch-tokens', 'max-seqs', 'max-model-len', 'all2all-backend', 'gate-dir', 'gates', 'experts', 'run', 'resume', 'from', 'data'];
 for (const k of Object.keys(opts)) if (!known.includes(k)) fail(`unknown flag --${k} (see --help)`, 2);
 
 function fail(msg, code = 1) {
@@ -114,17 +117,29 @@ if (gateMode === 'dir' && cfg.server === 'sim') fail('--gates dir is for an inst
 const experts = Number(opts.experts ?? 8);
 if (!Number.isInteger(experts) || experts < 1) fail(`--experts: '${opts.experts}' is not a whole number ≥ 1`, 2);
 cfg.gates = gateMode;
+const BACKENDS = ['baseline', 'all2all'];
+for (const b of cfg.backends) if (!BACKENDS.includes(b)) fail(`--backends: '${b}' is not one of ${BACKENDS.join(', ')}`, 2);
+if (cfg.backends.length === 0) fail(`--backends: none given (choices: ${BACKENDS.join(', ')})`, 2);
+for (const [flag, v, min] of [['--count', cfg.count, 1], ['--num-prompts', cfg.num_prompts, 1], ['--output-len', cfg.output_len, 1], ['--seed', cfg.seed, 0], ['--gpus', cfg.gpus, 1]]) {
+  if (!Number.isInteger(v) || v < min) fail(`${flag}: '${v}' is not a whole number ≥ ${min}`, 2);
+}
+const resumeDir = opts.run ?? opts.resume;
+if (resumeDir && !fs.existsSync(path.join(resumeDir, 'manifest.json'))) fail(`--resume ${resumeDir}: not a run folder (no manifest.json); to start a new run leave --resume out`, 2);
+if (opts.datasets && !fs.existsSync(path.join(opts.datasets, 'index.json'))) fail(`--datasets ${opts.datasets}: no index.json (make datasets with servelab moe datasets)`, 2);
+if (opts.from && !fs.existsSync(path.join(opts.from, 'manifest.json'))) fail(`--from ${opts.from}: not a run folder (no manifest.json)`, 2);
 const data = opts.data ?? process.env.SERVELAB_DATA ?? 'data';
 const t0 = performance.now();
 let benchSeconds = 0;
-const sh = async (step, argv, { stream = false } = {}) => {
-  console.log(`${step} servelab ${argv.join(' ')}`);
-  const p = $`${cli} ${argv}`.nothrow();
+let step = null; // the servelab subcommand running now (a signal stops it first)
+const sh = async (label, argv, { stream = false } = {}) => {
+  console.log(`${label} servelab ${argv.join(' ')}`);
+  const p = (step = $`${cli} ${argv}`.nothrow());
   if (stream) {
     p.stdout.on('data', (d) => process.stdout.write(d));
     p.stderr.on('data', (d) => process.stderr.write(d));
   }
   const r = await p;
+  step = null;
   if (!stream) {
     process.stdout.write(r.stdout);
     process.stderr.write(r.stderr);
@@ -134,26 +149,35 @@ const sh = async (step, argv, { stream = false } = {}) => {
 
 let runDir;
 let servers = [];
+// SIGTERM/SIGINT/SIGHUP: stop the step running now (it records what it has), stop the servers
+// this pipeline started, mark the run incomplete, exit 128 + the signal number.
+launchers.stopServersOnSignal(async (sig) => {
+  if (step) {
+    step.kill('SIGTERM');
+    await Promise.race([step, new Promise((r) => setTimeout(r, 10_000))]);
+  }
+  if (runDir && !opts.from) await $`${cli} moe finish ${runDir} --status incomplete --error ${`stopped by ${sig}`} --servers ${JSON.stringify(servers)}`.nothrow();
+  if (runDir) console.error(`moe.mjs: stopped by ${sig}; the run is kept in ${runDir}; resume with: npx zx pipelines/moe.mjs --resume ${runDir}`);
+});
+/** A failure after the run exists: the catch below marks the run before exiting with `code`. */
+const stop = (msg, code = 1) => Object.assign(new Error(msg), { exitCode: code });
 try {
   if (opts.from) {
     runDir = path.resolve(opts.from);
-    if (!fs.existsSync(path.join(runDir, 'manifest.json'))) fail(`--from ${opts.from}: not a run folder (no manifest.json)`);
   } else {
     // 1. The run.
-    const resume = opts.run ?? opts.resume;
-    const init = await sh('[1/7]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resume ? ['--dir', resume] : [])]);
+    const init = await sh('[1/7]', ['moe', 'init', '--data', data, '--config', JSON.stringify(cfg), '--command', `npx zx pipelines/moe.mjs ${args.join(' ')}`, ...(resumeDir ? ['--resume', resumeDir] : [])]);
     if (init.exitCode !== 0) fail('could not create the run', init.exitCode);
     runDir = init.stdout.trim().split('\n').pop();
     // 2. Datasets (kept inside the run so --from and resume see the same ones).
     const dsDir = path.join(runDir, 'raw', 'datasets');
     if (fs.existsSync(path.join(dsDir, 'index.json'))) console.log(`[2/7] datasets: reusing ${dsDir}`);
     else if (opts.datasets) {
-      if (!fs.existsSync(path.join(opts.datasets, 'index.json'))) fail(`--datasets ${opts.datasets}: no index.json (make datasets with servelab moe datasets)`, 2);
       await fs.copy(opts.datasets, dsDir);
       console.log(`[2/7] datasets: copied ${opts.datasets} → ${dsDir}`);
     } else {
       const r = await sh('[2/7]', ['moe', 'datasets', '--out', dsDir, '--count', String(cfg.count), '--prompts-per-dataset', String(cfg.num_prompts), '--seed', String(cfg.seed)]);
-      if (r.exitCode !== 0) fail('dataset generation failed', r.exitCode);
+      if (r.exitCode !== 0) throw stop('dataset generation failed', r.exitCode);
     }
     // 3. Each backend: start, benchmark every dataset, stop.
     const failed = [];
@@ -182,7 +206,9 @@ try {
   // 5. Finalize to Parquet (again after a resume: it rewrites from every raw file).
   if (!opts.from) {
     const fin = await sh('[5/7]', ['runs', 'finalize', runDir]);
-    if (fin.exitCode !== 0) fail('finalize failed', fin.exitCode);
+    if (fin.exitCode !== 0) throw stop('finalize failed', fin.exitCode);
+    // The raw gate loads are the largest part of a run and now sit in gate_loads.parquet.
+    if (!opts['keep-raw']) await sh('[5/7]', ['runs', 'prune', runDir]);
   }
   // 6. The serving model's prediction of the measured requests (predicted_requests, predicted_gate_loads).
   if (!opts.from && !opts['no-predict']) {
@@ -191,7 +217,7 @@ try {
   }
   // 7. Stages and report.
   const rep = await sh('[7/7]', ['moe', 'report', runDir, ...(opts.from ? [] : ['--force'])]);
-  if (rep.exitCode !== 0) fail('report failed', rep.exitCode);
+  if (rep.exitCode !== 0) throw stop('report failed', rep.exitCode);
   const wall = (performance.now() - t0) / 1000;
   if (!opts.from) console.log(`wall ${wall.toFixed(1)} s; benchmarking (waiting on the servers) ${benchSeconds.toFixed(1)} s (${((100 * benchSeconds) / wall).toFixed(0)}%)`);
   console.log(`report: ${path.join(runDir, 'report.html')}`);
@@ -200,7 +226,7 @@ try {
   console.error(`moe.mjs: ${err?.message ?? err}`);
   for (const d of err?.details ?? []) console.error(`  ${d}`);
   if (runDir) console.error(`the run is kept in ${runDir}; resume with: npx zx pipelines/moe.mjs --resume ${runDir}`);
-  process.exit(1);
+  process.exit(typeof err?.exitCode === 'number' && err.exitCode > 0 ? err.exitCode : 1);
 }
 
 function serverSpec(backend) {

@@ -27,7 +27,8 @@ export const spec: CommandSpec = {
     'Workloads:\n' +
     `  discriminating  ${WORKLOAD_DOCS.discriminating}\n` +
     `  staggered       ${WORKLOAD_DOCS.staggered}\n` +
-    'Task durations are the cost model\'s prefill time on H100 for (model, tokens, TP).',
+    'Task durations are the cost model\'s prefill time on H100 for (model, tokens, TP), printed under each workload: they are why\n' +
+    'the numbers differ from the old simulator\'s table. --task-seconds low=S,high=S gives the T_low_* and T_high_* tasks fixed durations.',
   options: {
     workload: { type: 'string', help: 'workload pattern', choices: WORKLOAD_CHOICES, default: 'both' },
     cluster: { type: 'string', help: 'cluster size', choices: CLUSTER_NAMES, default: 'h100_16gpu' },
@@ -37,6 +38,7 @@ export const spec: CommandSpec = {
     output: { type: 'string', help: 'save results to this JSON file', metavar: 'FILE' },
     mode: { type: 'string', help: 'discrete-time (as the seed), event-driven, or both', choices: MODES, default: 'discrete' },
     preempt: { type: 'boolean', help: 'event mode: preempt a running task when a waiting one ranks ahead (preemptive SRPT/WSRPT)' },
+    'task-seconds': { type: 'string', help: 'fixed task durations by class instead of the cost model, e.g. low=0.5,high=0.1', metavar: 'low=S,high=S' },
     run: { type: 'boolean', help: 'also record the simulation as a run (experiment schedule: requests, sim_intervals)' },
     data: { type: 'string', help: 'data folder for --run', default: 'data', metavar: 'DIR' },
     'run-id': { type: 'string', help: 'run id for --run (default: a new time-stamped id)', metavar: 'ID' },
@@ -47,6 +49,35 @@ export const spec: CommandSpec = {
     'npx zx pipelines/schedule.mjs --workload both   (simulate, analyse, render report.html)',
   ],
 };
+
+const TASK_CLASSES = ['low', 'high'] as const;
+type TaskClass = (typeof TASK_CLASSES)[number];
+const taskClass = (id: string): TaskClass => (id.startsWith('T_low') ? 'low' : 'high');
+
+/** --task-seconds low=S,high=S → seconds by class (each > 0). */
+function taskSeconds(text: string | undefined): Partial<Record<TaskClass, number>> {
+  if (text === undefined) return {};
+  const out: Partial<Record<TaskClass, number>> = {};
+  for (const part of text.split(',').map((x) => x.trim()).filter(Boolean)) {
+    const [k, v] = part.split('=', 2).map((x) => x.trim());
+    if (!(TASK_CLASSES as readonly string[]).includes(k ?? '')) throw usageError(`--task-seconds: '${k}' is not a task class: low or high (e.g. low=0.5,high=0.1)`);
+    const n = Number(v);
+    if (v === undefined || v === '' || !(n > 0) || n > 1e6) throw usageError(`--task-seconds: ${k}=${v ?? ''}: seconds must be a number above 0 (at most 1e6)`);
+    out[k as TaskClass] = n;
+  }
+  if (Object.keys(out).length === 0) throw usageError('--task-seconds: expected low=S,high=S');
+  return out;
+}
+
+/** Each task class's duration, and where it came from. */
+function durationLine(tasks: readonly { id: string; tokens: number; tp: number; model: string; duration: number }[], given: Partial<Record<TaskClass, number>>): string {
+  return TASK_CLASSES.flatMap((c) => {
+    const t = tasks.find((x) => taskClass(x.id) === c);
+    if (!t) return [];
+    const from = given[c] !== undefined ? '--task-seconds' : `cost model: ${t.model} prefill of ${t.tokens} tokens on H100, TP=${t.tp}`;
+    return [`${c} ${t.duration.toFixed(4)} s (${from})`];
+  }).join('; ');
+}
 
 interface Entry extends SeedMetrics {
   workload: string;
@@ -70,6 +101,7 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
   const modeFlag = opt.str(p, 'mode')!;
   const modes: SimMode[] = modeFlag === 'both' ? ['discrete', 'event'] : [modeFlag as SimMode];
   const preemptive = opt.bool(p, 'preempt');
+  const given = taskSeconds(opt.str(p, 'task-seconds'));
 
   if (opt.str(p, 'run-id') !== undefined && !opt.bool(p, 'run')) throw usageError('--run-id: only used with --run (record the simulation as a run)');
   if (opt.bool(p, 'run')) refuseExistingRun({ runId: opt.str(p, 'run-id'), dataDir: opt.str(p, 'data'), experiment: 'schedule' });
@@ -79,7 +111,7 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
   const entries: Entry[] = [];
   try {
     for (const workload of workloads) {
-      const tasks = buildWorkload(workload);
+      const tasks = buildWorkload(workload).map((t) => (given[taskClass(t.id)] !== undefined ? { ...t, duration: given[taskClass(t.id)]! } : t));
       const tooWide = tasks.find((t) => t.tp > gpus);
       if (tooWide) throw usageError(`--cluster: ${cluster} has ${gpus} GPUs, task ${tooWide.id} needs TP=${tooWide.tp}`);
       out(RULE);
@@ -89,6 +121,7 @@ export async function run(argv: string[], out: (s: string) => void = (s) => proc
       out(`Cluster: ${cluster} (${gpus} GPUs)`);
       out(`Tasks: ${tasks.length}`);
       out(`  - ${WORKLOAD_DOCS[workload]}`);
+      out(`  - task durations: ${durationLine(tasks, given)}`);
       const results = new Map<SimMode, Map<string, SimResult>>();
       for (const mode of modes) {
         const byAlg = new Map<string, SimResult>();

@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../core/errors.ts';
-import { runsRoot } from '../core/run.ts';
+import { runsRoot, validateRunName } from '../core/run.ts';
 
 export interface RunTarget {
   /** --out: the run folder itself. */
@@ -16,6 +16,10 @@ export interface RunTarget {
 
 /** Throws a usage error (exit 2) when the run folder the flags name already has a manifest. */
 export function refuseExistingRun(t: RunTarget): void {
+  if (!t.out) {
+    validateRunName('experiment', t.experiment);
+    if (t.runId !== undefined) validateRunName('run id', t.runId);
+  }
   const dir = t.out ? path.resolve(t.out) : t.runId ? path.join(runsRoot(t.dataDir), t.experiment, t.runId) : undefined;
   if (!dir || !fs.existsSync(path.join(dir, 'manifest.json'))) return;
   const flag = t.out ? `--out ${t.out}` : `--run-id ${t.runId}`;

@@ -9,8 +9,8 @@ const local = (host: string | undefined, port: number) => `http://${host && host
 
 function vllm(s: VllmSpec): ServerCommand {
   const env: Record<string, string> = {};
-  const args = ['serve', s.model, '--port', String(s.port)];
-  if (s.host) args.push('--host', s.host);
+  // vLLM listens on every interface without --host: bind loopback unless told otherwise
+  const args = ['serve', s.model, '--port', String(s.port), '--host', s.host ?? '127.0.0.1'];
   args.push(...num('--tensor-parallel-size', s.tensorParallelSize), ...num('--data-parallel-size', s.dataParallelSize));
   if (s.enableExpertParallel) args.push('--enable-expert-parallel');
   if (s.all2allBackend) {

@@ -130,6 +130,10 @@ export async function startServer(spec: LauncherSpec, opts: StartOptions = {}): 
     logStream?.write(chunk);
   };
   const child = fx.spawn(c.cmd, c.args, { env: { ...process.env, ...c.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const entry = { name: spec.name, pid: child.pid ?? null, stop: () => stop() };
+  started.add(entry);
+  child.once('exit', () => started.delete(entry));
+  ensureExitHook();
   let listening: string | null = c.baseUrl;
   let stdoutText = '';
   child.stdout?.on('data', (d: Buffer) => {
@@ -212,6 +216,55 @@ function external(name: string, url: string, c: ServerCommand, command: string):
     stop: async () => ({ code: null, signal: null }),
   };
 }
+
+// Servers run in their own process group (detached), so a signal to the process that started
+// them does not reach them: it has to stop them itself, or they outlive it.
+const started = new Set<{ name: string; pid: number | null; stop(): Promise<unknown> }>();
+let exitHooked = false;
+
+/** On any exit (process.exit included), SIGTERM the groups of servers still running: nothing is left behind. */
+function ensureExitHook(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  process.on('exit', () => {
+    for (const s of started) if (s.pid) signalGroup(s.pid, 'SIGTERM');
+  });
+}
+
+/**
+ * For pipelines: on SIGTERM, SIGINT or SIGHUP, stop every server this process started (SIGTERM to
+ * each group, SIGKILL after its grace), then run `cleanup` (e.g. mark the run incomplete) and exit
+ * 128 + the signal's number. A second signal kills the servers' groups at once and exits.
+ * Returns a function that removes the handlers.
+ */
+export function stopServersOnSignal(cleanup?: (sig: NodeJS.Signals) => Promise<void> | void, log = (line: string) => process.stderr.write(`${line}\n`)): () => void {
+  let stopping = false;
+  const codes: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 129, SIGINT: 130, SIGTERM: 143 };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) {
+      for (const s of started) if (s.pid) signalGroup(s.pid, 'SIGKILL');
+      process.exit(codes[sig] ?? 1);
+    }
+    stopping = true;
+    log(`${sig}: stopping ${started.size} server(s): ${[...started].map((s) => s.name).join(', ') || 'none'}`);
+    void (async () => {
+      await Promise.allSettled([...started].map((s) => s.stop()));
+      try {
+        await cleanup?.(sig);
+      } finally {
+        process.exit(codes[sig] ?? 1);
+      }
+    })();
+  };
+  const sigs: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+  for (const s of sigs) process.on(s, onSignal);
+  return () => {
+    for (const s of sigs) process.off(s, onSignal);
+  };
+}
+
+/** Servers started by this process and still running (names), e.g. for a test. */
+export const runningServers = (): string[] => [...started].map((s) => s.name);
 
 function signalGroup(pid: number, sig: NodeJS.Signals): void {
   try {

@@ -10,6 +10,7 @@ import { benchmarkFile } from '../bench.ts';
 import { readDataset } from './datasets.ts';
 import { responsesToGateLines, writeClientGateLog } from './cmd-routed.ts';
 import { collectGates, GATE_MODES, gateDumpDir, type GateMode } from './gates.ts';
+import { compressGateLogs } from './gatelogs.ts';
 import { ingestGateDir, openRunHandle } from './ingest.ts';
 import type { GateLine } from './routed-experts.ts';
 import { appendProgress, backendIndex, datasetInfo, progressFile, readProgress, shardOf, type ProgressEntry } from './progress.ts';
@@ -187,6 +188,7 @@ async function benchOne(p: Parsed, argv: string[], runDir: string, file: string,
       } else await (gateMode.kind === 'sim' ? collectGates.dump(url, gateDir) : collectGates.move(gateMode.src, gateDir));
       const r = await ingestGateDir(openRunHandle(runDir), gateDir, `${backend}/${info.name}`);
       for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      compressGateLogs(gateDir); // ingested: the server's own logs are kept, gzipped
       gateLines = r.lines;
     } catch (err) {
       process.stderr.write(`warning: ${message.moeGatesNotCollected(backend, info.name, errorMessage(err))}\n`);

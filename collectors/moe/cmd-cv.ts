@@ -17,7 +17,8 @@ export const spec: CommandSpec = {
     'aggregated: expert loads summed over every step of at most 1000 tokens (larger ones are warm-up/profiling), then one CV, ' +
     'with the max/min ratio (new_real_imbalance.py). CV = population std / mean. ' +
     'With --all (or a second positional OUT.json), DIR is a folder of gates_logs_XX subdirectories and the result is a JSON map ' +
-    'of subdirectory → CV (compute_all_real_imbalance.py / new_compute_all_real_imbalance.py).',
+    'of subdirectory → CV (compute_all_real_imbalance.py / new_compute_all_real_imbalance.py). With more than one layer, ' +
+    'a per-layer table gives both CVs of each layer (--json: `layers`).',
   options: {
     method: { type: 'string', help: 'how to compute the CV', choices: CV_METHODS, default: 'per-step' },
     all: { type: 'boolean', help: 'DIR holds gates_logs_XX subdirectories: write a JSON map of subdirectory → CV' },
@@ -62,6 +63,12 @@ export function describeOne(dir: string, r: CvResult, method: CvMethod): string 
   const ranks = r.ranks.filter((x) => x.grp === s.grp);
   if (ranks.length) {
     lines.push(`EP-rank load (${ranks.length} ranks): ${ranks.map((x) => `${(x.share * 100).toFixed(1)}%`).join(' ')}; rank CV aggregated ${f4(ranks[0]!.rank_cv_aggregated)}, per-step ${f4(ranks[0]!.rank_cv_per_step)}`);
+  }
+  const layers = r.layers.filter((x) => x.grp === s.grp);
+  if (layers.length > 1) {
+    lines.push('Per-layer CV:');
+    const rows = layers.map((x) => [x.layer, f4(x.per_step_cv), f4(x.aggregated_cv), f4(x.max_min_ratio), x.steps]);
+    lines.push(...formatTable(['layer', 'per-step CV', 'aggregated CV', 'max/min', 'steps'], rows).split('\n').map((l) => `  ${l}`));
   }
   lines.push(`Imbalance score (${method} CV, lower = more balanced): ${f4(cvOf(s, method))}`);
   return lines.join('\n');

@@ -30,12 +30,11 @@ export function responsesToGateLines(docs: { doc: unknown; where: string }[], ex
   for (const { doc, where } of docs) {
     const choices = (doc as { choices?: unknown })?.choices;
     if (!Array.isArray(choices)) throw inputError(where, 'choices', 'expected a list (a non-streaming completion response)');
-    const created = Number((doc as { created?: unknown }).created);
     choices.forEach((c, i) => {
       const b64 = (c as { routed_experts?: unknown })?.routed_experts;
       if (b64 === undefined || b64 === null) return;
       if (typeof b64 !== 'string') throw inputError(where, `choices[${i}].routed_experts`, 'expected a base64 string');
-      out.push(...routedExpertsToGateLines(b64, { experts, step, t: Number.isFinite(created) ? created : 0, where: `${where}: choices[${i}].routed_experts` }));
+      out.push(...routedExpertsToGateLines(b64, { experts, step, t: null, where: `${where}: choices[${i}].routed_experts` }));
       step++;
     });
   }

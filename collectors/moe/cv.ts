@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { queryRows } from '../../analysis/catalog.ts';
-import { gateLogFiles, loadGateLines } from './gatelogs.ts';
+import { gateLogFiles, gateSourceName, loadGateLines } from './gatelogs.ts';
 
 export const CV_METHODS = ['per-step', 'aggregated'] as const;
 export type CvMethod = (typeof CV_METHODS)[number];
@@ -32,6 +32,8 @@ export interface CvResult {
   /** Per-expert totals of the aggregated method, by group. */
   experts: { grp: string; expert: number; tokens: number }[];
   ranks: { grp: string; ep_rank: number; rank_tokens: number; share: number; rank_cv_aggregated: number | null; rank_cv_per_step: number | null }[];
+  /** Both CVs of each MoE layer (the old scripts' per-layer view). */
+  layers: { grp: string; layer: number; per_step_cv: number | null; aggregated_cv: number | null; max_min_ratio: number | null; steps: number }[];
   warnings: string[];
 }
 
@@ -64,7 +66,7 @@ export async function computeCv(dirs: readonly string[], opts: { epSize?: number
         groupOf.set(f, path.basename(path.resolve(d)));
       }
     }
-    const { warnings } = await loadGateLines(conn, files, (f) => `${groupOf.get(f)}/${path.basename(f).replace(/\.jsonl?$/, '')}`);
+    const { warnings } = await loadGateLines(conn, files, (f) => `${groupOf.get(f)}/${gateSourceName(f)}`);
     await conn.run(`SET VARIABLE ep_size = ${Math.max(1, Math.floor(opts.epSize ?? 4))}`);
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE gate_expert_totals AS
@@ -76,7 +78,8 @@ export async function computeCv(dirs: readonly string[], opts: { epSize?: number
     const summaries = (await queryRows(conn, sql.summary!)) as unknown as CvSummary[];
     const experts = (await queryRows(conn, 'SELECT grp, expert, load::BIGINT AS tokens FROM gate_expert_totals ORDER BY grp, expert')) as CvResult['experts'];
     const ranks = (await queryRows(conn, sql.ranks!)) as CvResult['ranks'];
-    return { summaries, experts, ranks, warnings };
+    const layers = (await queryRows(conn, sql.layers!)) as CvResult['layers'];
+    return { summaries, experts, ranks, layers, warnings };
   } finally {
     conn.closeSync();
     instance.closeSync();

@@ -50,3 +50,21 @@ SELECT t.grp, t.ep_rank, t.rank_tokens,
 FROM totals t JOIN step_cv s USING (grp)
 WINDOW w AS (PARTITION BY t.grp)
 ORDER BY t.grp, t.ep_rank
+-- @layers
+-- per layer (the old scripts' per-layer view): per_step_cv = mean over the layer's lines of their CV; aggregated_cv and
+-- max_min_ratio over the layer's expert loads summed over lines with num_tokens ≤ 1000 (as analysis/moe/cv_by_layer.sql).
+WITH ps AS (
+  SELECT grp, layer, avg(list_stddev_pop(expert_counts) / nullif(list_avg(expert_counts), 0)) AS per_step_cv, count(*)::BIGINT AS steps
+  FROM gate_lines GROUP BY grp, layer
+),
+per_expert AS (
+  SELECT grp, layer, expert, sum(tokens) AS load FROM (
+    SELECT grp, layer, unnest(range(len(expert_counts)))::INTEGER AS expert, unnest(expert_counts) AS tokens FROM gate_lines WHERE num_tokens <= 1000
+  ) GROUP BY ALL
+),
+agg AS (
+  SELECT grp, layer, stddev_pop(load) / nullif(avg(load), 0) AS aggregated_cv, max(load) / nullif(min(load), 0) AS max_min_ratio
+  FROM per_expert GROUP BY grp, layer
+)
+SELECT ps.grp, ps.layer, ps.per_step_cv, agg.aggregated_cv, agg.max_min_ratio, ps.steps
+FROM ps LEFT JOIN agg USING (grp, layer) ORDER BY ps.grp, ps.layer

@@ -3,12 +3,47 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import zlib from 'node:zlib';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { CliError, errorMessage, inputError } from '../../core/errors.ts';
 import { message } from '../../core/messages.ts';
 import { sqlQuote } from '../../analysis/catalog.ts';
 
-export const GATE_FILE_RE = /^gate_logs_.*\.jsonl?$/;
+export const GATE_FILE_RE = /^gate_logs_.*\.jsonl?(\.gz)?$/;
+
+/** A gate-log file's name without .jsonl/.json/.gz: the source name it is ingested under. */
+export const gateSourceName = (file: string) => path.basename(file).replace(/\.jsonl?(\.gz)?$/, '');
+
+/** A gate-log file's text (gunzipped when it ends in .gz). */
+function readGateText(file: string): string {
+  const buf = fs.readFileSync(file);
+  return (file.endsWith('.gz') ? zlib.gunzipSync(buf) : buf).toString('utf8');
+}
+
+/**
+ * Gzips each plain gate_logs_* file of a folder in place (file.gz written, fsynced, then the
+ * original removed): the raw copy kept after ingest takes a fraction of the disk. DuckDB and
+ * every reader here read .gz as they read plain files.
+ */
+export function compressGateLogs(dir: string): number {
+  let n = 0;
+  for (const f of fs.readdirSync(dir)) {
+    if (!GATE_FILE_RE.test(f) || f.endsWith('.gz')) continue;
+    const src = path.join(dir, f);
+    const tmp = path.join(dir, `.${f}.gz.tmp`);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, zlib.gzipSync(fs.readFileSync(src), { level: 6 }));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, `${src}.gz`);
+    fs.rmSync(src);
+    n++;
+  }
+  return n;
+}
 
 /** The gate_logs_* files of one directory, sorted; a clear error when there are none. */
 export function gateLogFiles(dir: string): string[] {
@@ -54,11 +89,32 @@ export function checkGateLine(obj: unknown): [string | undefined, string] | null
   return null;
 }
 
-/** Scans a file line by line for the first bad line (used to explain a failed DuckDB read). */
-export function findBadLine(file: string): CliError | null {
-  const text = fs.readFileSync(file, 'utf8');
+/** The expert count of a line, for the one-count-per-run check (undefined when the line is not a gate line). */
+const expertsOf = (obj: unknown): number | undefined => {
+  const c = (obj as { expert_counts?: unknown } | null)?.expert_counts;
+  return Array.isArray(c) ? c.length : undefined;
+};
+
+/**
+ * Scans a file line by line for the first bad line (used to explain a failed DuckDB read);
+ * `experts` holds the expert count seen first (with where), so a line with another count is named.
+ */
+export function findBadLine(file: string, experts: { n?: number; where?: string } = {}): CliError | null {
+  const mixed = (where: string, obj: unknown): CliError | null => {
+    const n = expertsOf(obj);
+    if (n === undefined) return null;
+    if (experts.n === undefined) {
+      experts.n = n;
+      experts.where = where;
+      return null;
+    }
+    return n === experts.n
+      ? null
+      : inputError(where, 'expert_counts', `${n} experts, but ${experts.where} has ${experts.n}: one run's gate logs must come from one model (give each model its own run)`);
+  };
+  const text = readGateText(file);
   const lines = text.split('\n');
-  if (file.endsWith('.json') && text.trimStart().startsWith('[')) {
+  if (/\.json(\.gz)?$/.test(file) && text.trimStart().startsWith('[')) {
     let arr: unknown;
     try {
       arr = JSON.parse(text);
@@ -68,6 +124,8 @@ export function findBadLine(file: string): CliError | null {
     for (const [i, obj] of (arr as unknown[]).entries()) {
       const p = checkGateLine(obj);
       if (p) return inputError(`${file}[${i}]`, p[0], p[1]);
+      const m = mixed(`${file}[${i}]`, obj);
+      if (m) return m;
     }
     return null;
   }
@@ -83,6 +141,8 @@ export function findBadLine(file: string): CliError | null {
     }
     const p = checkGateLine(obj);
     if (p) return inputError(`${file}:${i + 1}`, p[0], p[1]);
+    const m = mixed(`${file}:${i + 1}`, obj);
+    if (m) return m;
   }
   return null;
 }
@@ -107,7 +167,8 @@ export function prepareFiles(files: readonly string[]): PreparedFiles {
   const warnings: string[] = [];
   const temps: string[] = [];
   for (const f of files) {
-    const torn = tornTail(f);
+    // a .gz file is written whole (compressGateLogs), so it has no torn tail to cut
+    const torn = f.endsWith('.gz') ? null : tornTail(f);
     if (!torn) {
       out.push(f);
       originals.push(f);
@@ -172,15 +233,16 @@ function countLines(file: string, bytes: number): number {
   return lines;
 }
 
-export const GATE_COLUMNS = `{step: 'BIGINT', layer: 'INTEGER', num_tokens: 'BIGINT', expert_counts: 'BIGINT[]', rank: 'INTEGER', t: 'DOUBLE'}`;
+// Read as DOUBLE and checked before the cast: a BIGINT column would round 0.5 and 2.7 silently.
+export const GATE_COLUMNS = `{step: 'DOUBLE', layer: 'DOUBLE', num_tokens: 'DOUBLE', expert_counts: 'DOUBLE[]', rank: 'INTEGER', t: 'DOUBLE'}`;
 
 /** SQL reading gate-log files as lines (one row per file line, with its file name). */
 export function gateLinesSql(files: readonly string[]): string {
-  const ndjson = files.filter((f) => f.endsWith('.jsonl'));
-  const json = files.filter((f) => !f.endsWith('.jsonl'));
+  const ndjson = files.filter((f) => /\.jsonl(\.gz)?$/.test(f));
+  const json = files.filter((f) => !/\.jsonl(\.gz)?$/.test(f));
   const parts: string[] = [];
   const read = (fs_: readonly string[], format: string) =>
-    `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true)`;
+    `SELECT filename, step, layer, num_tokens, expert_counts, rank, t FROM read_json([${fs_.map(sqlQuote).join(', ')}], format = '${format}', columns = ${GATE_COLUMNS}, filename = true, hive_partitioning = false)`;
   if (ndjson.length) parts.push(read(ndjson, 'newline_delimited'));
   if (json.length) parts.push(read(json, 'auto'));
   return parts.join('\nUNION ALL\n');
@@ -210,15 +272,24 @@ export async function loadGateLines(
     await conn.run(`INSERT INTO ${table}_src VALUES ${mapping}`);
     try {
       await conn.run(
-        `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT s.grp, s.source, l.step, l.layer, l.num_tokens, l.expert_counts, l.t FROM (${gateLinesSql(prepared.files)}) l JOIN ${table}_src s USING (filename)`,
+        `CREATE OR REPLACE TEMP TABLE ${table}_raw AS SELECT s.grp, s.source, l.step, l.layer, l.num_tokens, l.expert_counts, l.t FROM (${gateLinesSql(prepared.files)}) l JOIN ${table}_src s USING (filename)`,
       );
     } catch (err) {
       throw explain(files, err);
     }
+    // Whole numbers ≥ 0 everywhere, and one expert count per group: otherwise the file scan names the line.
+    const whole = (x: string) => `(${x} IS NULL OR ${x} < 0 OR ${x} <> floor(${x}) OR ${x} > 9e15)`;
     const bad = await conn.runAndReadAll(
-      `SELECT source FROM ${table} WHERE step IS NULL OR layer IS NULL OR num_tokens IS NULL OR expert_counts IS NULL OR len(expert_counts) = 0 OR list_min(expert_counts) < 0 LIMIT 1`,
+      `SELECT 1 FROM ${table}_raw WHERE ${whole('step')} OR ${whole('layer')} OR ${whole('num_tokens')} OR expert_counts IS NULL OR len(expert_counts) = 0
+         OR list_bool_or(list_transform(expert_counts, x -> ${whole('x')}))
+       UNION ALL SELECT 1 FROM (SELECT count(DISTINCT len(expert_counts)) k FROM ${table}_raw GROUP BY grp) WHERE k > 1 LIMIT 1`,
     );
     if (bad.currentRowCount > 0) throw explain(files, new Error('missing or invalid fields'));
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${table} AS SELECT grp, source, step::BIGINT step, layer::INTEGER layer, num_tokens::BIGINT num_tokens,
+         expert_counts::BIGINT[] expert_counts, t FROM ${table}_raw`,
+    );
+    await conn.run(`DROP TABLE ${table}_raw`);
     const n = await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM ${table}`);
     if (Number(n.getRows()[0]![0]) === 0) throw new CliError(`${path.dirname(files[0]!)}: gate-log files hold no lines`);
     return { warnings: prepared.warnings };
@@ -228,8 +299,11 @@ export async function loadGateLines(
 }
 
 function explain(files: readonly string[], err: unknown): CliError {
+  // one expert count per folder (a folder is one group: one backend × dataset, one model)
+  const experts = new Map<string, { n?: number; where?: string }>();
   for (const f of files) {
-    const e = findBadLine(f);
+    if (!experts.has(path.dirname(f))) experts.set(path.dirname(f), {});
+    const e = findBadLine(f, experts.get(path.dirname(f)));
     if (e) return e;
   }
   return new CliError(`gate logs: ${errorMessage(err)}`);

@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { sqlQuote } from '../../analysis/catalog.ts';
 import { readManifest } from '../../analysis/runstore.ts';
 import { RunHandle } from '../../core/run.ts';
-import { gateLogFiles, loadGateLines } from './gatelogs.ts';
+import { gateLogFiles, gateSourceName, loadGateLines } from './gatelogs.ts';
 
 /** A handle to append to an existing run (its manifest read and checked by readManifest). */
 export function openRunHandle(runDir: string): RunHandle {
@@ -33,7 +33,7 @@ export async function ingestGateDir(run: RunHandle, dir: string, group: string):
   const instance = await DuckDBInstance.create(':memory:');
   const conn = await instance.connect();
   try {
-    const { warnings } = await loadGateLines(conn, files, (f) => `${group}/${path.basename(f).replace(/\.jsonl?$/, '')}`);
+    const { warnings } = await loadGateLines(conn, files, (f) => `${group}/${gateSourceName(f)}`);
     await conn.run(
       `COPY (
          SELECT ${sqlQuote(run.id)} AS run, ${run.shard} AS shard, source, step, layer,

@@ -10,7 +10,8 @@ export interface GateLine {
   num_tokens: number;
   expert_counts: number[];
   rank: number;
-  t: number;
+  /** Seconds on the server's clock; null when unknown (a response's `created` is a wall-clock second, not a step time). */
+  t: number | null;
 }
 
 /**
@@ -18,7 +19,7 @@ export interface GateLine {
  * as vLLM returns it, or (tokens, top_k) for a single layer. `step` numbers the request (the
  * client does not see engine steps); negative ids (padding) are skipped.
  */
-export function routedExpertsToGateLines(b64: string, opts: { experts: number; step: number; t: number; where?: string }): GateLine[] {
+export function routedExpertsToGateLines(b64: string, opts: { experts: number; step: number; t: number | null; where?: string }): GateLine[] {
   const where = opts.where ?? 'routed_experts';
   const arr = decodeNpy(Buffer.from(b64, 'base64'), where);
   let [tokens, layers, topK] = arr.shape.length === 3 ? arr.shape : arr.shape.length === 2 ? [arr.shape[0]!, 1, arr.shape[1]!] : [NaN, NaN, NaN];

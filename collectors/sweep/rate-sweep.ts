@@ -86,7 +86,7 @@ export async function sweepStatus(runDir: string, group?: string): Promise<Statu
 export async function queryStage(runDir: string, stage: string, where = '', order = 'ORDER BY ALL'): Promise<Record<string, unknown>[]> {
   const cat = await openCatalog({ runDirs: [runDir] });
   try {
-    return await queryRows(cat.conn, `SELECT * FROM read_parquet(${sqlString(`${runDir}/derived/${stage}.parquet`)}) ${where} ${order}`);
+    return await queryRows(cat.conn, `SELECT * FROM read_parquet(${sqlString(`${runDir}/derived/${stage}.parquet`)}, hive_partitioning = false) ${where} ${order}`);
   } finally {
     cat.close();
   }
@@ -118,7 +118,7 @@ export async function slaAnswer(runDir: string, group: string, slos: readonly st
   try {
     return (await queryRows(
       cat.conn,
-      `SELECT sweep_index, offered_rate, (${pred}) AND status <> 'TOO HIGH' AS meets FROM read_parquet(${sqlString(`${runDir}/derived/sweep_status.parquet`)}) WHERE sweep_group = ${sqlString(group)} ORDER BY sweep_index`,
+      `SELECT sweep_index, offered_rate, (${pred}) AND status <> 'TOO HIGH' AS meets FROM read_parquet(${sqlString(`${runDir}/derived/sweep_status.parquet`)}, hive_partitioning = false) WHERE sweep_group = ${sqlString(group)} ORDER BY sweep_index`,
     )) as { sweep_index: number; offered_rate: number | null; meets: boolean }[];
   } finally {
     cat.close();

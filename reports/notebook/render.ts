@@ -185,8 +185,8 @@ export async function renderNotebook(file: string, opts: RenderOptions): Promise
       if (missing.has(stage) || files.length !== runs.length) continue;
       const src =
         runs.length === 1
-          ? `SELECT * FROM read_parquet(${sqlQuote(files[0]!)})`
-          : files.map((f, i) => `SELECT ${sqlQuote(runs[i]!.name)} AS run_name, * FROM read_parquet(${sqlQuote(f)})`).join('\nUNION ALL BY NAME\n');
+          ? `SELECT * FROM read_parquet(${sqlQuote(files[0]!)}, hive_partitioning = false)`
+          : files.map((f, i) => `SELECT ${sqlQuote(runs[i]!.name)} AS run_name, * FROM read_parquet(${sqlQuote(f)}, hive_partitioning = false)`).join('\nUNION ALL BY NAME\n');
       await cat.conn.run(`CREATE OR REPLACE TEMP VIEW ${ident(stage)} AS ${src}`);
       views.push(stage);
     }

@@ -174,9 +174,13 @@ export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig 
   if (!isApi(out.api)) throw fieldError(where, 'api', choiceList(String(out.api), APIS));
   if (!ROUTINGS.includes(out.routing)) throw fieldError(where, 'routing', choiceList(String(out.routing), ROUTINGS));
   if (!ERROR_MODES.includes(out.faults.errorMode)) throw fieldError(where, 'faults.errorMode', choiceList(String(out.faults.errorMode), ERROR_MODES));
+  // Upper bounds keep a typo (1e12 GPUs, a 1e308-token context) from exhausting memory.
+  const MAX = { gpus: 4096, tp: 1024, ep: 1024, maxNumSeqs: 1_000_000, maxNumBatchedTokens: 100_000_000, maxModelLen: 10_000_000 } as const;
   for (const k of ['gpus', 'tp', 'ep', 'maxNumSeqs', 'maxNumBatchedTokens', 'maxModelLen'] as const) {
-    if (!Number.isInteger(out[k]) || out[k] < 1) throw fieldError(where, k, `must be a whole number ≥ 1, got ${String(out[k])}`);
+    if (!Number.isInteger(out[k]) || out[k] < 1 || out[k] > MAX[k]) throw fieldError(where, k, `must be a whole number from 1 to ${MAX[k].toLocaleString('en-US')}, got ${String(out[k])}`);
   }
+  if (!Number.isSafeInteger(out.seed)) throw fieldError(where, 'seed', `must be a whole number, got ${String(out.seed)}`);
+  if (out.eosRate !== undefined && !(out.eosRate >= 0 && out.eosRate <= 1)) throw fieldError(where, 'eosRate', `must be between 0 and 1, got ${String(out.eosRate)}`);
   const validTp = validTpDegrees(spec);
   if (!validTp.includes(out.tp)) {
     throw fieldError(where, 'tp', `${out.tp} does not divide ${spec.name}'s ${spec.heads} attention heads / ${spec.kvHeads} KV heads: valid TP degrees are ${validTp.join(', ')}`);

@@ -76,7 +76,20 @@ export function configFromObject(obj: Record<string, unknown>, where: string, pr
     base = mergeConfig(defaultConfig(), p.servers[0]!);
   }
   const { preset: _p, ...rest } = obj;
+  checkTypes(rest, { ...defaultConfig(), lora: defaultLora() } as unknown as Record<string, unknown>, where);
   return finalizeConfig(mergeConfig(base, rest), where);
+}
+
+/** Each field has the JSON type of its default (a YAML `gpu: 1` or `faults: 3` is named, not a crash later). */
+function checkTypes(obj: Record<string, unknown>, defaults: Record<string, unknown>, where: string, prefix = ''): void {
+  for (const [k, v] of Object.entries(obj)) {
+    const d = defaults[k];
+    if (v === null || v === undefined || d === null || d === undefined) continue;
+    const want = Array.isArray(d) ? 'array' : typeof d;
+    const got = Array.isArray(v) ? 'array' : typeof v;
+    if (want !== got) throw inputError(where, `${prefix}${k}`, `expected ${want === 'object' ? 'an object' : `a ${want}`}, got ${JSON.stringify(v)}`);
+    if (want === 'object') checkTypes(v as Record<string, unknown>, d as Record<string, unknown>, where, `${prefix}${k}.`);
+  }
 }
 
 /** The servers a preset starts, each finalized, with `patch` (flags) applied to every one. */

@@ -26,7 +26,7 @@ const base = {
   token_mismatch: false,
   sent_ns: 1_000_000_000,
   first_token_ns: 1_020_000_000,
-  last_token_ns: -5,
+  last_token_ns: 1_050_000_000,
   sent_unix_ms: 1763870000000.25,
   status: 'ok',
   http_status: 200,
@@ -63,6 +63,8 @@ describe('fastChecker', () => {
     expect(check(line({ shard: 2 ** 31 }))).toBe(false);
     expect(check(line({ shard: -(2 ** 31 - 1) }))).toBe(true);
     expect(check(line({ sent_ns: 1.5 }))).toBe(false);
+    expect(check(line({ last_token_ns: -5 }))).toBe(false); // a negative time goes the exact way (an error there)
+    expect(check(line({ sent_ns: 2 ** 60 }))).toBe(false); // beyond 2^53 too
     expect(check(line({ sent_ns: '5' }))).toBe(false);
     expect(check(line({ token_mismatch: 1 }))).toBe(false);
     expect(check(line({ run: null }))).toBe(false);

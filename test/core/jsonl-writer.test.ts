@@ -37,6 +37,25 @@ describe('JsonlWriter', () => {
     w.close();
   });
 
+  it('a stalled event loop (no timer tick) cannot hold lines back: the next write flushes a due buffer', () => {
+    const file = tmp();
+    const w = new JsonlWriter(file, { flushMs: 50 });
+    w.write({ a: 1 });
+    const until = performance.now() + 80;
+    while (performance.now() < until); // the timer cannot fire during this
+    expect(fs.readFileSync(file, 'utf8')).toBe('');
+    w.write({ a: 2 });
+    expect(fs.readFileSync(file, 'utf8')).toBe('{"a":1}\n{"a":2}\n');
+    const run = createRun({ experiment: 'x', runId: 'stall', dataDir: path.join(base, String(n++)) });
+    run.append('requests', { request_id: 'q1' } as never);
+    const later = performance.now() + 120; // the default interval is 100 ms
+    while (performance.now() < later);
+    run.append('requests', { request_id: 'q2' } as never);
+    expect(fs.readFileSync(run.rawFile('requests'), 'utf8').trim().split('\n')).toHaveLength(2);
+    w.close();
+    run.finish('complete');
+  });
+
   it('run append merges run and shard into each line byte for byte (multi-byte text, long lines, empty record)', () => {
     const dataDir = path.join(base, String(n++));
     const run = createRun({ experiment: 'x', runId: 'r-é', dataDir, config: {}, shard: 2 });

@@ -27,6 +27,8 @@ export interface SseServer {
   port: number;
   /** Requests received, by path. */
   hits: Map<string, number>;
+  /** The Authorization and X-* headers of every request received, in order. */
+  seenHeaders: Record<string, string>[];
   close(): Promise<void>;
 }
 
@@ -62,10 +64,14 @@ const words = ['Hello', ' world', ',', ' this', ' is', ' a', ' test', '.'];
 export async function startSseServer(opts: SseServerOptions = {}): Promise<SseServer> {
   const model = opts.model ?? 'test-model';
   const hits = new Map<string, number>();
+  const seenHeaders: Record<string, string>[] = [];
+  // when each POST response was fully written (stampMs): the server's own count, for GET /completed
+  const completed: number[] = [];
   let inflight = 0;
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     hits.set(url.pathname, (hits.get(url.pathname) ?? 0) + 1);
+    seenHeaders.push(Object.fromEntries(Object.entries(req.headers).filter(([k]) => k === 'authorization' || k.startsWith('x-')) as [string, string][]));
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -79,6 +85,7 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
       }
       inflight++;
       res.on('close', () => inflight--);
+      res.on('finish', () => completed.push(stampMs()));
       post(url.pathname, body, req, res);
     });
   });
@@ -93,6 +100,9 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
     } else if (url.pathname === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(opts.metricsText ?? SAMPLE_METRICS);
+    } else if (url.pathname === '/completed') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(completed));
     } else if (url.pathname === '/health') {
       res.writeHead(200).end();
     } else res.writeHead(404).end('not found');
@@ -215,6 +225,7 @@ export async function startSseServer(opts: SseServerOptions = {}): Promise<SseSe
     url: `http://127.0.0.1:${port}`,
     port,
     hits,
+    seenHeaders,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -30,7 +30,13 @@ describe('pipelines/moe.mjs', () => {
     const manifest = JSON.parse(fs.readFileSync(path.join(runDir, 'manifest.json'), 'utf8'));
     expect(manifest.status).toBe('complete');
     expect(manifest.counts.datasets_ok).toBe(8); // 4 datasets × 2 backends
-    expect(fs.readdirSync(path.join(runDir, 'raw', 'gates')).sort()).toHaveLength(8);
+    // the raw gate loads were pruned once gate_loads.parquet was verified; the server's logs stay, gzipped
+    expect(fs.readdirSync(path.join(runDir, 'raw', 'gates'))).toEqual([]);
+    expect(manifest.extra.pruned).toEqual(['gate_loads']);
+    expect(fs.statSync(path.join(runDir, 'gate_loads.parquet')).size).toBeGreaterThan(0);
+    const firstGates = path.join(runDir, 'raw', 'gate_logs', 'baseline', fs.readdirSync(path.join(runDir, 'raw', 'gate_logs', 'baseline')).sort()[0]!);
+    expect(fs.readdirSync(firstGates).length).toBeGreaterThan(0);
+    expect(fs.readdirSync(firstGates).every((f) => f.endsWith('.jsonl.gz'))).toBe(true);
     expect(fs.readdirSync(path.join(runDir, 'raw', 'gate_logs'))).toEqual(expect.arrayContaining(['baseline', 'all2all']));
     // step 6: the serving model's prediction of every measured request, with its MoE routing
     expect(manifest.prediction.replayed).toBe(manifest.counts.datasets_ok * 6);

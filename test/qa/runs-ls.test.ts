@@ -32,7 +32,7 @@ describe('runs ls with a broken manifest', () => {
     expect(r.stderr).toMatch(new RegExp(`^warning: ${path.join(bad, 'manifest.json').replace(/[.\\/]/g, '\\$&')}: invalid JSON`));
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
-    expect(lines[2]).toMatch(/^exp +good +complete +1970-01-01 00:00:00 +3 +no$/);
+    expect(lines[2]).toMatch(/^exp +good +complete +1970-01-01 00:00:00 +3 +no +\d+ B$/);
     expect(lines[3]).toMatch(/^exp +torn +unreadable /);
     const json = await capture('ls', '--data', data, '--json');
     expect(json.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).status)).toEqual(['complete', 'unreadable']);

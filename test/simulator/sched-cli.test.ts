@@ -91,3 +91,24 @@ describe('servelab simulate', () => {
     }
   });
 });
+
+describe('simulate task durations', () => {
+  it('prints the durations it used; --task-seconds sets them and the schedule follows (FIFO makespan 1 + 2 × 0.25 s)', async () => {
+    const { run: simulate } = await import('../../simulator/cmd-simulate.ts');
+    const lines: string[] = [];
+    expect(await simulate(['--workload', 'discriminating', '--mode', 'event', '--algorithms', 'FIFO', '--task-seconds', 'low=1,high=0.25'], (s) => lines.push(s))).toBe(0);
+    expect(lines).toContain('  - task durations: low 1.0000 s (--task-seconds); high 0.2500 s (--task-seconds)');
+    // 8 TP=2 groups: the 8 low tasks fill them for 1 s, then 12 high ones in two rounds of 0.25 s
+    const fifo = lines.find((l) => l.startsWith('FIFO '))!;
+    expect(Number(fifo.trim().split(/\s+/).at(-1))).toBeCloseTo(1.5, 9);
+    const plain: string[] = [];
+    await simulate(['--workload', 'discriminating', '--algorithms', 'FIFO'], (s) => plain.push(s));
+    expect(plain.find((l) => l.includes('task durations'))).toMatch(/low 0\.\d{4} s \(cost model: Qwen3 prefill of 2000 tokens on H100, TP=2\); high 0\.\d{4} s \(cost model: Qwen3 prefill of 500 tokens/);
+  });
+
+  it('--task-seconds with an unknown class or a bad number is a usage error', async () => {
+    const { run: simulate } = await import('../../simulator/cmd-simulate.ts');
+    await expect(simulate(['--task-seconds', 'mid=1'], () => {})).rejects.toThrow("--task-seconds: 'mid' is not a task class: low or high");
+    await expect(simulate(['--task-seconds', 'low=0'], () => {})).rejects.toThrow('--task-seconds: low=0: seconds must be a number above 0');
+  });
+});

@@ -12,10 +12,10 @@ const text = (s: LauncherSpec) => commandText(serverCommand(s));
 describe('command lines', () => {
   it('vLLM Baseline: TP=4, the old script knobs', () => {
     expect(text(vllmBaseline())).toBe(
-      'vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --tensor-parallel-size 4 --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
+      'vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --host 127.0.0.1 --tensor-parallel-size 4 --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
     );
     expect(text(vllmBaseline({ model: 'm', port: 9000, batchTokens: 2048, maxSeqs: 16, maxModelLen: 8192 }))).toBe(
-      'vllm serve m --port 9000 --tensor-parallel-size 4 --max-num-batched-tokens 2048 --max-num-seqs 16 --max-model-len 8192',
+      'vllm serve m --port 9000 --host 127.0.0.1 --tensor-parallel-size 4 --max-num-batched-tokens 2048 --max-num-seqs 16 --max-model-len 8192',
     );
     // client-side expert load (moe bench --gates routed)
     expect(text(vllmBaseline({ returnRoutedExperts: true }))).toMatch(/ --max-model-len 4096 --enable-return-routed-experts$/);
@@ -27,7 +27,7 @@ describe('command lines', () => {
 
   it('vLLM DefaultAll2All: expert parallel, all2all backend as flag or env, FlashInfer MoE env', () => {
     expect(text(vllmAll2All())).toBe(
-      'VLLM_USE_FLASHINFER_MOE_FP16=1 vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --tensor-parallel-size 4 --enable-expert-parallel ' +
+      'VLLM_USE_FLASHINFER_MOE_FP16=1 vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --host 127.0.0.1 --tensor-parallel-size 4 --enable-expert-parallel ' +
         '--all2all-backend allgather_reducescatter --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
     );
     const env = serverCommand({ ...vllmAll2All({ epSize: 8, all2allBackend: 'deepep_low_latency', all2allVia: 'env' }), flashinferMoeBackend: 'latency' });
@@ -40,7 +40,7 @@ describe('command lines', () => {
   it('vLLM multi-LoRA and llama.cpp', () => {
     expect(
       text({ kind: 'vllm', name: 'l', model: 'meta-llama/Llama-2-7b-hf', port: 8001, lora: { modules: { a: '/ad/a' }, maxLoras: 4, runtimeUpdates: true } }),
-    ).toBe('VLLM_ALLOW_RUNTIME_LORA_UPDATING=True vllm serve meta-llama/Llama-2-7b-hf --port 8001 --enable-lora --max-loras 4 --lora-modules a=/ad/a');
+    ).toBe('VLLM_ALLOW_RUNTIME_LORA_UPDATING=True vllm serve meta-llama/Llama-2-7b-hf --port 8001 --host 127.0.0.1 --enable-lora --max-loras 4 --lora-modules a=/ad/a');
     const l = serverCommand({ kind: 'llamacpp', name: 'cpp', model: '/models/7b.gguf', port: 8080, ctxSize: 4096, parallel: 4, gpuLayers: 99 });
     expect(commandText(l)).toBe('llama-server -m /models/7b.gguf --host 127.0.0.1 --port 8080 -c 4096 -np 4 -ngl 99 --metrics');
     expect(l.readiness.kind).toBe('503-then-200');
@@ -115,5 +115,15 @@ describe('start and stop', () => {
     }
     expect(fs.readFileSync(path.join(dir, 'server-baseline.log'), 'utf8')).toContain('listening on');
     await expect(fetch(`${s.url}/health`)).rejects.toThrow();
+  });
+});
+
+describe('vLLM binds loopback unless told', () => {
+  it('--host 127.0.0.1 by default; a given host is passed as is and the client URL follows it', () => {
+    expect(text(vllmBaseline())).toContain(' --host 127.0.0.1 ');
+    const spec = { ...vllmBaseline(), host: '10.0.0.5' };
+    expect(text(spec)).toContain(' --host 10.0.0.5 ');
+    expect(serverCommand(spec).baseUrl).toBe('http://10.0.0.5:8000');
+    expect(serverCommand({ ...vllmBaseline(), host: '0.0.0.0' }).baseUrl).toBe('http://127.0.0.1:8000');
   });
 });

@@ -17,11 +17,11 @@ const dry = async (name: string, args: string[]) => (await exec(process.execPath
 describe('launch scripts and client', () => {
   it('print the old scripts\' command lines with --dry-run', async () => {
     expect(await dry('launch_baseline.mjs', [])).toBe(
-      'vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --tensor-parallel-size 4 --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
+      'vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --host 127.0.0.1 --tensor-parallel-size 4 --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
     );
     expect(await dry('launch_baseline.mjs', ['mistralai/Mixtral-8x7B-v0.1', '8000', '2048', '32', '4096'])).toContain('--max-num-batched-tokens 2048');
     expect(await dry('launch_defaultAll2All.mjs', ['mistralai/Mixtral-8x7B-v0.1', '8000', '8192', '32', '4096', '4'])).toBe(
-      'VLLM_USE_FLASHINFER_MOE_FP16=1 vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --tensor-parallel-size 4 --enable-expert-parallel --all2all-backend allgather_reducescatter --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
+      'VLLM_USE_FLASHINFER_MOE_FP16=1 vllm serve mistralai/Mixtral-8x7B-v0.1 --port 8000 --host 127.0.0.1 --tensor-parallel-size 4 --enable-expert-parallel --all2all-backend allgather_reducescatter --max-num-batched-tokens 8192 --max-num-seqs 32 --max-model-len 4096',
     );
     expect(await dry('launch_defaultAll2All.mjs', ['--all2all-env'])).toMatch(/^VLLM_ALL2ALL_BACKEND=allgather_reducescatter VLLM_USE_FLASHINFER_MOE_FP16=1 vllm serve/);
     expect(await dry('launch_baseline.mjs', ['--sim'])).toMatch(/bin\/servelab\.js sim serve --preset moe-baseline --port 8000$/);

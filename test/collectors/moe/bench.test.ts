@@ -107,7 +107,7 @@ describe('moe bench', () => {
       process.stderr.write = e0;
     }
     expect(err).toContain(message.moeGatesNotCollected('plain', '005_0.5000', 'no response carried routed_experts: launch vLLM with --enable-return-routed-experts (sim serve takes the same flag)'));
-    expect(fs.readdirSync(path.join(runDir, 'raw', 'gate_logs', 'baseline', 'gates_logs_05'))).toEqual(['gate_logs_client.jsonl']);
+    expect(fs.readdirSync(path.join(runDir, 'raw', 'gate_logs', 'baseline', 'gates_logs_05'))).toEqual(['gate_logs_client.jsonl.gz']); // gzipped once ingested
     const cat = await openCatalog({ runDirs: [runDir] });
     try {
       const reqs = await queryRows(cat.conn, `SELECT endpoint, count(*)::INTEGER AS n, sum(chunks)::INTEGER AS chunks, sum(prompt_tokens_server + output_tokens_server - 1)::INTEGER AS routed FROM requests WHERE status = 'ok' GROUP BY 1 ORDER BY 1`);
