@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { engineConfig, servingModelFactory } from '../../simulator/server/engine-factory.ts';
 import { GpuShare, replicaGpuIds } from '../../simulator/server/gpu-share.ts';
 import { configFromObject, presetConfigs } from '../../simulator/server/presets.ts';
-import type { EngineListener } from '../../simulator/types.ts';
+import type { CostModel, EngineListener } from '../../simulator/types.ts';
 
 function firstTokenTimes(): { listener: EngineListener; first: Map<string, number> } {
   const first = new Map<string, number>();
@@ -22,7 +22,8 @@ describe('GpuShare', () => {
     c.busy = () => true;
     expect(s.slowdown(a)).toBe(2);
     expect(s.slowdown(c)).toBe(1);
-    const cm = s.costModel({ stepTime: () => ({ seconds: 0.01, breakdown: { gemm: 0.01 }, bottleneck: 'compute' }) }, a);
+    const base: CostModel = { stepTime: () => ({ seconds: 0.01, breakdown: { gemm: 0.01 }, bottleneck: 'compute' }) };
+    const cm = s.costModel(base, a);
     const st = cm.stepTime({ prefillSeqs: 1, prefillTokens: 1, prefillAttnWork: 1, decodeSeqs: 0, decodeCtxSum: 0 });
     expect(st.seconds).toBeCloseTo(0.02, 12);
     expect(st.breakdown.gpu_share).toBeCloseTo(0.01, 12);
