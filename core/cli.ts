@@ -17,6 +17,7 @@ export const commands: Record<string, Entry> = {
   sql: { summary: 'answer SQL over every run in the archive', load: () => import('../analysis/cmd-sql.ts') },
   stages: { summary: 'build the analysis stages of a run into derived/', load: () => import('../analysis/cmd-stages.ts') },
   report: { summary: 'render a run\'s self-contained HTML report', load: () => import('../reports/cmd-report.ts') },
+  notebook: { summary: 'report notebooks: render | new | preview', load: () => import('../reports/cmd-notebook.ts') },
   bench: { summary: 'benchmark a server (vLLM bench serve compatible flags)', load: () => import('../collectors/cmd-bench.ts') },
   sim: { summary: 'the serving model: serve | run | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
   simulate: { summary: 'the seed scheduling simulator (FIFO, WeightedFIFO, SRPT, WSRPT)', load: () => import('../simulator/cmd-simulate.ts') },

@@ -127,12 +127,20 @@ table { border-collapse: collapse; font-size: 0.88em; font-variant-numeric: tabu
 th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; white-space: nowrap; }
 th { background: var(--bg-alt); } td.num { text-align: right; }
 .download { font-size: 0.85em; margin-top: 4px; } .download a { color: #0969da; }
+h2 { margin-top: 28px; } h3 { font-size: 1.05em; margin: 20px 0 6px; }
+p, li { max-width: 80ch; } p.lead, body > p:first-of-type { font-size: 1.12em; }
+figure.cell { margin: 12px 0 20px; }
+details.sql, details.more { margin: 4px 0; font-size: 0.88em; } details.sql summary, details.more summary { cursor: pointer; color: var(--muted); }
+details.sql pre { background: var(--bg-alt); padding: 8px; overflow-x: auto; }
+aside.fallback { color: var(--muted); border-left: 3px solid var(--line); padding: 4px 10px; margin: 12px 0; }
+.about { margin-top: 36px; border-top: 1px solid var(--line); padding-top: 8px; } .about h2 { border: none; }
 footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; border-top: 1px solid var(--line); padding-top: 8px; }
 .chart-error { color: #cf222e; white-space: pre-wrap; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10pt; }
   section { break-inside: avoid; page-break-inside: avoid; margin: 14px 0; }
-  .download, .vega-embed details, .vega-actions { display: none !important; }
+  .download, .vega-embed details, .vega-actions, details.sql { display: none !important; }
+  details.more > div { display: block; } figure.cell { break-inside: avoid; }
   .table-wrap { overflow: visible; } th { background: none; }
   table { font-size: 7pt; } th, td { padding: 1px 3px; white-space: normal; }
   .chart svg { max-width: 100%; height: auto; }
@@ -173,6 +181,126 @@ const BOOT = `
       });
   });
 })();`;
+
+export interface PageChart {
+  id: string;
+  /** The spec without data; the page binds the rows of cell `data`. */
+  spec: TopLevelSpec;
+  data: string;
+  renderer: 'svg' | 'canvas';
+}
+
+export interface Page {
+  title: string;
+  /** The rendered body (escaped HTML from the notebook). */
+  body: string;
+  /** HTML of the run facts shown at the bottom. */
+  about?: string;
+  charts: PageChart[];
+  /** Rows of every cell a chart or table uses, by cell name. */
+  data: Record<string, { columns: string[]; rows: DataRow[] }>;
+  footer?: string;
+}
+
+// Runs in the page: decodes Arrow cells, draws every chart, wires the CSV downloads.
+const PAGE_BOOT = `
+(function () {
+  var payload = JSON.parse(document.getElementById('report-data').textContent);
+  var data = {};
+  function fromArrow(b64) {
+    var bin = atob(b64), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    var t = Arrow.tableFromIPC(bytes), n = t.numRows, names = t.schema.fields.map(function (f) { return f.name; });
+    var cols = names.map(function (k) {
+      var v = t.getChild(k);
+      return v.nullCount === 0 && v.type.typeId !== Arrow.Type.Dictionary && v.type.typeId !== Arrow.Type.Bool ? v.toArray() : { get: v.get.bind(v), slow: true, v: v };
+    });
+    var rows = new Array(n);
+    for (var r = 0; r < n; r++) {
+      var o = {};
+      for (var j = 0; j < names.length; j++) { var c = cols[j]; o[names[j]] = c.slow ? c.v.get(r) : c[r]; }
+      rows[r] = o;
+    }
+    return rows;
+  }
+  Object.keys(payload.data).forEach(function (k) {
+    var d = payload.data[k];
+    data[k] = d.arrow ? fromArrow(d.arrow) : d.rows;
+  });
+  function csv(cell) {
+    var cols = payload.data[cell].columns, rows = data[cell];
+    var q = function (v) {
+      if (v === null || v === undefined) return '';
+      var s = typeof v === 'object' ? JSON.stringify(v) : String(v);
+      return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+    };
+    return [cols.map(q).join(',')].concat(rows.map(function (r) { return cols.map(function (c) { return q(r[c]); }).join(','); })).join('\\r\\n') + '\\r\\n';
+  }
+  document.querySelectorAll('a[data-csv]').forEach(function (a) {
+    a.addEventListener('click', function () {
+      a.href = URL.createObjectURL(new Blob([csv(a.getAttribute('data-csv'))], { type: 'text/csv' }));
+    });
+  });
+  window.__charts = { total: payload.charts.length, done: 0, failed: 0 };
+  payload.charts.forEach(function (c) {
+    var spec = Object.assign({}, c.spec, { data: { values: data[c.data] } });
+    vegaEmbed('#' + c.id, spec, { renderer: c.renderer, actions: { export: true, source: false, compiled: false, editor: false } })
+      .then(function () { window.__charts.done++; })
+      .catch(function (err) {
+        window.__charts.failed++;
+        var el = document.getElementById(c.id);
+        el.className += ' chart-error';
+        el.textContent = 'chart failed: ' + err;
+        console.error(err);
+      });
+  });
+})();`;
+
+let arrowLib: string | undefined;
+/** The Apache Arrow UMD build (global Arrow), inlined only into pages that carry Arrow data. */
+export function inlineArrow(): string {
+  if (arrowLib) return arrowLib;
+  const js = fs.readFileSync(path.join(packageRoot('apache-arrow'), 'Arrow.es2015.min.js'), 'utf8');
+  if (/<\/script/i.test(js)) throw new Error('apache-arrow/Arrow.es2015.min.js: contains </script and cannot be inlined');
+  arrowLib = `/* apache-arrow/Arrow.es2015.min.js */\n${js}`;
+  return arrowLib;
+}
+
+/** A notebook page as one HTML document; `encode` may turn a cell's rows into Arrow (base64). */
+export function renderPage(page: Page, encode?: (rows: DataRow[], columns: string[], json: string) => { arrow: string } | undefined): string {
+  // Each cell's rows are serialized once: as JSON, or as Arrow when that is smaller.
+  const parts: string[] = [];
+  let anyArrow = false;
+  for (const [k, d] of Object.entries(page.data)) {
+    const json = scriptJson(d.rows);
+    const enc = encode?.(d.rows, d.columns, json);
+    if (enc) anyArrow = true;
+    parts.push(`${scriptJson(k)}:{"columns":${scriptJson(d.columns)},${enc ? `"arrow":${scriptJson(enc.arrow)}` : `"rows":${json}`}}`);
+  }
+  const payload = `{"charts":${scriptJson(page.charts)},"data":{${parts.join(',')}}}`;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
+<meta name="generator" content="servelab">
+<title>${escapeHtml(page.title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${escapeHtml(page.title)}</h1>
+<noscript><p>The charts need JavaScript; the tables are complete without it.</p></noscript>
+${page.body}
+${page.about ? `<section class="about"><h2>About this run</h2>\n${page.about}\n</section>` : ''}
+${page.footer ? `<footer>${escapeHtml(page.footer)}</footer>` : ''}
+<script type="application/json" id="report-data">${payload}</script>
+<script>${inlineLibraries()}</script>
+${anyArrow ? `<script>${inlineArrow()}</script>\n` : ''}<script>${PAGE_BOOT}</script>
+</body>
+</html>
+`;
+}
 
 /** The whole report as one HTML document. */
 export function renderReport(report: Report): string {
