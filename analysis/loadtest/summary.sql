@@ -6,9 +6,11 @@
 -- formulas: counted = status <> 'cancelled' (a request still in flight after the end of the test and its grace period,
 --   or never sent, is left out); successful = status 'ok'; failed = counted − successful;
 --   latency = last_token_ns − sent_ns (E2E) and TTFT = first_token_ns − sent_ns over successful requests, percentiles
---   quantile_cont (linear interpolation); duration_s = (max(end_ns) − min(scheduled_ns)) / 1e9 over the scenario's
---   requests (the test as it ran); rps = successful / duration_s; tokens_per_s = Σ output_tokens (successful) / duration_s,
---   per endpoint over the scenario's duration too; error_rate = failed / counted;
+--   quantile_cont (linear interpolation); a shard's span = (max(end_ns) − min(scheduled_ns)) / 1e9 over its requests of the
+--   scenario (the test as it ran; *_ns clocks are per process, so spans are taken within a shard); duration_s = the longest
+--   span of the shards that carry the row's requests (--workers shards run at once); rps = successful / duration_s;
+--   tokens_per_s = Σ output_tokens (successful) / duration_s (per endpoint over the whole test's span, as the old tool);
+--   error_rate = failed / counted;
 --   contention_error_rate = (timeouts + HTTP 503) / counted.
 -- units: *_s seconds, tpot_p50_ms milliseconds, rps and tokens_per_s per second, *_rate fractions 0–1.
 WITH req AS (
@@ -16,10 +18,15 @@ WITH req AS (
   FROM request_metrics
   WHERE phase = 'main'
 ),
-span AS (
-  SELECT run, scenario, greatest((max(coalesce(end_ns, sent_ns, scheduled_ns)) - min(coalesce(scheduled_ns, sent_ns))) / 1e9, 1e-9) AS duration_s
+shard_span AS (
+  SELECT run, scenario, shard, greatest((max(coalesce(end_ns, sent_ns, scheduled_ns)) - min(coalesce(scheduled_ns, sent_ns))) / 1e9, 1e-9) AS span_s
   FROM req
-  GROUP BY run, scenario
+  GROUP BY run, scenario, shard
+),
+span AS (
+  SELECT r.run, r.scenario, CASE WHEN grouping(r.endpoint) = 1 THEN '*' ELSE r.endpoint END AS endpoint, max(s.span_s) AS duration_s
+  FROM (SELECT DISTINCT run, scenario, shard, endpoint FROM req) r JOIN shard_span s USING (run, scenario, shard)
+  GROUP BY GROUPING SETS ((r.run, r.scenario, r.endpoint), (r.run, r.scenario))
 ),
 agg AS (
   SELECT run, scenario, CASE WHEN grouping(endpoint) = 1 THEN '*' ELSE endpoint END AS endpoint,
@@ -46,5 +53,5 @@ SELECT a.run, a.scenario, a.endpoint, a.total_requests, a.successful, a.failed, 
   a.latency_p50_s, a.latency_p90_s, a.latency_p99_s, a.ttft_p50_s, a.ttft_p90_s, a.ttft_p99_s, a.tpot_p50_ms, a.total_tokens,
   coalesce(a.failed / nullif(a.total_requests, 0), 0) AS error_rate,
   coalesce(a.contention_errors / nullif(a.total_requests, 0), 0) AS contention_error_rate
-FROM agg a JOIN span s USING (run, scenario)
+FROM agg a JOIN span s USING (run, scenario, endpoint)
 ORDER BY a.run, a.scenario, a.endpoint <> '*', a.endpoint
