@@ -137,15 +137,21 @@ export async function run(argv: string[]): Promise<number> {
 
 function openRun(cfg: LoadtestConfig, p: Parsed, simulated: boolean): RunHandle {
   const shard = opt.num(p, 'shard')!;
-  return createRun({
+  const servers = cfg.endpoints.map((e) => ({ kind: simulated ? 'sim' : 'external', name: e.name, url: e.baseUrl + e.path, ...(simulated ? { preset: opt.str(p, 'sim') } : {}) }));
+  const run = createRun({
     experiment: opt.str(p, 'experiment')!,
     runId: opt.str(p, 'run-id'),
     dataDir: opt.str(p, 'data'),
     config: manifestConfig(cfg, p),
     shard,
     resume: shard > 0 || opt.bool(p, 'append') || opt.bool(p, 'worker'),
-    servers: cfg.endpoints.map((e) => ({ kind: simulated ? 'sim' : 'external', name: e.name, url: e.baseUrl + e.path, ...(simulated ? { preset: opt.str(p, 'sim') } : {}) })),
+    servers,
   });
+  // a load appended to a run (the pipeline's solo and mixed loads) adds the servers it used
+  const known = Array.isArray(run.manifest.servers) ? (run.manifest.servers as { name?: string }[]) : [];
+  const added = servers.filter((s) => !known.some((k) => k.name === s.name));
+  if (added.length && !opt.bool(p, 'worker')) run.updateManifest({ servers: [...known, ...added] as RunHandle['manifest']['servers'] });
+  return run;
 }
 
 /** Stops on Ctrl-C / SIGTERM: the first drains for the grace period, the second cancels now. */
