@@ -118,4 +118,4 @@ const total = n0 + 2;
 // 3. The stages; 4. the report.
 step(n0 + 1, total, ['stages', runDir, '--only', 'loadtest_summary,loadtest_analysis,loadtest_timeline,loadtest_contrast,loadtest_details']);
 const out = step(n0 + 2, total, ['report', runDir]);
-console.log(out.trim().split('\n').pop());
+console.log(`report: ${out.trim().split('\n').pop()}`);
