@@ -12,8 +12,9 @@ import { formatTable } from '../core/output.ts';
 import { jsSafe, openCatalog, type Catalog } from './catalog.ts';
 import { ident, sqlQuote } from './contract-sql.ts';
 import { copyToParquet, defaultDataDir, fsyncFile } from './runstore.ts';
+import { addStageViews, describe, resultToArrowIpc, stagesMentioned, viewsHelp } from './stage-views.ts';
 
-export const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet'] as const;
+export const FORMATS = ['table', 'csv', 'json', 'ndjson', 'parquet', 'arrow'] as const;
 type Format = (typeof FORMATS)[number];
 
 export const spec: CommandSpec = {
@@ -23,7 +24,9 @@ export const spec: CommandSpec = {
     'Finalized runs are read from their Parquet files, the others from raw JSONL, checked line by line: a malformed line\n' +
     'stops with file:line: field: problem (a torn last line is tolerated), unless --lenient. Read-only unless --write.\n' +
     'request_metrics (every request with ttft/tpot/e2e/send lag) and request_itl (its chunk gaps) are computed views.\n' +
-    'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.',
+    'BIGINT values print as plain numbers. --db writes a DuckDB file with every table materialized.\n' +
+    '--format arrow --out FILE.arrow writes an Arrow IPC file (pandas.read_feather, polars.read_ipc, DuckDB).' +
+    viewsHelp(),
   options: {
     data: { type: 'string', metavar: 'DIR', help: 'archive root holding runs/ (or $SERVELAB_DATA)', default: 'data' },
     format: { type: 'string', short: 'f', metavar: 'FORMAT', help: 'output format (default: table, or from the --out extension)', choices: FORMATS },
@@ -31,6 +34,7 @@ export const spec: CommandSpec = {
     db: { type: 'string', metavar: 'FILE', help: 'also write a DuckDB database file holding every table (open it with any DuckDB client)' },
     write: { type: 'boolean', help: 'allow statements that are not reads (COPY, CREATE, ...)' },
     lenient: { type: 'boolean', help: 'skip malformed raw lines of unfinalized runs (counted, the first named) instead of failing' },
+    describe: { type: 'boolean', help: 'list the views (or, given a VIEW as the query, its columns with their units)' },
   },
   positionals: [{ name: 'query', help: 'SQL (optional with --db)' }],
   examples: [
@@ -40,6 +44,9 @@ export const spec: CommandSpec = {
     'servelab sql "select * from chunks" --data data/samples --format parquet --out chunks.parquet',
     'servelab sql --db archive.duckdb --data data/samples    # then: duckdb archive.duckdb',
     'servelab sql "describe requests"',
+    'servelab sql "select backend, dataset, per_step_cv from moe_cv order by 3 desc" --data data',
+    'servelab sql --describe moe_cv',
+    'servelab sql "select * from latency_summary" --format arrow --out summary.arrow',
   ],
 };
 
@@ -52,7 +59,7 @@ function formatFor(format: string | undefined, out: string | undefined): Format 
   return (FORMATS as readonly string[]).includes(ext) ? (ext as Format) : 'table';
 }
 
-function render(format: Exclude<Format, 'parquet'>, columns: string[], rows: unknown[][]): string {
+function render(format: Exclude<Format, 'parquet' | 'arrow'>, columns: string[], rows: unknown[][]): string {
   const objects = () => rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]])));
   switch (format) {
     case 'table':
@@ -93,13 +100,19 @@ export async function run(argv: string[]): Promise<number> {
   const out = opt.str(p, 'out');
   const dbFile = opt.str(p, 'db');
   const format = formatFor(opt.str(p, 'format'), out);
-  if (!query && !dbFile) throw usageError('sql: missing QUERY (or --db FILE to write a database)', [`e.g. ${spec.examples[0]}`]);
-  if (format === 'parquet' && !out) throw usageError('sql: --format parquet needs --out FILE');
+  if (!query && !dbFile && !opt.bool(p, 'describe')) throw usageError('sql: missing QUERY (or --db FILE to write a database)', [`e.g. ${spec.examples[0]}`]);
+  if ((format === 'parquet' || format === 'arrow') && !out) throw usageError(`sql: --format ${format} needs --out FILE`);
   const dataDir = argv.some((a) => a === '--data' || a.startsWith('--data=')) ? opt.str(p, 'data')! : defaultDataDir();
 
   const cat = await openCatalog({ dataDir, lenient: opt.bool(p, 'lenient') });
   try {
     if (cat.runDirs.length === 0) process.stderr.write(`${message.emptyArchive(dataDir)}\n`);
+    const warn = (line: string) => process.stderr.write(`${line}\n`);
+    if (opt.bool(p, 'describe')) {
+      process.stdout.write(await describe(cat, query, warn));
+      return ExitCode.ok;
+    }
+    await addStageViews(cat, stagesMentioned(query ?? ''), warn);
     if (dbFile) {
       await writeDatabase(cat, dbFile);
       process.stderr.write(`wrote ${dbFile}: tables ${cat.views.join(', ')} over ${cat.runDirs.length} run(s)\n`);
@@ -136,6 +149,12 @@ export async function run(argv: string[]): Promise<number> {
       }
       const reader = await last!.runAndReadAll();
       const columns = reader.columnNames();
+      if (format === 'arrow') {
+        const ipc = resultToArrowIpc(columns, reader.columnTypes().map((t) => String(t)), reader.getRowsJS());
+        writeFileAtomic(out!, ipc);
+        process.stderr.write(`wrote ${out}: ${reader.currentRowCount} row(s)\n`);
+        return ExitCode.ok;
+      }
       // JSON columns (extra, counts, config…) nest as values in JSON output, stay text elsewhere.
       const jsonCols = reader.columnTypes().map((t) => (t as { alias?: string }).alias === 'JSON' && (format === 'json' || format === 'ndjson'));
       const rows = reader.getRowsJS().map((r) => r.map((v, i) => (jsonCols[i] && typeof v === 'string' ? parseOr(v) : jsSafe(v))));

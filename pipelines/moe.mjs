@@ -13,7 +13,7 @@
 //      c. stop the server
 //   4. servelab moe finish <run>          (manifest status, servers, dataset counts)
 //   5. servelab runs finalize <run>       (raw JSONL → Parquet, so the stages read columns, not 500 MB of JSON)
-//   6. servelab moe report <run>          (moe_* stages → report.html) and print the report path
+//   6. servelab moe report <run>          (the notebook reports/moe.md over the moe_* stages → report.html) and print the report path
 // --from RUN re-analyses an archived run (step 6 only), with no server.
 import { $, fs, path } from 'zx';
 import { register } from 'tsx/esm/api';

@@ -147,40 +147,6 @@ footer { margin-top: 40px; color: var(--muted); font-size: 0.85em; border-top: 1
   a { color: inherit; text-decoration: none; }
 }`;
 
-// Runs in the page: draws every chart with the SVG renderer and wires the CSV downloads.
-const BOOT = `
-(function () {
-  var payload = JSON.parse(document.getElementById('report-data').textContent);
-  function csv(rows) {
-    var cols = [];
-    rows.forEach(function (r) { Object.keys(r).forEach(function (k) { if (cols.indexOf(k) < 0) cols.push(k); }); });
-    var cell = function (v) {
-      if (v === null || v === undefined) return '';
-      var s = typeof v === 'object' ? JSON.stringify(v) : String(v);
-      return /[",\\r\\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
-    };
-    return [cols.map(cell).join(',')].concat(rows.map(function (r) { return cols.map(function (c) { return cell(r[c]); }).join(','); })).join('\\r\\n') + '\\r\\n';
-  }
-  document.querySelectorAll('a[data-csv]').forEach(function (a) {
-    a.addEventListener('click', function () {
-      var rows = payload.data[a.getAttribute('data-csv')];
-      a.href = URL.createObjectURL(new Blob([csv(rows)], { type: 'text/csv' }));
-    });
-  });
-  window.__charts = { total: payload.charts.length, done: 0, failed: 0 };
-  payload.charts.forEach(function (c) {
-    var spec = Object.assign({}, c.spec, { data: { values: payload.data[c.data] } });
-    vegaEmbed('#' + c.id, spec, { renderer: 'svg', actions: { export: true, source: false, compiled: false, editor: false } })
-      .then(function () { window.__charts.done++; })
-      .catch(function (err) {
-        window.__charts.failed++;
-        var el = document.getElementById(c.id);
-        el.className += ' chart-error';
-        el.textContent = 'chart failed: ' + err;
-        console.error(err);
-      });
-  });
-})();`;
 
 export interface PageChart {
   id: string;
@@ -302,24 +268,24 @@ ${anyArrow ? `<script>${inlineArrow()}</script>\n` : ''}<script>${PAGE_BOOT}</sc
 `;
 }
 
-/** The whole report as one HTML document. */
+/** A report of sections (text, a chart, a table) as one HTML document, through the page shell of renderPage. */
 export function renderReport(report: Report): string {
-  const data: Record<string, DataRow[]> = {};
-  const charts: { id: string; spec: TopLevelSpec; data: string }[] = [];
+  const data: Page['data'] = {};
+  const charts: PageChart[] = [];
   const sections = report.sections.map((s, i) => {
     const parts = [`<h2>${escapeHtml(s.title)}</h2>`];
     for (const para of (s.text ?? '').split(/\n\s*\n/).filter((p) => p.trim())) parts.push(`<p>${escapeHtml(para.trim())}</p>`);
     if (s.chart) {
       const id = `chart-${i}`;
-      data[id] = s.chart.data;
+      data[id] = { columns: [...new Set(s.chart.data.flatMap((r) => Object.keys(r)))], rows: s.chart.data };
       const { data: _drop, ...spec } = s.chart.spec as TopLevelSpec & { data?: unknown };
-      charts.push({ id, spec: spec as TopLevelSpec, data: id });
+      charts.push({ id, spec: spec as TopLevelSpec, data: id, renderer: 'svg' });
       parts.push(`<div class="chart" id="${id}"></div>`);
       parts.push(download(id, s.chart.csvName ?? s.title, s.chart.data.length));
     }
     if (s.table) {
       const id = `table-${i}`;
-      data[id] = s.table.rows;
+      data[id] = { columns: s.table.columns.map((c) => c.key), rows: s.table.rows };
       parts.push(tableHtml(s.table, id));
       parts.push(download(id, s.table.csvName ?? s.title, s.table.rows.length));
     }
@@ -328,31 +294,8 @@ export function renderReport(report: Report): string {
   const facts = report.facts?.length
     ? `<dl class="facts">${report.facts.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(formatValue(v))}</dd>`).join('')}</dl>`
     : '';
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:; font-src data:">
-<meta name="generator" content="servelab">
-<title>${escapeHtml(report.title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<header>
-<h1>${escapeHtml(report.title)}</h1>
-${report.subtitle ? `<p class="subtitle">${escapeHtml(report.subtitle)}</p>` : ''}
-${facts}
-</header>
-<noscript><p>The charts need JavaScript; the tables below are complete without it.</p></noscript>
-${sections.join('\n')}
-${report.footer ? `<footer>${escapeHtml(report.footer)}</footer>` : ''}
-<script type="application/json" id="report-data">${scriptJson({ charts, data })}</script>
-<script>${inlineLibraries()}</script>
-<script>${BOOT}</script>
-</body>
-</html>
-`;
+  const subtitle = report.subtitle ? `<p class="subtitle">${escapeHtml(report.subtitle)}</p>` : '';
+  return renderPage({ title: report.title, body: `${subtitle}\n${facts}\n${sections.join('\n')}`, charts, data, footer: report.footer });
 }
 
 function download(id: string, name: string, n: number): string {

@@ -1,7 +1,9 @@
 -- moe_imbalance_points: one point per backend, dataset and metric, beside its predicted score and real CV, with the IQR outlier flag.
 -- inputs: (none)
 -- depends: moe_bench, moe_cv
--- grain: run × backend × dataset × metric (metric: ttft, tpot, itl, e2e = their means in ms; throughput = output tokens/s)
+-- grain: run × backend × dataset × metric (metric: ttft, tpot, e2e = their means in ms; itl_p99 = the p99 of the chunk gaps in ms
+--   (the mean gap equals the mean TPOT when every request streams one token per chunk and has the same length, so the tail is shown);
+--   throughput = output tokens/s)
 -- formulas: real_cv = moe_cv.per_step_cv and real_cv_aggregated = moe_cv.aggregated_cv of the gate-log group backend/dataset;
 --   q1, q3 = quantile_cont(value, 0.25 / 0.75) over the backend's datasets for the metric; iqr = q3 - q1;
 --   outlier = value < q1 - 1.5·iqr or value > q3 + 1.5·iqr (the old plot scripts' filter).
@@ -9,7 +11,7 @@
 WITH long AS (
   SELECT run, backend, dataset, predicted_score, metric, value
   FROM moe_bench
-  UNPIVOT (value FOR metric IN (mean_ttft_ms AS 'ttft', mean_tpot_ms AS 'tpot', mean_itl_ms AS 'itl', mean_e2e_ms AS 'e2e', output_throughput AS 'throughput'))
+  UNPIVOT (value FOR metric IN (mean_ttft_ms AS 'ttft', mean_tpot_ms AS 'tpot', p99_itl_ms AS 'itl_p99', mean_e2e_ms AS 'e2e', output_throughput AS 'throughput'))
 ),
 q AS (
   SELECT run, backend, metric, quantile_cont(value, 0.25) AS q1, quantile_cont(value, 0.75) AS q3

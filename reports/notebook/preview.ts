@@ -61,17 +61,21 @@ export async function startPreview(file: string, opts: RenderOptions & { port?: 
   };
   await render();
   let busy: Promise<boolean> | undefined;
-  const check = () =>
-    (busy ??= (async () => {
-      try {
-        if (stamp(watched(file, runDirs)) === last) return false;
-        await render();
-        log(`re-rendered (version ${version})`);
-        return true;
-      } finally {
-        busy = undefined;
-      }
-    })());
+  const check = (): Promise<boolean> => {
+    if (busy) return busy;
+    const p = (async () => {
+      await Promise.resolve(); // run after `busy` is set, so a synchronous finish clears it
+      if (stamp(watched(file, runDirs)) === last) return false;
+      await render();
+      log(`re-rendered (version ${version})`);
+      return true;
+    })();
+    busy = p;
+    void p.finally(() => {
+      if (busy === p) busy = undefined;
+    }).catch(() => {});
+    return p;
+  };
   const server = http.createServer((req, res) => {
     if (req.url === '/__version') {
       res.writeHead(200, { 'content-type': 'text/plain', 'cache-control': 'no-store' });

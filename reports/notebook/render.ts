@@ -313,6 +313,8 @@ function layout(nb: Notebook, sections: Map<Cell, Notebook>, shown: Map<Cell, bo
   const renderPart = (part: Notebook): string => {
     for (const c of part.cells) if (c.kind === 'sql') sqlText.set(c.name, c.sql);
     const byToken = new Map<number, Cell>(part.cells.map((c) => [c.token, c]));
+    // Inline children carry no line: give each the line of its block, for error messages.
+    for (const tok of part.tokens) if (tok.type === 'inline' && tok.map) for (const ch of tok.children ?? []) ch.meta = { line: part.bodyLine + tok.map[0] };
     const md = markdown();
     const defaultFence = md.renderer.rules.fence!;
     md.renderer.rules.text = (tokens, idx) => escapeHtml(substituteText(tokens[idx]!.content, cells, params, `${part.file}:${lineOfInline(part, tokens[idx]!)}`));
@@ -347,14 +349,15 @@ function layout(nb: Notebook, sections: Map<Cell, Notebook>, shown: Map<Cell, bo
     };
     return md.renderer.render(part.tokens, md.options, {});
   };
-  let body = renderPart(nb);
+  // A value that came out empty (an optional note) leaves no empty paragraph behind.
+  let body = renderPart(nb).replace(/<p>\s*<\/p>\n?/g, '');
   const rest = [...sqlText.keys()].filter((n) => !sqlShown.has(n) && cells.has(n));
   if (rest.length) body += `<details class="sql"><summary>SQL of the values in the text (${rest.map(escapeHtml).join(', ')})</summary>${rest.map((n) => `<pre><code>-- ${escapeHtml(n)}\n${escapeHtml(sqlText.get(n)!.trimEnd())}</code></pre>`).join('')}</details>\n`;
   return { body, charts, data };
 }
 
 function lineOfInline(nb: Notebook, t: Token): number {
-  return nb.bodyLine + (t.map?.[0] ?? 0);
+  return (t.meta as { line?: number } | null)?.line ?? nb.bodyLine + (t.map?.[0] ?? 0);
 }
 
 function download(cell: string, n: number): string {

@@ -2,18 +2,18 @@
 // CSV link per chart and table, print CSS, and no URL the page would load.
 import { describe, expect, it } from 'vitest';
 import { escapeHtml, renderReport, scriptJson } from '../../reports/html.ts';
-import { specRegistry } from '../../reports/specs/index.ts';
 
 const evil = '</script><script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">';
 
 function sample() {
-  const entry = specRegistry[0]!;
+  const spec = { mark: 'bar', encoding: { x: { field: 'endpoint', type: 'nominal' }, y: { field: 'value_ms', type: 'quantitative', title: 'TTFT (ms)' } } } as never;
+  const rows = [{ endpoint: 'a', value_ms: 1 }, { endpoint: 'b', value_ms: 2 }];
   return renderReport({
     title: `Report ${evil}`,
     subtitle: 'a & b',
     facts: [['command', evil]],
     sections: [
-      { title: 'Chart', text: `first paragraph ${evil}\n\nsecond`, chart: { spec: entry.build(), data: entry.sample().map((r, i) => (i === 0 ? { ...r, endpoint: evil } : r)) } },
+      { title: 'Chart', text: `first paragraph ${evil}\n\nsecond`, chart: { spec, data: rows.map((r, i) => (i === 0 ? { ...r, endpoint: evil } : r)) } },
       { title: 'Table', table: { columns: [{ key: 'name' }, { key: 'v', digits: 1 }], rows: [{ name: evil, v: 1.25 }, { name: 'b', v: null }] } },
     ],
   });
@@ -47,7 +47,7 @@ describe('renderReport', () => {
     expect(html.match(/data-csv="table-1"/g)?.length).toBe(1);
     expect(html).toContain('download="chart.csv"');
     expect(html).toContain('@media print');
-    expect(html).toContain("renderer: 'svg'");
+    expect(html).toContain('"renderer":"svg"');
     expect(html).toContain('<td class="num">1.3</td>'); // digits: 1 (toLocaleString rounds half away from zero)
     expect(html).toContain('<td class="">–</td>');
   });

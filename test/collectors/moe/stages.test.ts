@@ -31,6 +31,17 @@ describe('moe analysis stages', () => {
     expect(corr('predicted_score').intercept).toBeCloseTo(0, 9);
     expect([corr('real_cv').pearson, corr('real_cv').spearman]).toEqual([-1, -1]);
     expect(corr('real_cv').slope).toBeCloseTo(-50, 9);
+    // The interval is Fisher's z around r (n ≥ 4), and the points the IQR filter dropped are counted.
+    for (const r of by.moe_correlation!) {
+      const n = Number(r.n);
+      const p = Number(r.pearson);
+      if (n >= 4 && Math.abs(p) < 1 - 1e-9) {
+        expect(r.pearson_lo).toBeCloseTo(Math.tanh(Math.atanh(p) - 1.959964 / Math.sqrt(n - 3)), 6);
+        expect(r.pearson_hi).toBeCloseTo(Math.tanh(Math.atanh(p) + 1.959964 / Math.sqrt(n - 3)), 6);
+      } else if (n < 4) expect(r.pearson_lo).toBeNull();
+    }
+    expect(corr('real_cv').n_left_out).toBe(1);
+    expect(by.moe_correlation!.some((r) => r.metric === 'itl')).toBe(false);
     for (const [name, data] of Object.entries(by)) {
       const g = checkGolden('moe-bench-run', `${name}.json`, JSON.stringify(data, null, 2) + '\n');
       expect(g.ok, g.message).toBe(true);
