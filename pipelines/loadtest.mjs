@@ -4,11 +4,12 @@
 // Every step is a servelab subcommand you can run alone.
 //
 // Steps:
-//   1. for each server S of the config (solo, with the users S gets in the mixed load: users·w_S/Σw):
-//        servelab loadtest --config F --only S --scenario solo --run-id ID --shard i [--append]
-//   2. servelab loadtest --config F --scenario mixed --run-id ID --shard n --append     (all servers, weighted)
-//   3. servelab stages RUN --only loadtest_summary,loadtest_analysis,loadtest_timeline,loadtest_contrast,loadtest_details
-//   4. servelab report RUN                → RUN/report.html (reports/loadtest.md), whose path is printed last
+//   1. servelab loadtest --config F --scenario mixed --run-id ID --shard 0          (all servers, weighted)
+//   2. servelab sql "select endpoint, mean_concurrency from loadtest_summary …"      (requests each model held in flight)
+//   3. for each server S of the config, alone with that many users (at least 1):
+//        servelab loadtest --config F --only S --users N_S --scenario solo --run-id ID --shard 16·(i+1) --append
+//   4. servelab stages RUN --only loadtest_summary,loadtest_analysis,loadtest_timeline,loadtest_contrast,loadtest_details
+//   5. servelab report RUN                → RUN/report.html (reports/loadtest.md), whose path is printed last
 // On the simulated server each step starts the preset's servers in its own process (--sim PRESET,
 // default mixed-warfare-shared: Flash on Thinker's GPU 0); --separate uses mixed-warfare (own GPUs);
 // --server NAME=URL (repeatable) loads real servers instead. --from RUN re-analyses an archived run.
@@ -27,12 +28,14 @@ const spec = {
   name: 'pipelines/loadtest.mjs',
   summary: 'each server alone, then mixed, on shared simulated GPUs by default; the loadtest report',
   description:
-    'Solo loads give each server the users it gets in the mixed load (users × weight / Σ weights), so the only ' +
-    'difference between solo and mixed is the other model. On the simulated server, servers that share GPUs ' +
+    'The mixed load runs first; each server alone then gets as many users as it held requests in flight in the ' +
+    'mixed load (mean concurrency, Little\'s law), so the only difference between solo and mixed is the other ' +
+    'model. On the simulated server, servers that share GPUs ' +
     'time-slice them (a step takes k× its solo time while k models on its GPUs are busy).',
   options: {
     config: { type: 'string', help: 'the YAML config', default: 'data/configs/mixed_warfare.yaml', metavar: 'FILE' },
-    quick: { type: 'boolean', help: '8 users, 8 s per load, 1 s ramp, 2 s grace (well under 90 s)' },
+    quick: { type: 'boolean', help: '8 users, 6 s per load, 1 s ramp, 1 s grace, outputs of at most 32 tokens (under 90 s)' },
+    'max-tokens': { type: 'integer', help: 'override prompts.max_tokens (the output cap)', min: 1 },
     users: { type: 'integer', help: 'override workload.users', min: 1 },
     duration: { type: 'number', help: 'override workload.duration_seconds (per load)', metavar: 'S' },
     'ramp-up': { type: 'number', help: 'override workload.ramp_up_seconds', metavar: 'S', min: 0 },
@@ -93,27 +96,30 @@ if (opt.str(p, 'from')) {
   }
   const quick = opt.bool(p, 'quick');
   const users = opt.num(p, 'users') ?? (quick ? 8 : cfg.workload.users);
-  const duration = opt.num(p, 'duration') ?? (quick ? 8 : cfg.workload.durationS);
+  const duration = opt.num(p, 'duration') ?? (quick ? 6 : cfg.workload.durationS);
   const ramp = opt.num(p, 'ramp-up') ?? (quick ? 1 : cfg.workload.rampUpS);
-  const grace = opt.num(p, 'grace') ?? (quick ? 2 : 5);
+  const grace = opt.num(p, 'grace') ?? (quick ? 1 : 5);
+  const maxTokens = opt.num(p, 'max-tokens') ?? (quick ? 32 : cfg.prompts.maxTokens);
   const servers = opt.list(p, 'server');
   const target = servers.length ? servers.flatMap((s) => ['--server', s]) : ['--sim', opt.bool(p, 'separate') ? 'mixed-warfare' : opt.str(p, 'sim')];
   const runId = opt.str(p, 'run-id') ?? newRunId();
-  const common = ['--config', opt.str(p, 'config'), ...target, '--duration', String(duration), '--ramp-up', String(ramp), '--grace', String(grace), '--run-id', runId, '--data', data, '--results', path.join(data, 'results')];
+  const common = ['--config', opt.str(p, 'config'), ...target, '--duration', String(duration), '--ramp-up', String(ramp), '--grace', String(grace), '--max-tokens', String(maxTokens), '--run-id', runId, '--data', data, '--results', path.join(data, 'results')];
   if (opt.num(p, 'workers')) common.push('--workers', String(opt.num(p, 'workers')));
   if (!opt.bool(p, 'predict')) common.push('--no-predict');
   const eps = cfg.endpoints;
-  const total = eps.length + 3;
-  const sumW = eps.reduce((s, e) => s + e.weight, 0);
-  // 1. Each server alone, with its share of the users; 2. all mixed.
+  const total = eps.length + 4;
+  // 1. All mixed; 2. how many requests each model held in flight; 3. each alone with that many users.
+  step(1, total, ['loadtest', ...common, '--users', String(users), '--scenario', 'mixed', '--shard', '0']);
+  const held = JSON.parse(
+    step(2, total, ['sql', `select endpoint, mean_concurrency from loadtest_summary where run = '${runId.replace(/'/g, "''")}' and scenario = 'mixed' and endpoint <> '*'`, '--data', data, '--format', 'json', '--lenient']),
+  );
   eps.forEach((e, i) => {
-    const share = Math.max(1, Math.round((users * e.weight) / sumW));
-    step(i + 1, total, ['loadtest', ...common, '--only', e.name, '--users', String(share), '--scenario', 'solo', '--shard', String(i * 16), ...(i ? ['--append'] : [])]);
+    const n = Math.max(1, Math.round(held.find((h) => h.endpoint === e.name)?.mean_concurrency ?? 1));
+    step(i + 3, total, ['loadtest', ...common, '--only', e.name, '--users', String(n), '--scenario', 'solo', '--shard', String(16 * (i + 1)), '--append']);
   });
-  step(eps.length + 1, total, ['loadtest', ...common, '--users', String(users), '--scenario', 'mixed', '--shard', String(eps.length * 16), '--append']);
   runDir = path.resolve(data, 'runs', 'loadtest', runId);
 }
-const n0 = cfg ? cfg.endpoints.length + 1 : 0;
+const n0 = cfg ? cfg.endpoints.length + 2 : 0;
 const total = n0 + 2;
 // 3. The stages; 4. the report.
 step(n0 + 1, total, ['stages', runDir, '--only', 'loadtest_summary,loadtest_analysis,loadtest_timeline,loadtest_contrast,loadtest_details']);

@@ -11,8 +11,10 @@
 --   span of the shards that carry the row's requests (--workers shards run at once); rps = successful / duration_s;
 --   tokens_per_s = Σ output_tokens (successful) / duration_s (per endpoint over the whole test's span, as the old tool);
 --   error_rate = failed / counted;
---   contention_error_rate = (timeouts + HTTP 503) / counted.
--- units: *_s seconds, tpot_p50_ms milliseconds, rps and tokens_per_s per second, *_rate fractions 0–1.
+--   contention_error_rate = (timeouts + HTTP 503) / counted;
+--   mean_concurrency = Σ (end_ns − sent_ns) of counted requests / 1e9 / duration_s (requests in flight on average,
+--   Little's law: the closed-loop users a model held; the pipeline gives each model alone that many users).
+-- units: *_s seconds, tpot_p50_ms milliseconds, rps and tokens_per_s per second, *_rate fractions 0–1, mean_concurrency requests.
 WITH req AS (
   SELECT *, coalesce(json_extract_string(extra, '$.scenario'), 'main') AS scenario
   FROM request_metrics
@@ -42,7 +44,8 @@ agg AS (
     quantile_cont(ttft_ns / 1e9, 0.9) FILTER (WHERE is_ok) AS ttft_p90_s,
     quantile_cont(ttft_ns / 1e9, 0.99) FILTER (WHERE is_ok) AS ttft_p99_s,
     quantile_cont(tpot_ms, 0.5) FILTER (WHERE is_ok) AS tpot_p50_ms,
-    coalesce(sum(output_tokens) FILTER (WHERE is_ok), 0)::BIGINT AS total_tokens
+    coalesce(sum(output_tokens) FILTER (WHERE is_ok), 0)::BIGINT AS total_tokens,
+    coalesce(sum(end_ns - sent_ns) FILTER (WHERE status <> 'cancelled'), 0) / 1e9 AS busy_s
   FROM req
   GROUP BY GROUPING SETS ((run, scenario, endpoint), (run, scenario))
 )
@@ -52,6 +55,7 @@ SELECT a.run, a.scenario, a.endpoint, a.total_requests, a.successful, a.failed, 
   a.total_tokens / s.duration_s AS tokens_per_s,
   a.latency_p50_s, a.latency_p90_s, a.latency_p99_s, a.ttft_p50_s, a.ttft_p90_s, a.ttft_p99_s, a.tpot_p50_ms, a.total_tokens,
   coalesce(a.failed / nullif(a.total_requests, 0), 0) AS error_rate,
-  coalesce(a.contention_errors / nullif(a.total_requests, 0), 0) AS contention_error_rate
+  coalesce(a.contention_errors / nullif(a.total_requests, 0), 0) AS contention_error_rate,
+  a.busy_s / s.duration_s AS mean_concurrency
 FROM agg a JOIN span s USING (run, scenario, endpoint)
 ORDER BY a.run, a.scenario, a.endpoint <> '*', a.endpoint

@@ -43,6 +43,8 @@ export const spec: CommandSpec = {
     duration: { type: 'number', help: 'override workload.duration_seconds', metavar: 'S' },
     'ramp-up': { type: 'number', help: 'override workload.ramp_up_seconds', metavar: 'S', min: 0 },
     seed: { type: 'integer', help: 'override workload.seed' },
+    'min-tokens': { type: 'integer', help: 'override prompts.min_tokens', min: 1 },
+    'max-tokens': { type: 'integer', help: 'override prompts.max_tokens (the output cap)', min: 1 },
     server: { type: 'list', help: 'send a config server\'s requests elsewhere: NAME=URL (origin, or origin+path), repeatable', metavar: 'NAME=URL' },
     only: { type: 'string', help: 'load only this server of the config (the pipeline\'s solo runs)', metavar: 'NAME' },
     sim: { type: 'string', help: 'start the built-in simulated servers of this preset here and send each config server to the one of the same name (else in order), e.g. mixed-warfare-shared', metavar: 'PRESET' },
@@ -71,7 +73,9 @@ export const spec: CommandSpec = {
 
 /** The config with the command line's overrides applied (flags override the file). */
 export function applyOverrides(cfg: LoadtestConfig, p: Parsed): LoadtestConfig {
-  const out: LoadtestConfig = { ...cfg, workload: { ...cfg.workload }, endpoints: cfg.endpoints.map((e) => ({ ...e })) };
+  const out: LoadtestConfig = { ...cfg, workload: { ...cfg.workload }, prompts: { ...cfg.prompts }, endpoints: cfg.endpoints.map((e) => ({ ...e })) };
+  if (opt.num(p, 'min-tokens') !== undefined) out.prompts.minTokens = opt.num(p, 'min-tokens')!;
+  if (opt.num(p, 'max-tokens') !== undefined) out.prompts.maxTokens = opt.num(p, 'max-tokens')!;
   if (opt.num(p, 'users') !== undefined) out.workload.users = opt.num(p, 'users')!;
   const d = opt.num(p, 'duration');
   if (d !== undefined) {

@@ -41,7 +41,11 @@ export async function readReport(runDir: string, scenario: string, cfg: Loadtest
 export function effectiveConfig(cfg: LoadtestConfig): Record<string, unknown> {
   const raw = cfg.raw;
   const w = cfg.workload;
-  const out: Record<string, unknown> = { ...raw, workload: { ...(raw.workload as object), users: w.users, duration_seconds: w.durationS, ramp_up_seconds: w.rampUpS, seed: w.seed } };
+  const out: Record<string, unknown> = {
+    ...raw,
+    workload: { ...(raw.workload as object), users: w.users, duration_seconds: w.durationS, ramp_up_seconds: w.rampUpS, seed: w.seed },
+    prompts: { ...(raw.prompts as object), min_tokens: cfg.prompts.minTokens, max_tokens: cfg.prompts.maxTokens, prefix: cfg.prompts.prefix },
+  };
   const url = (name: string, fallback: unknown) => {
     const e = cfg.endpoints.find((x) => x.name === name);
     return e ? e.baseUrl + e.path : fallback;

@@ -24,6 +24,7 @@ export function workerArgs(cfg: LoadtestConfig, p: Parsed, run: RunHandle, k: nu
     '--users', String(usersOf(w.users, n, k)), '--duration', String(w.durationS),
     // each worker ramps its share over the whole ramp, so the users together start evenly
     '--ramp-up', String(w.rampUpS), '--seed', String(w.seed),
+    '--min-tokens', String(cfg.prompts.minTokens), '--max-tokens', String(cfg.prompts.maxTokens),
     '--scenario', opt.str(p, 'scenario')!, '--shard', String(run.shard + k), '--run-id', run.id,
     '--experiment', run.experiment, '--data', opt.str(p, 'data')!,
     '--timeout', String(opt.num(p, 'timeout')), '--grace', String(opt.num(p, 'grace')),

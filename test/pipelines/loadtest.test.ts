@@ -31,10 +31,11 @@ describe('pipelines/loadtest.mjs --quick', () => {
 
     const shared = await pipeline(['--quick'], data);
     expect(shared.wallS).toBeLessThan(90);
+    // time slicing doubles a step while the other model is busy: TPOT about 2×, TTFT up
     for (const ep of ['Thinker', 'Flash']) {
       const c = shared.ratio(ep);
-      expect(c.mixed_ttft_p50_s, ep).toBeGreaterThan(1.15 * c.solo_ttft_p50_s);
-      expect(c.mixed_tpot_p50_ms, ep).toBeGreaterThan(1.3 * c.solo_tpot_p50_ms);
+      expect(c.mixed_ttft_p50_s, ep).toBeGreaterThan(1.05 * c.solo_ttft_p50_s);
+      expect(c.mixed_tpot_p50_ms, ep).toBeGreaterThan(1.5 * c.solo_tpot_p50_ms);
     }
     expect(shared.ratio('*').mixed_tokens_per_s).toBeLessThan(shared.ratio('*').solo_tokens_per_s);
     const html = fs.readFileSync(shared.report, 'utf8');
@@ -44,7 +45,7 @@ describe('pipelines/loadtest.mjs --quick', () => {
     const separate = await pipeline(['--quick', '--separate'], data);
     for (const ep of ['Thinker', 'Flash']) {
       const c = separate.ratio(ep);
-      expect(c.mixed_ttft_p50_s, ep).toBeLessThan(1.15 * c.solo_ttft_p50_s);
+      expect(c.mixed_ttft_p50_s, ep).toBeLessThan(1.2 * c.solo_ttft_p50_s);
       expect(c.mixed_tpot_p50_ms, ep).toBeLessThan(1.15 * c.solo_tpot_p50_ms);
     }
 
