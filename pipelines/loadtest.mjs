@@ -34,8 +34,9 @@ const spec = {
     'time-slice them (a step takes k× its solo time while k models on its GPUs are busy).',
   options: {
     config: { type: 'string', help: 'the YAML config', default: 'data/configs/mixed_warfare.yaml', metavar: 'FILE' },
-    quick: { type: 'boolean', help: '8 users, 6 s per load, 1 s ramp, 1 s grace, outputs of at most 32 tokens (under 90 s)' },
+    quick: { type: 'boolean', help: '8 users, 6 s per load, 1 s ramp, 1 s grace, prompts of 600+ words, outputs of at most 32 tokens (under 90 s)' },
     'max-tokens': { type: 'integer', help: 'override prompts.max_tokens (the output cap)', min: 1 },
+    'min-tokens': { type: 'integer', help: 'override prompts.min_tokens (prompt length)', min: 1 },
     users: { type: 'integer', help: 'override workload.users', min: 1 },
     duration: { type: 'number', help: 'override workload.duration_seconds (per load)', metavar: 'S' },
     'ramp-up': { type: 'number', help: 'override workload.ramp_up_seconds', metavar: 'S', min: 0 },
@@ -100,10 +101,12 @@ if (opt.str(p, 'from')) {
   const ramp = opt.num(p, 'ramp-up') ?? (quick ? 1 : cfg.workload.rampUpS);
   const grace = opt.num(p, 'grace') ?? (quick ? 1 : 5);
   const maxTokens = opt.num(p, 'max-tokens') ?? (quick ? 32 : cfg.prompts.maxTokens);
+  // quick: long prompts, so a prefill (what TTFT waits for) lasts long next to the host's own scheduling delays
+  const minTokens = opt.num(p, 'min-tokens') ?? (quick ? 600 : cfg.prompts.minTokens);
   const servers = opt.list(p, 'server');
   const target = servers.length ? servers.flatMap((s) => ['--server', s]) : ['--sim', opt.bool(p, 'separate') ? 'mixed-warfare' : opt.str(p, 'sim')];
   const runId = opt.str(p, 'run-id') ?? newRunId();
-  const common = ['--config', opt.str(p, 'config'), ...target, '--duration', String(duration), '--ramp-up', String(ramp), '--grace', String(grace), '--max-tokens', String(maxTokens), '--run-id', runId, '--data', data, '--results', path.join(data, 'results')];
+  const common = ['--config', opt.str(p, 'config'), ...target, '--duration', String(duration), '--ramp-up', String(ramp), '--grace', String(grace), '--max-tokens', String(maxTokens), '--min-tokens', String(minTokens), '--run-id', runId, '--data', data, '--results', path.join(data, 'results')];
   if (opt.num(p, 'workers')) common.push('--workers', String(opt.num(p, 'workers')));
   if (!opt.bool(p, 'predict')) common.push('--no-predict');
   const eps = cfg.endpoints;

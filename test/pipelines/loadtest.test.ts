@@ -31,10 +31,10 @@ describe('pipelines/loadtest.mjs --quick', () => {
 
     const shared = await pipeline(['--quick'], data);
     expect(shared.wallS).toBeLessThan(90);
-    // time slicing doubles a step while the other model is busy: TPOT about 2×, TTFT up
+    // time slicing doubles a step while the other model is busy: TPOT and TTFT about 2× (quick: long prompts)
     for (const ep of ['Thinker', 'Flash']) {
       const c = shared.ratio(ep);
-      expect(c.mixed_ttft_p50_s, ep).toBeGreaterThan(1.05 * c.solo_ttft_p50_s);
+      expect(c.mixed_ttft_p50_s, ep).toBeGreaterThan(1.6 * c.solo_ttft_p50_s);
       expect(c.mixed_tpot_p50_ms, ep).toBeGreaterThan(1.5 * c.solo_tpot_p50_ms);
     }
     expect(shared.ratio('*').mixed_tokens_per_s).toBeLessThan(shared.ratio('*').solo_tokens_per_s);
@@ -43,10 +43,13 @@ describe('pipelines/loadtest.mjs --quick', () => {
     expect(html).toContain('— simulated server');
 
     const separate = await pipeline(['--quick', '--separate'], data);
+    // about 1× on GPUs of their own; the margin is for this host's own scheduling delays, which a
+    // busier process (the mixed load) suffers more (2 shared cores, server and client on one host)
     for (const ep of ['Thinker', 'Flash']) {
       const c = separate.ratio(ep);
-      expect(c.mixed_ttft_p50_s, ep).toBeLessThan(1.2 * c.solo_ttft_p50_s);
-      expect(c.mixed_tpot_p50_ms, ep).toBeLessThan(1.15 * c.solo_tpot_p50_ms);
+      expect(c.mixed_ttft_p50_s, ep).toBeLessThan(1.5 * c.solo_ttft_p50_s);
+      expect(c.mixed_tpot_p50_ms, ep).toBeLessThan(1.2 * c.solo_tpot_p50_ms);
+      expect(c.ttft_ratio, ep).toBeLessThan(shared.ratio(ep).ttft_ratio);
     }
 
     if (chromiumAvailable()) {
