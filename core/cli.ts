@@ -21,6 +21,7 @@ export const commands: Record<string, Entry> = {
   bench: { summary: 'benchmark a server (vLLM bench serve compatible flags)', load: () => import('../collectors/cmd-bench.ts') },
   sim: { summary: 'the serving model: serve | run | predict | explain | fit | models | gpus', load: () => import('../simulator/cmd-sim.ts') },
   simulate: { summary: 'the seed scheduling simulator (FIFO, WeightedFIFO, SRPT, WSRPT)', load: () => import('../simulator/cmd-simulate.ts') },
+  loadtest: { summary: 'the YAML load tester: users, mixed warfare, summary, analysis, Pushgateway', load: () => import('../collectors/loadtest/cmd-loadtest.ts') },
   moe: { summary: 'the MoE imbalance experiment: datasets | cv | ...', load: () => import('../collectors/moe/cmd-moe.ts') },
   lora: { summary: 'the LoRA HBM-budget experiment: serve | smoke | probe | sweep', load: () => import('../collectors/lora/cmd-lora.ts') },
   sweep: { summary: 'a rate sweep of one server: a rate list, automatic (GuideLLM), or --sla search', load: () => import('../collectors/sweep/cmd-sweep.ts') },

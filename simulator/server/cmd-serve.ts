@@ -15,6 +15,9 @@ export const spec: CommandSpec = {
     'tokenizer (llama-tokenizer-js): prompt tokens = encode(prompt).length (BOS included);',
     'every output token is one " word" token. Flags override the preset or config file.',
     `Presets: ${presetNames().join(', ')}.`,
+    'Shared GPUs: servers of one config (or preset) whose `gpus: [IDS]` name the same device IDs time-slice',
+    'them: a step that starts while k replicas on any of its GPUs have requests (itself included) takes k × its',
+    'solo time (mixed-warfare-shared puts Flash on Thinker\'s GPU 0). `gpus: N` means N GPUs of its own.',
   ].join('\n'),
   options: {
     preset: { type: 'string', help: 'a named setup', choices: presetNames() },

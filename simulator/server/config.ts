@@ -53,6 +53,11 @@ export interface ServerConfig {
   gpu: string;
   /** GPUs behind this front; replicas = gpus / (tp·ep). */
   gpus: number;
+  /**
+   * Device IDs of those GPUs (a config's `gpus: [0, 1]`); servers of one process naming the same ID
+   * share that device, time-sliced (gpu-share.ts). null: devices of its own, no contention.
+   */
+  gpuIds: number[] | null;
   tp: number;
   ep: number;
   routing: Routing;
@@ -91,6 +96,7 @@ export function defaultConfig(): ServerConfig {
     servedModelName: '',
     gpu: 'H100',
     gpus: 1,
+    gpuIds: null,
     tp: 1,
     ep: 1,
     routing: 'round-robin',
@@ -184,6 +190,12 @@ export function finalizeConfig(c: ServerConfig, where = 'config'): ServerConfig 
   const validTp = validTpDegrees(spec);
   if (!validTp.includes(out.tp)) {
     throw fieldError(where, 'tp', `${out.tp} does not divide ${spec.name}'s ${spec.heads} attention heads / ${spec.kvHeads} KV heads: valid TP degrees are ${validTp.join(', ')}`);
+  }
+  if (out.gpuIds) {
+    const ids = out.gpuIds;
+    if (!Array.isArray(ids) || ids.some((g) => !Number.isInteger(g) || g < 0)) throw fieldError(where, 'gpus', `device IDs must be whole numbers ≥ 0, e.g. [0, 1], got ${JSON.stringify(ids)}`);
+    if (new Set(ids).size !== ids.length) throw fieldError(where, 'gpus', `device IDs repeat in ${JSON.stringify(ids)}; list each GPU once`);
+    if (ids.length !== out.gpus) throw fieldError(where, 'gpus', `${ids.length} device IDs ${JSON.stringify(ids)} for ${out.gpus} GPUs`);
   }
   if (out.gpus % (out.tp * out.ep) !== 0) {
     throw fieldError(where, 'gpus', `${out.gpus} GPUs cannot be split into replicas of tp×ep = ${out.tp * out.ep}`);

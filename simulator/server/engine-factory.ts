@@ -8,6 +8,7 @@ import { getModel, type ModelSpec } from '../models.ts';
 import { BLOCK_SIZE, GPU_MEMORY_UTILIZATION } from '../engine-defaults.ts';
 import type { ServerConfig } from './config.ts';
 import type { EngineFactory } from './driver.ts';
+import { type GpuShare, replicaGpuIds } from './gpu-share.ts';
 
 export { GPU_MEMORY_UTILIZATION };
 
@@ -48,12 +49,20 @@ export function engineConfig(c: ServerConfig, replica: number, over: EngineOverr
   return cfg;
 }
 
-/** The default engine factory: one serving-model engine per replica. */
-export function servingModelFactory(c: ServerConfig): EngineFactory {
+/**
+ * The default engine factory: one serving-model engine per replica. With `share` and the
+ * config's `gpuIds`, each replica's steps contend with the other servers' on the same device IDs
+ * (simulator/server/gpu-share.ts: time-sliced).
+ */
+export function servingModelFactory(c: ServerConfig, share?: GpuShare): EngineFactory {
   const configs = new Map<number, EngineConfig>();
   return (replica, listener) => {
     let cfg = configs.get(replica);
     if (!cfg) configs.set(replica, (cfg = engineConfig(c, replica)));
-    return createEngine(cfg, listener);
+    if (!share || !c.gpuIds) return createEngine(cfg, listener);
+    const tenant = share.register(`${c.name}/${replica}`, replicaGpuIds(c.gpuIds, replica, c.tp * c.ep));
+    const engine = createEngine({ ...cfg, cost: share.costModel(cfg.cost, tenant) }, listener);
+    tenant.busy = () => engine.outstanding() > 0;
+    return engine;
   };
 }

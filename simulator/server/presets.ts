@@ -46,6 +46,13 @@ export const PRESETS: Record<string, Preset> = {
       { name: 'Flash', api: 'llamacpp', model: 'Llama-2-7B', servedModelName: 'llama-2-7b-chat', maxNumSeqs: 8, eosRate: 0.005 },
     ],
   },
+  'mixed-warfare-shared': {
+    summary: 'mixed-warfare with Flash on Thinker\'s GPU 0: their steps time-slice that GPU (k busy models → each step k× as long)',
+    servers: [
+      { name: 'Thinker', api: 'llamacpp', model: 'Llama-3-70B', servedModelName: 'llama-2-70b-chat', gpus: 4, gpuIds: [0, 1, 2, 3], tp: 4, maxNumSeqs: 8, eosRate: 0.005 },
+      { name: 'Flash', api: 'llamacpp', model: 'Llama-2-7B', servedModelName: 'llama-2-7b-chat', gpus: 1, gpuIds: [0], maxNumSeqs: 8, eosRate: 0.005 },
+    ],
+  },
 };
 
 export function presetNames(): string[] {
@@ -76,6 +83,11 @@ export function configFromObject(obj: Record<string, unknown>, where: string, pr
     base = mergeConfig(defaultConfig(), p.servers[0]!);
   }
   const { preset: _p, ...rest } = obj;
+  // `gpus: [0, 1]` names the devices (shared with other servers naming them); `gpus: 2` counts them
+  if (Array.isArray(rest.gpus)) {
+    rest.gpuIds = rest.gpus;
+    rest.gpus = rest.gpus.length;
+  }
   checkTypes(rest, { ...defaultConfig(), lora: defaultLora() } as unknown as Record<string, unknown>, where);
   return finalizeConfig(mergeConfig(base, rest), where);
 }

@@ -13,11 +13,14 @@ import { defaultInstanceEffects, type InstanceEffects, SimInstance } from './ins
 import { handleCompletion, listSlots, llamaHealth } from './llamacpp.ts';
 import { handleGenerate, handleLora, listModels } from './openai.ts';
 import { countPromptTokens, outputVocab } from './text.ts';
+import { GpuShare } from './gpu-share.ts';
 
 export interface StartOptions {
   /** Builds each replica's engine (default: the serving model, createEngine + createCostModel). */
   engineFactory?: (config: ServerConfig) => EngineFactory | Promise<EngineFactory>;
   effects?: Partial<InstanceEffects>;
+  /** Device IDs shared between the servers started together (their `gpuIds`); startSimServers makes one. */
+  gpuShare?: GpuShare;
 }
 
 export interface SimServer {
@@ -33,14 +36,14 @@ type Family = 'vllm' | 'llama' | 'generate' | 'plain';
 
 const PROM_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-async function defaultEngineFactory(config: ServerConfig): Promise<EngineFactory> {
+async function defaultEngineFactory(config: ServerConfig, share?: GpuShare): Promise<EngineFactory> {
   const mod = await import('./engine-factory.ts');
-  return mod.servingModelFactory(config);
+  return mod.servingModelFactory(config, share);
 }
 
 /** Starts one server; resolves once it listens (it answers from that moment). */
 export async function startSimServer(config: ServerConfig, opts: StartOptions = {}): Promise<SimServer> {
-  const factory = await (opts.engineFactory ?? defaultEngineFactory)(config);
+  const factory = await (opts.engineFactory ? opts.engineFactory(config) : defaultEngineFactory(config, opts.gpuShare));
   // The tokenizer's tables and the output vocabulary load lazily: load them now, before the
   // first request, so its step's tokens are not late by the loading time (~0.1 s).
   countPromptTokens('warm up');
@@ -230,8 +233,10 @@ function metrics(inst: SimInstance, url: URL, res: ServerResponse): void {
 /** Starts every server of a multi-server config; closes those started if one fails. */
 export async function startSimServers(configs: readonly ServerConfig[], opts: StartOptions = {}): Promise<SimServer[]> {
   const started: SimServer[] = [];
+  // servers started together that name the same device IDs contend for them (gpu-share.ts)
+  const shared = { ...opts, gpuShare: opts.gpuShare ?? new GpuShare() };
   try {
-    for (const c of configs) started.push(await startSimServer(c, opts));
+    for (const c of configs) started.push(await startSimServer(c, shared));
   } catch (err) {
     await Promise.all(started.map((s) => s.close()));
     throw err;

@@ -11,6 +11,7 @@ import { TEST_ROOT, inputDir } from './golden.ts';
 export const SAMPLE_RUN = path.join(TEST_ROOT, '..', 'data/samples/runs/latency/sample-001');
 export const MOE_RUN = inputDir('moe-bench-run');
 export const LORA_RUN = inputDir('lora-status');
+export const LOADTEST_RUN = inputDir('loadtest-run');
 
 let schedule: Promise<string> | undefined;
 export function scheduleRun(): Promise<string> {
@@ -69,6 +70,8 @@ export async function runFor(notebook: string): Promise<string> {
       return LORA_RUN;
     case 'imbalance':
       return imbalanceRun();
+    case 'loadtest':
+      return LOADTEST_RUN;
     default:
       throw new Error(`no test run for reports/${notebook}.md: add one to runFor in test/helpers/notebook-runs.ts`);
   }
