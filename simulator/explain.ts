@@ -1,7 +1,7 @@
 // Readable breakdown of one priced step: each operation's FLOPs, bytes, compute and memory
 // time, and which bound it hit, so a user sees why a step takes what it takes.
 import { formatTable } from '../core/output.ts';
-import type { Coefficients, Term } from './coefficients.ts';
+import { type Coefficients, type Term, priorCoefficients } from './coefficients.ts';
 import type { OpDetail } from './cost-model.ts';
 import type { StepCost } from './types.ts';
 
@@ -30,10 +30,13 @@ export function termTable(c: Coefficients, ops: OpDetail[], eager: boolean): Ter
   const rows: TermRow[] = [];
   const add = (term: Term, value: string) => rows.push({ term, value, source: c.sources[term] ?? 'prior' });
   const fams = new Set(ops.map((o) => o.family));
+  const prior = priorCoefficients();
   for (const f of fams) {
     if (f === 'tp_allreduce' || f === 'ep_all2all' || f === 'overhead') continue;
     const k = c.ops[f];
-    add(`ops.${f}`, `etaFlop ${k.etaFlop.toFixed(3)}, etaMem ${k.etaMem.toFixed(3)}, latency ${usv(k.latency)}`);
+    // A measured family can keep a prior number its measurements do not reach (decode attention is never compute-bound).
+    const keptPrior = c.sources[`ops.${f}`] && k.etaFlop === prior.ops[f].etaFlop ? ' (prior)' : '';
+    add(`ops.${f}`, `etaFlop ${k.etaFlop.toFixed(3)}${keptPrior}, etaMem ${k.etaMem.toFixed(3)}, latency ${usv(k.latency)}`);
   }
   add('knee', String(c.knee));
   if (fams.has('tp_allreduce')) add('comm.allreduce', `alpha ${usv(c.comm.allreduceAlpha)}, bw fraction ${c.comm.allreduceBwFraction.toFixed(3)}`);

@@ -47,6 +47,16 @@ describe('servelab sim (explain, fit, models, gpus)', () => {
     expect(e.seconds).toBeGreaterThan(g.seconds);
   });
 
+  it('calibrate --gpu H200 re-derives the committed file and prints the launch, comm and step figures', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cal-')), 'h200.json');
+    const r = await sim('calibrate', '--gpu', 'H200', '--out', out);
+    expect(r.text).toMatch(/launch \(eager = max\(graph \+ gap, host\)\): host [\d.]+ µs/);
+    expect(r.text).toMatch(/comm: no collectives measured on 2\+ GPUs; allreduce and all2all keep their priors/);
+    expect(r.text).toMatch(/priced ops only 31 steps against the ops sum, median [\d.]+%/);
+    expect(fs.readFileSync(out, 'utf8')).toBe(fs.readFileSync(new URL('../../simulator/calibration/h200.json', import.meta.url), 'utf8'));
+    await expect(sim('calibrate', '--gpu', 'H200', '--steps', '/nonexistent/s.csv', '--out', out)).rejects.toThrow(/\/nonexistent\/s\.csv: not found/);
+  }, 30_000);
+
   it('bad input names the value and the choices', async () => {
     await expect(sim('explain', '--model', 'Llama-3-9B', '--decode', '1')).rejects.toThrow(/did you mean 'Llama-3-8B'/);
     await expect(sim('explain', '--gpu', 'B300', '--decode', '1')).rejects.toThrow(/unknown GPU: 'B300' is not one of 'H100', 'H200', 'A100-80GB'/);
