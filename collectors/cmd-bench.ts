@@ -98,7 +98,7 @@ export const spec: CommandSpec = {
  */
 async function serverEntry(e: Endpoint): Promise<Record<string, unknown>> {
   try {
-    const r = await fetch(`${e.baseUrl.replace(/\/+$/, '')}/sim/config`, { signal: AbortSignal.timeout(2000) });
+    const r = await fetch(`${e.baseUrl.replace(/\/+$/, '')}/sim/config`, { headers: e.headers, signal: AbortSignal.timeout(2000) });
     const body = r.ok ? ((await r.json()) as Record<string, unknown>) : null;
     if (body && typeof body.model === 'string' && typeof body.gpu === 'string') return { kind: 'sim', name: e.name, url: e.baseUrl, config: body };
   } catch {

@@ -323,7 +323,7 @@ COMMENT ON COLUMN predicted_gate_loads.layer IS 'MoE layer index';
 COMMENT ON COLUMN predicted_gate_loads.expert IS 'expert index';
 COMMENT ON COLUMN predicted_gate_loads.tokens IS 'tokens routed to this expert in this step and layer';
 COMMENT ON COLUMN predicted_gate_loads.step_tokens IS 'tokens in the step (the >1000 warm-up filter uses it)';
-COMMENT ON COLUMN predicted_gate_loads.t_ns IS 'time of the step';
+COMMENT ON COLUMN predicted_gate_loads.t_ns IS 'time of the step on its server''s clock (ns since that server started; compare steps of one source, not with requests)';
 COMMENT ON COLUMN predicted_gate_loads.extra IS 'input fields not in the contract, kept verbatim';
 
 -- runs: the run manifest (manifest.json), one row per run (raw: manifest.json)

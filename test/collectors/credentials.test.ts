@@ -49,7 +49,7 @@ describe('credentials', () => {
     const before = srv.seenHeaders.length;
     expect(await bench('basic', '--base-url', url)).toBe(0);
     const seen = srv.seenHeaders.slice(before);
-    expect(seen.length).toBe(4); // /v1/models and three requests
+    expect(seen.length).toBe(5); // /sim/config (is it the simulated server?), /v1/models and three requests
     for (const h of seen) expect(h.authorization).toBe(`Basic ${Buffer.from('alice:s3cr3t-pw').toString('base64')}`);
     const text = runText('basic');
     expect(text).not.toContain('s3cr3t-pw');

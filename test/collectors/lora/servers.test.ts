@@ -25,7 +25,7 @@ describe('lora servers', () => {
     const dir = tmp();
     const text = commandText(serverCommand(loraServerSpec(knobs({ adapterDir: dir, tokenizer: 'hf-internal-testing/llama-tokenizer', seed: 42 }))));
     expect(text).toBe(
-      `vllm serve facebook/opt-125m --port 8000 --max-num-seqs 16 --gpu-memory-utilization 0.9 --enable-lora --max-loras 2 --max-cpu-loras 4 --max-lora-rank 8 ` +
+      `vllm serve facebook/opt-125m --port 8000 --host 127.0.0.1 --max-num-seqs 16 --gpu-memory-utilization 0.9 --enable-lora --max-loras 2 --max-cpu-loras 4 --max-lora-rank 8 ` +
         `--lora-modules lora-0=${dir}/lora-0 lora-1=${dir}/lora-1 lora-2=${dir}/lora-2 lora-3=${dir}/lora-3 --load-format dummy --dtype auto ` +
         `--tokenizer hf-internal-testing/llama-tokenizer --seed 42`,
     );
