@@ -88,6 +88,9 @@ export class LoadEngine {
     if (plan.items.length === 0 && !plan.source) throw new Error('no prompt to send');
     this.rng = seededRng(plan.seed ?? 0);
     this.weights = plan.endpoints.map((e) => e.weight ?? 1);
+    // A load that joins a run (the next step of a probe or sweep, a resume) numbers its requests
+    // on from the shard's records, so a request id stays unique in the run (finalize checks it).
+    this.seq = run.rawLineCount('requests');
   }
 
   /** Requests in flight now (the progress line's active users). */

@@ -109,6 +109,29 @@ export class RunHandle {
     return path.join(this.dir, 'raw', `${table}${suffix}.jsonl`);
   }
 
+  /** Lines already in this shard's raw file of a table (0 when there is none): what an earlier load wrote. */
+  rawLineCount(table: TableName): number {
+    const file = this.rawFile(table);
+    this.writers.get(file)?.flush();
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r');
+    } catch {
+      return 0;
+    }
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let lines = 0;
+      for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) {
+        const got = buf.subarray(0, n);
+        for (let i = got.indexOf(10); i !== -1; i = got.indexOf(10, i + 1)) lines++;
+      }
+      return lines;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   writer(table: TableName, name?: string): JsonlWriter {
     // Cached by (table, name): resolving the path on every append costs more than the write.
     const key = name === undefined ? table : `${table}/${name}`;

@@ -35,8 +35,8 @@ p50 AS (
 )
 SELECT per_request.*, p50.* EXCLUDE (run),
   format('The serving model predicts TTFT p50 {} ms vs {} ms measured ({}), TPOT p50 {} ms vs {} ms ({}), output throughput {}; per request the median error is {} for TTFT and {} for TPOT ({} requests).',
-    printf('%.1f', ttft_p50_ms_predicted), printf('%.1f', ttft_p50_ms_measured), printf('%+.1f%%', 100 * ttft_p50_err),
-    printf('%.2f', tpot_p50_ms_predicted), printf('%.2f', tpot_p50_ms_measured), printf('%+.1f%%', 100 * tpot_p50_err),
-    printf('%+.1f%%', 100 * throughput_err), printf('%.1f%%', 100 * ttft_med_abs_err), printf('%.1f%%', 100 * coalesce(tpot_med_abs_err, 0)), n) AS sentence
+    coalesce(printf('%.1f', ttft_p50_ms_predicted), 'n/a'), coalesce(printf('%.1f', ttft_p50_ms_measured), 'n/a'), coalesce(printf('%+.1f%%', 100 * ttft_p50_err), 'n/a'),
+    coalesce(printf('%.2f', tpot_p50_ms_predicted), 'n/a'), coalesce(printf('%.2f', tpot_p50_ms_measured), 'n/a'), coalesce(printf('%+.1f%%', 100 * tpot_p50_err), 'n/a'),
+    coalesce(printf('%+.1f%%', 100 * throughput_err), 'n/a'), coalesce(printf('%.1f%%', 100 * ttft_med_abs_err), 'n/a'), coalesce(printf('%.1f%%', 100 * coalesce(tpot_med_abs_err, 0)), 'n/a'), n) AS sentence
 FROM per_request JOIN p50 USING (run)
 ORDER BY run

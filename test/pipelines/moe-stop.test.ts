@@ -30,7 +30,7 @@ describe('pipelines/moe.mjs stops', () => {
       child.stdout.on('data', (d: Buffer) => {
         out += d.toString();
         const m = /ready at (http:\/\/\S+)/.exec(out);
-        if (m && /\[3\/6\] baseline: servelab moe bench/.test(out)) resolve(m[1]!);
+        if (m && /\[3\/7\] baseline: servelab moe bench/.test(out)) resolve(m[1]!);
       });
       child.once('exit', () => reject(new Error(`pipeline ended early: ${out}${err}`)));
     });
