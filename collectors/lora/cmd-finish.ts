@@ -34,6 +34,10 @@ export async function run(argv: string[]): Promise<number> {
       throw new CliError(`--servers: not JSON (${(e as Error).message})`, ExitCode.usage);
     }
   }
-  h.updateManifest({ status: opt.str(p, 'status') as 'complete', finished_unix_ms: Date.now(), error: opt.str(p, 'error') ?? null, ...(parsed ? { servers: parsed as never } : {}) });
+  // The servers given join those the run already lists (each sweep step adds its own), one entry per name.
+  const given = Array.isArray(parsed) ? (parsed as { name?: string }[]) : [];
+  const names = new Set(given.map((s) => s.name));
+  const kept = (Array.isArray(h.manifest.servers) ? (h.manifest.servers as { name?: string }[]) : []).filter((s) => !names.has(s.name));
+  h.updateManifest({ status: opt.str(p, 'status') as 'complete', finished_unix_ms: Date.now(), error: opt.str(p, 'error') ?? null, ...(parsed ? { servers: [...given, ...kept] as never } : {}) });
   return ExitCode.ok;
 }

@@ -122,6 +122,9 @@ export async function run(argv: string[]): Promise<number> {
           ? await startServer({ kind: 'external', name: 'external', url: opt.str(p, 'endpoint')! })
           : await startServer(loraServerSpec(serverKnobs(p, total, m, kind === 'sim' ? 0 : opt.num(p, 'port')!)), { logDir: `${run.dir}/raw`, timeoutMs: startupMs(p) });
         const url = server.url;
+        // The run names every server it measured, so servelab sim predict replays each sweep value on its own config.
+        const listed = Array.isArray(run.manifest.servers) ? (run.manifest.servers as unknown[]) : [];
+        run.updateManifest({ servers: [...listed, { name: `sweep-${regime}-n${total}-m${m}`, kind, url, command: server.command ?? null }] as never });
         const hasSwap = protocol === 'generate';
         if (hasSwap) await post(url + '/reset_swap_stats');
         const endpoint: Endpoint = { name: `sweep-${regime}-n${total}-m${m}`, baseUrl: url, path: protocol === 'generate' ? '/generate' : '/v1/completions', protocol, model: null };
