@@ -289,7 +289,7 @@ export class LoadEngine {
  * now. Either way the caller finishes the run (incomplete) and prints its summary. A signal
  * that comes before the engine exists stops it as soon as it is attached.
  */
-export function drainOnStopSignals(graceS: number, write = (s: string) => process.stderr.write(s)): { attach(e: LoadEngine): void; release(): void } {
+export function drainOnStopSignals(graceS: number, write = (s: string) => process.stderr.write(s)): { attach(e: LoadEngine): void; release(): void; readonly stopped: boolean } {
   let signals = 0;
   let engine: LoadEngine | undefined;
   const apply = () => {
@@ -311,6 +311,10 @@ export function drainOnStopSignals(graceS: number, write = (s: string) => proces
     release() {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
+    },
+    /** A stop signal came: a command running several loads starts no further one. */
+    get stopped() {
+      return signals > 0;
     },
   };
 }

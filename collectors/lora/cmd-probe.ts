@@ -6,7 +6,7 @@ import { CliError, ExitCode, usageError } from '../../core/errors.ts';
 import { writeFileAtomic } from '../../core/jsonl-writer.ts';
 import { runStages } from '../../analysis/stages.ts';
 import type { Endpoint } from '../client.ts';
-import type { LoadEngine } from '../engine.ts';
+import { drainOnStopSignals } from '../engine.ts';
 import { protocolForPath } from '../protocols.ts';
 import { parseRates, queryStage, runPoint, sqlString } from '../sweep/rate-sweep.ts';
 import { parseAdapterDist } from '../workloads/adapters.ts';
@@ -81,25 +81,18 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(`run ${run.dir}\n`);
   const group = `probe ${regime} N=${total} M=${gpu ?? '?'}`;
   const endpoint: Endpoint = { name: `probe-${regime}-m${gpu ?? 'x'}`, baseUrl: base, path: pathName, protocol, model: null };
-  let engine: LoadEngine | undefined;
-  let stopped = false;
-  const onSig = () => {
-    stopped = true;
-    engine?.stop();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  // Ctrl-C or SIGTERM: the load running drains, no further one starts (a second signal cancels).
+  const signals = drainOnStopSignals(opt.num(p, 'timeout')!);
   const startIndex = 0;
   try {
-    for (let i = 0; i < rates.length && !stopped; i++) {
+    for (let i = 0; i < rates.length && !signals.stopped; i++) {
       const rate = rates[i]!;
       process.stderr.write(`rate ${rate} req/s for ${duration} s (${i + 1}/${rates.length}; about ${Math.round((rates.length - i) * duration)} s left)\n`);
-      const o = await runPoint(run, { endpoint, items, group, point: { index: startIndex + i, mode: 'rate', rate }, durationS: duration, timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream: false }, { onEngine: (e) => (engine = e), warn });
+      const o = await runPoint(run, { endpoint, items, group, point: { index: startIndex + i, mode: 'rate', rate }, durationS: duration, timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream: false }, { onEngine: (e) => signals.attach(e), warn });
       process.stderr.write(`  sent ${o.sent}, recorded ${o.records}\n`);
     }
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    signals.release();
     run.flush();
   }
   await runStages({ runDir: run.dir, stages: ['lora_status'], log: () => {} });
@@ -110,8 +103,8 @@ export async function run(argv: string[]): Promise<number> {
   const best = ok.length ? Math.max(...ok.map((r) => r.rate)) : null;
   process.stdout.write(best !== null ? `Recommended arrival rate: ${best} req/s (the highest rate marked OK)\n` : 'No rate is OK: try lower rates\n');
   if (out) writeOut(out, { type: 'metadata', ...config, dataset: opt.str(p, 'dataset') ?? 'builtin:sharegpt-like', gpu_loras: gpu, run_dir: run.dir, recommended_rate: best }, mine);
-  if (own) run.finish(stopped ? 'incomplete' : 'complete', stopped ? 'stopped by a signal' : undefined);
-  if (stopped) throw new CliError(`stopped: the rates measured so far are in ${run.dir}`);
+  if (own) run.finish(signals.stopped ? 'incomplete' : 'complete', signals.stopped ? 'stopped by a signal' : undefined);
+  if (signals.stopped) throw new CliError(`stopped: the rates measured so far are in ${run.dir}`);
   return ExitCode.ok;
 }
 

@@ -9,7 +9,7 @@ import { formatTable } from '../../core/output.ts';
 import type { RunHandle } from '../../core/run.ts';
 import { runStages } from '../../analysis/stages.ts';
 import type { Endpoint } from '../client.ts';
-import type { LoadEngine } from '../engine.ts';
+import { drainOnStopSignals } from '../engine.ts';
 import { type RunningServer, startServer } from '../launchers/index.ts';
 import { queryStage, runPoint, sqlString } from '../sweep/rate-sweep.ts';
 import { parseAdapterDist } from '../workloads/adapters.ts';
@@ -96,19 +96,13 @@ export async function run(argv: string[]): Promise<number> {
   const { run, own } = openLoraRun({ run: opt.str(p, 'run'), data: opt.str(p, 'data'), config: { ...p.opts } });
   process.stderr.write(`run ${run.dir}\n`);
   const clock = monotonicClock();
-  let engine: LoadEngine | undefined;
-  let stopped = false;
-  const onSig = () => {
-    stopped = true;
-    engine?.stop();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  // Ctrl-C or SIGTERM: the load running drains, no further one starts (a second signal cancels).
+  const signals = drainOnStopSignals(opt.num(p, 'timeout')!);
   const t0 = performance.now();
   const rows: Record<string, unknown>[] = [];
   let serverSeconds = 0;
   try {
-    for (let i = 0; i < values.length && !stopped; i++) {
+    for (let i = 0; i < values.length && !signals.stopped; i++) {
       const m = values[i]!;
       const eta = i === 0 ? '' : `; about ${Math.round(((performance.now() - t0) / 1000 / i) * (values.length - i))} s left`;
       process.stderr.write(`[${i + 1}/${values.length}] gpu_loras=${m} (total ${total}, ${regime}, ${rate} req/s, ${n} requests${eta})\n`);
@@ -128,7 +122,7 @@ export async function run(argv: string[]): Promise<number> {
         const hasSwap = protocol === 'generate';
         if (hasSwap) await post(url + '/reset_swap_stats');
         const endpoint: Endpoint = { name: `sweep-${regime}-n${total}-m${m}`, baseUrl: url, path: protocol === 'generate' ? '/generate' : '/v1/completions', protocol, model: null };
-        await runPoint(run, { endpoint, items, group: `sweep ${regime} N=${total}`, point: { index: m, mode: 'rate', rate }, count: n, timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream: false }, { clock, onEngine: (e) => (engine = e) });
+        await runPoint(run, { endpoint, items, group: `sweep ${regime} N=${total}`, point: { index: m, mode: 'rate', rate }, count: n, timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream: false }, { clock, onEngine: (e) => signals.attach(e) });
         if (hasSwap) {
           const stats = await getJson(url + '/swap_stats');
           if (!stats) error = `the server stopped answering during the load (GET ${url}/swap_stats failed); see ${server.logFile ?? 'its log'}`;
@@ -152,8 +146,7 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`  ttft median ${fmt(row.ttft_median)} s, p99 ${fmt(row.ttft_p99)} s, success ${row.success_count}/${row.num_requests}, swaps ${row.swap_count ?? 'n/a'}${error ? ' FAILED' : ''}\n`);
     }
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    signals.release();
     run.flush();
   }
   process.stdout.write(formatTable(['gpu_loras', 'requests', 'ok', 'ttft_median_s', 'ttft_p99_s', 'latency_median_s', 'swap_count', 'status'], rows.map((r) => [r.gpu_loras, r.num_requests, r.success_count, r.ttft_median, r.ttft_p99, r.latency_median, r.swap_count, r.status])) + '\n');
@@ -161,8 +154,8 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(`wall ${wall.toFixed(1)} s; with the servers (start, load, stop) ${serverSeconds.toFixed(1)} s (${((100 * serverSeconds) / wall).toFixed(0)}%)\n`);
   if (out) process.stderr.write(`appended ${rows.length} row(s) to ${out}\n`);
   const failed = rows.filter((r) => r.status === 'failed').length;
-  if (own) run.finish(stopped ? 'incomplete' : 'complete', stopped ? 'stopped by a signal' : failed ? `${failed} sweep value(s) failed` : undefined);
-  if (stopped) throw new CliError(`stopped: the values measured so far are in ${run.dir}${out ? ` and ${out}` : ''}`);
+  if (own) run.finish(signals.stopped ? 'incomplete' : 'complete', signals.stopped ? 'stopped by a signal' : failed ? `${failed} sweep value(s) failed` : undefined);
+  if (signals.stopped) throw new CliError(`stopped: the values measured so far are in ${run.dir}${out ? ` and ${out}` : ''}`);
   return failed ? ExitCode.failure : ExitCode.ok;
 }
 

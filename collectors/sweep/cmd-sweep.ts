@@ -11,7 +11,7 @@ import { formatTable } from '../../core/output.ts';
 import { createRun } from '../../core/run.ts';
 import { firstModel } from '../bench.ts';
 import type { Endpoint } from '../client.ts';
-import type { LoadEngine, WorkItem } from '../engine.ts';
+import { drainOnStopSignals, type WorkItem } from '../engine.ts';
 import { CLIENT_PROTOCOLS, type Protocol, protocolForPath } from '../protocols.ts';
 import { loadShareGpt } from '../workloads/sharegpt.ts';
 import { syntheticPrompts } from '../workloads/synthetic.ts';
@@ -87,21 +87,15 @@ export async function run(argv: string[]): Promise<number> {
   process.stderr.write(`run ${run.dir}\n`);
   const clock = monotonicClock();
   const group = 'sweep';
-  let engine: LoadEngine | undefined;
-  let stopped = false;
-  const onSig = () => {
-    stopped = true;
-    engine?.stop();
-  };
-  process.on('SIGINT', onSig);
-  process.on('SIGTERM', onSig);
+  // Ctrl-C or SIGTERM: the load running drains, no further one starts (a second signal cancels).
+  const signals = drainOnStopSignals(opt.num(p, 'timeout')!);
   let index = 0;
   let last: StatusRow[] = [];
   const point = async (mode: SweepPoint['mode'], rate: number | null): Promise<StatusRow | undefined> => {
-    if (stopped) return undefined;
+    if (signals.stopped) return undefined;
     const i = index++;
     process.stderr.write(`point ${i}: ${mode === 'rate' ? `${Number(rate!.toPrecision(4))} req/s` : mode} for ${duration} s\n`);
-    await runPoint(run, { endpoint, items, group, point: { index: i, mode, rate }, durationS: duration, maxConcurrency: opt.num(p, 'max-concurrency'), timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream }, { clock, onEngine: (e) => (engine = e) });
+    await runPoint(run, { endpoint, items, group, point: { index: i, mode, rate }, durationS: duration, maxConcurrency: opt.num(p, 'max-concurrency'), timeoutMs: opt.num(p, 'timeout')! * 1000, seed: opt.num(p, 'seed')!, stream }, { clock, onEngine: (e) => signals.attach(e) });
     run.flush();
     last = await sweepStatus(run.dir, group);
     const row = last.find((r) => r.sweep_index === i);
@@ -134,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
         // bisection between the synchronous and the throughput rate; the SQL check says which points meet every SLO
         let a = lo;
         let b = Math.max(hi, lo);
-        for (let s = 0; s < opt.num(p, 'search-steps')! && !stopped; s++) {
+        for (let s = 0; s < opt.num(p, 'search-steps')! && !signals.stopped; s++) {
           const mid = (a + b) / 2;
           const i = index;
           await point('rate', mid);
@@ -148,8 +142,7 @@ export async function run(argv: string[]): Promise<number> {
       }
     }
   } finally {
-    process.off('SIGINT', onSig);
-    process.off('SIGTERM', onSig);
+    signals.release();
     run.flush();
   }
   process.stdout.write(
@@ -169,8 +162,8 @@ export async function run(argv: string[]): Promise<number> {
       writeFileAtomic(out, [cols.join(','), ...last.map((r) => cols.map((c) => (r[c] === null || r[c] === undefined ? '' : String(r[c]))).join(','))].join('\n') + '\n');
     } else writeFileAtomic(out, lines.join('\n') + '\n');
   }
-  run.finish(stopped ? 'incomplete' : 'complete', stopped ? 'stopped by a signal' : undefined);
-  return stopped ? ExitCode.failure : ExitCode.ok;
+  run.finish(signals.stopped ? 'incomplete' : 'complete', signals.stopped ? 'stopped by a signal' : undefined);
+  return signals.stopped ? ExitCode.failure : ExitCode.ok;
 }
 
 const fmt = (v: number | null) => (v === null || v === undefined ? 'n/a' : v.toFixed(2));
