@@ -15,7 +15,7 @@ import { startProgress } from '../progress.ts';
 import { syntheticPrompts } from '../workloads/synthetic.ts';
 import { type LoadtestConfig, type LoadtestEndpoint, loadConfig } from './config.ts';
 import { makePusher, type Pusher } from './push.ts';
-import { readReport } from './report.ts';
+import { readResults } from './results.ts';
 import { startSim } from './sim.ts';
 import { runWorkers } from './workers.ts';
 
@@ -290,7 +290,7 @@ export function activeUsersAt(t: number, w: LoadtestConfig['workload']): number 
 }
 
 async function report(run: RunHandle, cfg: LoadtestConfig, p: Parsed, o: { signalled: boolean; pusher: Pusher | null; sent: number }): Promise<number> {
-  const r = await readReport(run.dir, opt.str(p, 'scenario')!, cfg, opt.str(p, 'results')!);
+  const r = await readResults(run.dir, opt.str(p, 'scenario')!, cfg, opt.str(p, 'results')!);
   process.stdout.write(`\n${r.summary}`);
   if (r.cancelled > 0) process.stderr.write(`note: ${r.cancelled} request(s) still in flight after the ${opt.num(p, 'grace')} s grace period were cancelled and are not counted\n`);
   if (o.pusher) process.stderr.write(`Pushgateway: ${o.pusher.pushes} push(es) to ${cfg.push!.url}${o.pusher.failures ? `, ${o.pusher.failures} failed` : ''}\n`);

@@ -1,12 +1,14 @@
-// After a load: builds the loadtest_* stages over the run, formats the old summary from their rows
-// and writes the results JSON (config, summary text, per-request details).
+// After a load: builds the loadtest_* stages over the run, formats the old tool's printed summary
+// from their rows and writes its results JSON (config, summary text, per-request details). The
+// HTML report is the notebook reports/loadtest.md.
 import path from 'node:path';
-import { openCatalog, queryRows, sqlQuote } from '../../analysis/catalog.ts';
+import { queryRows, sqlQuote } from '../../analysis/catalog.ts';
+import { openDuckDB } from '../../analysis/runstore.ts';
 import { runStages } from '../../analysis/stages.ts';
 import type { LoadtestConfig } from './config.ts';
 import { type SummaryRow, summaryText, writeResults } from './output.ts';
 
-export interface LoadReport {
+export interface LoadResults {
   summary: string;
   resultsFile: string;
   total: number;
@@ -18,13 +20,14 @@ export interface LoadReport {
 
 const STAGES = ['loadtest_summary', 'loadtest_analysis', 'loadtest_details'];
 
-export async function readReport(runDir: string, scenario: string, cfg: LoadtestConfig, resultsDir: string, log: (line: string) => void = () => {}): Promise<LoadReport> {
+export async function readResults(runDir: string, scenario: string, cfg: LoadtestConfig, resultsDir: string, log: (line: string) => void = () => {}): Promise<LoadResults> {
   await runStages({ runDir, stages: STAGES, force: true, lenient: true, log });
   const derived = path.join(runDir, 'derived');
-  const cat = await openCatalog({ runDirs: [runDir], lenient: true, warn: () => {} });
+  // The stage outputs alone: a plain connection (the catalog's views over the raw records were read by the stages).
+  const db = await openDuckDB();
   try {
     const read = (stage: string, order: string) =>
-      queryRows(cat.conn, `SELECT * FROM read_parquet(${sqlQuote(path.join(derived, `${stage}.parquet`))}) WHERE scenario = ${sqlQuote(scenario)} ORDER BY ${order}`);
+      queryRows(db.conn, `SELECT * FROM read_parquet(${sqlQuote(path.join(derived, `${stage}.parquet`))}, hive_partitioning = false) WHERE scenario = ${sqlQuote(scenario)} ORDER BY ${order}`);
     const rows = (await read('loadtest_summary', "endpoint <> '*', endpoint")) as unknown as SummaryRow[];
     const analysis = (await read('loadtest_analysis', 'idx')).map((r) => String(r.line));
     const details = (await read('loadtest_details', 'start_ts, request_id')).map(({ run: _r, scenario: _s, ...d }) => d);
@@ -33,7 +36,7 @@ export async function readReport(runDir: string, scenario: string, cfg: Loadtest
     const all = rows.find((r) => r.endpoint === '*');
     return { summary, resultsFile, total: all?.total_requests ?? 0, successful: all?.successful ?? 0, cancelled: all?.cancelled ?? 0, rows, analysis };
   } finally {
-    cat.close();
+    db.close();
   }
 }
 
